@@ -1,0 +1,69 @@
+/**
+ * What the sandbox starts besides the Worker, and the configuration it gives the Worker. Each part starts only when it
+ * exists in this checkout, so `npm start` always runs whatever the product has.
+ */
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { ProcessGroup, waitForHttp } from "./processes.ts";
+
+export const SANDBOX_OPENPHONE_KEY = "sandbox-openphone-key";
+export const SANDBOX_NOTION_TOKEN = "sandbox-notion-token";
+export const SANDBOX_ADMIN_TOKEN = "sandbox-admin-token";
+
+export interface SandboxOptions {
+  root: string;
+  stateDir: string;
+  workerUrl: string;
+  openphonePort: number;
+  notionPort: number;
+  group: ProcessGroup;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface SandboxPlan {
+  /** Settings (vars and secrets) the Worker runs with. */
+  workerSettings: Record<string, string>;
+  /** Extra URLs to print. */
+  urls: [string, string][];
+  /** Steps to run once the Worker answers. */
+  afterWorkerStarts: (() => Promise<void>)[];
+  /** Steps that start simulated traffic (skipped with --no-traffic). */
+  startTraffic: (() => Promise<void>)[];
+}
+
+export async function prepareSandbox(options: SandboxOptions): Promise<SandboxPlan> {
+  const { root, group, env } = options;
+  const tsx = path.join(root, "node_modules", ".bin", "tsx");
+  const openphoneUrl = `http://127.0.0.1:${options.openphonePort}`;
+  const notionUrl = `http://127.0.0.1:${options.notionPort}`;
+  const plan: SandboxPlan = {
+    workerSettings: {
+      OPENPHONE_API_KEY: SANDBOX_OPENPHONE_KEY,
+      NOTION_TOKEN: SANDBOX_NOTION_TOKEN,
+      OPENPHONE_API_BASE: openphoneUrl,
+      NOTION_API_BASE: notionUrl,
+      // Replaced by the key the OpenPhone emulator returns when the webhook is registered.
+      OPENPHONE_WEBHOOK_KEYS: randomBytes(32).toString("base64"),
+    },
+    urls: [],
+    afterWorkerStarts: [],
+    startTraffic: [],
+  };
+
+  const openphoneMain = path.join(root, "emulators", "openphone", "main.ts");
+  if (fs.existsSync(openphoneMain)) {
+    group.spawn("openphone", tsx, [openphoneMain, "--port", String(options.openphonePort), "--key", SANDBOX_OPENPHONE_KEY], { cwd: root, env });
+    await waitForHttp(`${openphoneUrl}/_emulator/stats`, 30_000, group);
+    plan.urls.push(["OpenPhone emul.", openphoneUrl]);
+  }
+
+  const notionMain = path.join(root, "emulators", "notion", "main.ts");
+  if (fs.existsSync(notionMain)) {
+    group.spawn("notion", tsx, [notionMain, "--port", String(options.notionPort), "--token", SANDBOX_NOTION_TOKEN, "--demo-data"], { cwd: root, env });
+    await waitForHttp(`${notionUrl}/_emulator/stats`, 30_000, group);
+    plan.urls.push(["Notion viewer", `${notionUrl}/`]);
+  }
+
+  return plan;
+}

@@ -1,0 +1,119 @@
+/**
+ * `npm start`: the sandbox. Runs the whole product on this machine with no accounts: the OpenPhone and Notion
+ * emulators, the Worker under `wrangler dev` with local D1/R2/Durable Objects/Queues, a generated configuration, and a
+ * stream of simulated calls and texts. Ctrl-C stops everything it started.
+ *
+ *   npm start -- [--port 8787] [--no-traffic] [--persist DIR]
+ */
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { ProcessGroup, waitForHttp } from "./lib/processes.ts";
+import { prepareSandbox, type SandboxPlan } from "./lib/sandbox.ts";
+
+const root = path.resolve(import.meta.dirname, "..");
+
+const { values: flags } = parseArgs({
+  options: {
+    port: { type: "string", default: "8787" },
+    "no-traffic": { type: "boolean", default: false },
+    persist: { type: "string" },
+    "openphone-port": { type: "string", default: "8801" },
+    "notion-port": { type: "string", default: "8802" },
+    help: { type: "boolean", short: "h", default: false },
+  },
+});
+
+if (flags.help) {
+  console.log(`Usage: npm start -- [--port 8787] [--no-traffic] [--persist DIR]
+
+  --port N         port of the Worker (default 8787)
+  --no-traffic     do not generate simulated calls and texts
+  --persist DIR    keep local state (D1, R2, Durable Objects, queues) in DIR between runs;
+                   without it every run starts from a fresh, empty state`);
+  process.exit(0);
+}
+
+const workerPort = Number(flags.port);
+const openphonePort = Number(flags["openphone-port"]);
+const notionPort = Number(flags["notion-port"]);
+for (const [name, port] of [["--port", workerPort], ["--openphone-port", openphonePort], ["--notion-port", notionPort]] as const) {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    console.error(`${name} must be a port number between 1 and 65535`);
+    process.exit(2);
+  }
+}
+
+const persistDir = flags.persist ? path.resolve(flags.persist) : undefined;
+const stateDir = persistDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "openphone-notion-sandbox-"));
+fs.mkdirSync(stateDir, { recursive: true });
+
+const group = new ProcessGroup();
+let stopping = false;
+async function stop(code: number): Promise<never> {
+  if (stopping) process.exit(code);
+  stopping = true;
+  console.log("\nStopping the sandbox…");
+  await group.stopAll();
+  if (!persistDir) fs.rmSync(stateDir, { recursive: true, force: true });
+  process.exit(code);
+}
+process.on("SIGINT", () => void stop(0));
+process.on("SIGTERM", () => void stop(0));
+
+const workerUrl = `http://127.0.0.1:${workerPort}`;
+const childEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: process.env.CI ?? "true" };
+
+try {
+  const started = Date.now();
+  const plan: SandboxPlan = await prepareSandbox({ root, stateDir, workerUrl, openphonePort, notionPort, group, env: childEnv });
+
+  // Secrets and settings for the Worker, written where only this run reads them (never .dev.vars).
+  const envFile = path.join(stateDir, "sandbox.env");
+  const settings: Record<string, string> = {
+    ADMIN_TOKEN: "sandbox-admin-token",
+    MEDIA_SIGNING_KEYS: persistedSecret(path.join(stateDir, "media-signing-key"), () => randomBytes(32).toString("base64url")),
+    PUBLIC_BASE_URL: workerUrl,
+    ...plan.workerSettings,
+  };
+  fs.writeFileSync(envFile, Object.entries(settings).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n") + "\n", { mode: 0o600 });
+
+  const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
+  await group.run("migrations", wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], { cwd: root, env: childEnv });
+  group.spawn("worker", wrangler, [
+    "dev", "--local", "--ip", "127.0.0.1", "--port", String(workerPort), "--persist-to", stateDir, "--env-file", envFile,
+    "--test-scheduled", "--show-interactive-dev-session=false",
+  ], { cwd: root, env: childEnv });
+  await waitForHttp(`${workerUrl}/health`, 60_000, group);
+
+  for (const step of plan.afterWorkerStarts) await step();
+  if (!flags["no-traffic"]) for (const step of plan.startTraffic) await step();
+
+  // wrangler dev does not fire crons locally; the sandbox does, so the index refresh and backfill run as deployed.
+  const cronTimer = setInterval(() => void fetch(`${workerUrl}/__scheduled?cron=${encodeURIComponent("*/5 * * * *")}`).catch(() => {}), 5 * 60_000);
+  cronTimer.unref();
+
+  const health = await fetch(`${workerUrl}/health`).then((r) => r.status).catch(() => 0);
+  console.log(`
+Sandbox ready in ${((Date.now() - started) / 1000).toFixed(1)} s${health === 200 ? "" : ` (health answered ${health}: see ${workerUrl}/health)`}
+
+  Dashboard         ${workerUrl}/   (admin token: sandbox-admin-token)
+  Health            ${workerUrl}/health
+${plan.urls.map(([name, url]) => `  ${name.padEnd(17)} ${url}\n`).join("")}  Local state       ${stateDir}${persistDir ? "" : " (removed on exit; keep it with --persist DIR)"}
+  Traffic           ${flags["no-traffic"] ? "off (--no-traffic)" : plan.startTraffic.length > 0 ? "simulated calls and texts are arriving" : "not available"}
+
+Press Ctrl-C to stop.`);
+} catch (error) {
+  console.error(`\nThe sandbox could not start: ${error instanceof Error ? error.message : String(error)}`);
+  await stop(1);
+}
+
+/** A generated secret that survives restarts when the state is persisted (links already in Notion keep working). */
+function persistedSecret(file: string, make: () => string): string {
+  if (fs.existsSync(file)) return fs.readFileSync(file, "utf8").trim();
+  const value = make();
+  fs.writeFileSync(file, value, { mode: 0o600 });
+  return value;
+}

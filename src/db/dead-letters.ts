@@ -1,0 +1,72 @@
+/** Dead letters in D1: work that failed permanently or exhausted its retries, kept whole so it can be replayed. */
+
+export interface DeadLetterInput {
+  messageId?: string;
+  queue: string;
+  resourceId?: string;
+  body: unknown;
+  reason: string;
+  property?: string;
+  attempts: number;
+}
+
+export interface DeadLetter extends DeadLetterInput {
+  id: number;
+  createdAt: number;
+  replayedAt: number | null;
+}
+
+export async function recordDeadLetters(db: D1Database, letters: DeadLetterInput[], at = Date.now()): Promise<void> {
+  if (letters.length === 0) return;
+  await db.batch(
+    letters.map((l) =>
+      db
+        .prepare(
+          `INSERT INTO dead_letters (message_id, queue, resource_id, body, reason, property, attempts, created_at)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
+        )
+        .bind(l.messageId ?? null, l.queue, l.resourceId ?? null, JSON.stringify(l.body), l.reason, l.property ?? null, l.attempts, at),
+    ),
+  );
+}
+
+interface DeadLetterRow {
+  id: number;
+  message_id: string | null;
+  queue: string;
+  resource_id: string | null;
+  body: string;
+  reason: string;
+  property: string | null;
+  attempts: number;
+  created_at: number;
+  replayed_at: number | null;
+}
+
+function toDeadLetter(r: DeadLetterRow): DeadLetter {
+  return {
+    id: r.id,
+    messageId: r.message_id ?? undefined,
+    queue: r.queue,
+    resourceId: r.resource_id ?? undefined,
+    body: JSON.parse(r.body),
+    reason: r.reason,
+    property: r.property ?? undefined,
+    attempts: r.attempts,
+    createdAt: r.created_at,
+    replayedAt: r.replayed_at,
+  };
+}
+
+export async function listOpenDeadLetters(db: D1Database, limit = 100): Promise<DeadLetter[]> {
+  const { results } = await db
+    .prepare("SELECT * FROM dead_letters WHERE replayed_at IS NULL ORDER BY id LIMIT ?1")
+    .bind(limit)
+    .all<DeadLetterRow>();
+  return results.map(toDeadLetter);
+}
+
+export async function markDeadLettersReplayed(db: D1Database, ids: number[], at = Date.now()): Promise<void> {
+  if (ids.length === 0) return;
+  await db.batch(ids.map((id) => db.prepare("UPDATE dead_letters SET replayed_at = ?1 WHERE id = ?2").bind(at, id)));
+}

@@ -1,0 +1,122 @@
+/**
+ * Gate Durable Object: one instance per external API ("notion", "openphone"), so every isolate, queue consumer and
+ * Line Durable Object draws from the same budget.
+ *
+ * The budget is a token bucket kept as GCRA (a single "theoretical arrival time"): `acquire()` reserves the next
+ * slot and tells the caller how long to wait for it, so callers queue without polling. A 429 pauses everyone for
+ * its Retry-After and lowers the rate by a quarter; the rate creeps back to the configured one after a quiet
+ * minute. Consecutive failures (5xx, timeouts) open a circuit breaker for a cool-down, during which `acquire()`
+ * refuses at once so queue messages are retried later instead of burning their attempts.
+ */
+import { DurableObject } from "cloudflare:workers";
+
+export interface GateSettings {
+  ratePerSecond: number;
+  burst: number;
+  breakerFailures: number;
+  breakerCooldownMs: number;
+}
+
+export type Permit = { ok: true; waitMs: number } | { ok: false; retryAfterMs: number; reason: string };
+
+export type GateReport =
+  | { outcome: "success" }
+  | { outcome: "rate_limited"; retryAfterMs: number }
+  | { outcome: "failure" };
+
+export interface GateStats {
+  rate: number;
+  configuredRate: number;
+  pausedUntil: number;
+  breakerOpenUntil: number;
+  consecutiveFailures: number;
+  granted: number;
+  rateLimited: number;
+  failures: number;
+}
+
+const RECOVERY_QUIET_MS = 60_000;
+const MIN_RATE_SHARE = 0.25;
+
+export class GateDurableObject extends DurableObject<Env> {
+  private settings: GateSettings = { ratePerSecond: 3, burst: 3, breakerFailures: 5, breakerCooldownMs: 30_000 };
+  private rate = this.settings.ratePerSecond;
+  private tat = 0;
+  private pausedUntil = 0;
+  private breakerOpenUntil = 0;
+  private consecutiveFailures = 0;
+  private last429At = 0;
+  private granted = 0;
+  private rateLimited = 0;
+  private failures = 0;
+
+  /** Applies settings from the caller's config; the rate resets only when the configured rate changes. */
+  configure(settings: GateSettings): void {
+    if (settings.ratePerSecond !== this.settings.ratePerSecond) this.rate = settings.ratePerSecond;
+    this.settings = settings;
+  }
+
+  /** Reserves `cost` requests. The caller waits `waitMs` before sending, or backs off when refused. */
+  acquire(cost = 1, maxWaitMs = 60_000): Permit {
+    const now = Date.now();
+    if (this.breakerOpenUntil > now) {
+      return { ok: false, retryAfterMs: this.breakerOpenUntil - now, reason: "circuit breaker open" };
+    }
+    this.recover(now);
+    const interval = 1000 / this.rate;
+    const tolerance = (this.settings.burst - 1) * interval;
+    const start = Math.max(now, this.pausedUntil);
+    const tat = Math.max(this.tat, start);
+    const allowAt = Math.max(start, tat - tolerance);
+    const waitMs = Math.max(0, Math.ceil(allowAt - now));
+    if (waitMs > maxWaitMs) return { ok: false, retryAfterMs: waitMs, reason: "rate limit queue full" };
+    this.tat = tat + interval * cost;
+    this.granted += cost;
+    return { ok: true, waitMs };
+  }
+
+  /** Tells the gate how a request went, so it can pause, slow down or trip the breaker. */
+  report(report: GateReport): void {
+    const now = Date.now();
+    if (report.outcome === "success") {
+      this.consecutiveFailures = 0;
+      return;
+    }
+    if (report.outcome === "rate_limited") {
+      this.rateLimited++;
+      this.last429At = now;
+      this.pausedUntil = Math.max(this.pausedUntil, now + Math.max(0, report.retryAfterMs));
+      this.rate = Math.max(this.settings.ratePerSecond * MIN_RATE_SHARE, this.rate * 0.75);
+      return;
+    }
+    this.failures++;
+    this.consecutiveFailures++;
+    if (this.consecutiveFailures >= this.settings.breakerFailures) {
+      this.breakerOpenUntil = now + this.settings.breakerCooldownMs;
+      this.consecutiveFailures = 0;
+    }
+  }
+
+  stats(): GateStats {
+    return {
+      rate: this.rate,
+      configuredRate: this.settings.ratePerSecond,
+      pausedUntil: this.pausedUntil,
+      breakerOpenUntil: this.breakerOpenUntil,
+      consecutiveFailures: this.consecutiveFailures,
+      granted: this.granted,
+      rateLimited: this.rateLimited,
+      failures: this.failures,
+    };
+  }
+
+  /** After a quiet minute without 429s the rate climbs 10 % a minute back to the configured one. */
+  private recover(now: number): void {
+    if (this.rate >= this.settings.ratePerSecond) return;
+    const quiet = now - this.last429At;
+    if (quiet < RECOVERY_QUIET_MS) return;
+    const steps = Math.floor(quiet / RECOVERY_QUIET_MS);
+    this.rate = Math.min(this.settings.ratePerSecond, this.rate * 1.1 ** steps);
+    this.last429At = now - (quiet % RECOVERY_QUIET_MS);
+  }
+}

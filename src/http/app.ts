@@ -1,0 +1,19 @@
+/** The Worker's HTTP surface: one Hono app, one sub-app per surface, one error handler. */
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { createLogger } from "../observability/logger";
+import { healthApp } from "./health";
+
+export const app = new Hono<{ Bindings: Env }>();
+
+app.route("/health", healthApp);
+
+app.notFound((c) => c.json({ error: "not_found", message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
+
+app.onError((error, c) => {
+  if (error instanceof HTTPException) {
+    return c.json({ error: error.status >= 500 ? "server_error" : "request_error", message: error.message }, error.status);
+  }
+  createLogger().error("unhandled error", { path: new URL(c.req.url).pathname, error });
+  return c.json({ error: "server_error", message: "Internal error; see the Worker logs" }, 500);
+});

@@ -1,0 +1,44 @@
+/**
+ * `GET /health`: 200 when the configuration is complete and every binding answers, 503 otherwise. Problems name the
+ * setting or component and what is wrong with it, never a value.
+ */
+import { Hono } from "hono";
+import { getConfig } from "../config";
+
+export interface ComponentStatus {
+  ok: boolean;
+  detail?: string;
+}
+
+async function checkComponent(fn: () => Promise<string | undefined>): Promise<ComponentStatus> {
+  try {
+    const detail = await fn();
+    return detail === undefined ? { ok: true } : { ok: true, detail };
+  } catch (error) {
+    return { ok: false, detail: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+export async function healthReport(env: Env) {
+  const { problems } = getConfig(env);
+  const components: Record<string, ComponentStatus> = {
+    config: problems.length === 0 ? { ok: true } : { ok: false, detail: `${problems.length} problem(s)` },
+    d1: await checkComponent(async () => {
+      const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'resources'").first<{ n: number }>();
+      if (!row || row.n !== 1) throw new Error("migrations not applied (run `wrangler d1 migrations apply DB`)");
+      return undefined;
+    }),
+    r2: await checkComponent(async () => {
+      await env.MEDIA.list({ limit: 1 });
+      return undefined;
+    }),
+    queue: { ok: typeof env.SYNC_QUEUE?.send === "function", detail: env.SYNC_QUEUE ? undefined : "SYNC_QUEUE binding missing" },
+  };
+  const ok = Object.values(components).every((c) => c.ok);
+  return { ok, status: ok ? ("ok" as const) : ("degraded" as const), components, problems };
+}
+
+export const healthApp = new Hono<{ Bindings: Env }>().get("/", async (c) => {
+  const report = await healthReport(c.env);
+  return c.json(report, report.ok ? 200 : 503, { "Cache-Control": "no-store" });
+});

@@ -1,0 +1,14 @@
+/** Wiring only: HTTP, queue and cron entry points, and the Durable Object classes. */
+import { app } from "./http/app";
+import { handleQueueBatch } from "./queue/consumer";
+import type { SyncMessage } from "./queue/messages";
+import { handleScheduled } from "./scheduled";
+
+export { LineDurableObject } from "./line/line-durable-object";
+export { GateDurableObject } from "./gates/gate-durable-object";
+
+export default {
+  fetch: app.fetch,
+  queue: (batch, env, _ctx) => handleQueueBatch(batch, env),
+  scheduled: (controller, env, _ctx) => handleScheduled(controller, env),
+} satisfies ExportedHandler<Env, SyncMessage>;

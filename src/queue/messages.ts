@@ -1,0 +1,32 @@
+/**
+ * What travels on the `sync-events` queue. Every message names the line it belongs to, so the consumer can group a
+ * batch by line and hand each group to that line's Durable Object in one call.
+ */
+
+/** A verified OpenPhone webhook, as received (the envelope is kept whole; parsing is tolerant downstream). */
+export interface WebhookMessage {
+  type: "webhook";
+  /** PN… of the line, or "unknown" when the payload did not say. */
+  lineId: string;
+  /** Envelope id (EV…), the deduplication key. */
+  eventId: string;
+  eventType: string;
+  receivedAt: number;
+  envelope: unknown;
+}
+
+/** A unit of backfill work: one page of a listing, carried with its cursor so it can resume anywhere. */
+export interface BackfillMessage {
+  type: "backfill";
+  lineId: string;
+  runId: string;
+  job: Record<string, unknown>;
+}
+
+export type SyncMessage = WebhookMessage | BackfillMessage;
+
+/** The outcome of one message, decided by whoever processed it. */
+export type MessageOutcome =
+  | { status: "done" }
+  | { status: "retry"; delaySeconds: number; reason: string }
+  | { status: "failed"; reason: string; property?: string };
