@@ -56,8 +56,12 @@ export class GateDurableObject extends DurableObject<Env> {
     this.settings = settings;
   }
 
-  /** Reserves `cost` requests. The caller waits `waitMs` before sending, or backs off when refused. */
-  acquire(cost = 1, maxWaitMs = 60_000): Permit {
+  /**
+   * Reserves `cost` requests. The caller waits `waitMs` before sending, or backs off when refused. Passing the
+   * caller's settings saves a separate `configure` round trip.
+   */
+  acquire(cost = 1, maxWaitMs = 60_000, settings?: GateSettings): Permit {
+    if (settings) this.configure(settings);
     const now = Date.now();
     if (this.breakerOpenUntil > now) {
       return { ok: false, retryAfterMs: this.breakerOpenUntil - now, reason: "circuit breaker open" };

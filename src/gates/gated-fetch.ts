@@ -1,0 +1,103 @@
+/**
+ * A `fetch` that spends the shared budget of an external API. Every request first takes a permit from that API's
+ * Gate Durable Object (waiting its turn), then reports how it went so the gate can pause everyone on a 429 or trip
+ * its breaker on repeated failures.
+ *
+ * Only 429s are retried here: the server refused the request, so sending it again cannot duplicate anything. Other
+ * failures go back to the caller, who knows whether its request is safe to repeat (a page create is not).
+ */
+import type { Config } from "../config";
+import type { GateSettings } from "./gate-durable-object";
+
+export type GatedApi = "notion" | "openphone";
+
+/** Requests spent, kept by whoever wants to report them (a flush, a backfill job). */
+export interface RequestCounter {
+  notion: number;
+  openphone: number;
+  rateLimited: number;
+}
+
+export function newRequestCounter(): RequestCounter {
+  return { notion: 0, openphone: 0, rateLimited: 0 };
+}
+
+/** The gate refused (breaker open or the wait is too long): retry the work later. */
+export class GateClosedError extends Error {
+  constructor(
+    readonly api: GatedApi,
+    readonly retryAfterMs: number,
+    reason: string,
+  ) {
+    super(`${api} is paused: ${reason}; retry in ${Math.ceil(retryAfterMs / 1000)} s`);
+    this.name = "GateClosedError";
+  }
+}
+
+export function gateSettings(config: Config, api: GatedApi): GateSettings {
+  return api === "notion"
+    ? { ratePerSecond: config.NOTION_RATE_PER_SECOND, burst: config.NOTION_BURST, breakerFailures: config.BREAKER_FAILURES, breakerCooldownMs: config.BREAKER_COOLDOWN_MS }
+    : { ratePerSecond: config.OPENPHONE_RATE_PER_SECOND, burst: config.OPENPHONE_BURST, breakerFailures: config.BREAKER_FAILURES, breakerCooldownMs: config.BREAKER_COOLDOWN_MS };
+}
+
+/** Parses Retry-After (seconds or an HTTP date) into milliseconds. */
+export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value.trim());
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+export interface GatedFetchOptions {
+  api: GatedApi;
+  gate: DurableObjectNamespace<import("./gate-durable-object").GateDurableObject>;
+  config: Config;
+  counter?: RequestCounter;
+  /** Longest the caller will wait for a permit or a Retry-After before giving the work back to the queue. */
+  maxWaitMs?: number;
+  /** 429s retried in place before the response is returned to the caller. */
+  maxRateLimitRetries?: number;
+  /** Timeout of one request. */
+  timeoutMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function createGatedFetch(options: GatedFetchOptions): typeof fetch {
+  const { api, config, counter } = options;
+  const maxWaitMs = options.maxWaitMs ?? 30_000;
+  const maxRetries = options.maxRateLimitRetries ?? 3;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const gate = options.gate.get(options.gate.idFromName(api));
+  const settings = gateSettings(config, api);
+
+  return async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    for (let attempt = 0; ; attempt++) {
+      const permit = await gate.acquire(1, maxWaitMs, settings);
+      if (!permit.ok) throw new GateClosedError(api, permit.retryAfterMs, permit.reason);
+      if (permit.waitMs > 0) await sleep(permit.waitMs);
+      if (counter) counter[api]++;
+      let response: Response;
+      try {
+        const signal = init?.signal ?? AbortSignal.timeout(timeoutMs);
+        response = await fetch(input instanceof Request ? input.clone() : input, { ...init, signal });
+      } catch (error) {
+        await gate.report({ outcome: "failure" });
+        throw error;
+      }
+      if (response.status === 429) {
+        if (counter) counter.rateLimited++;
+        const wait = retryAfterMs(response.headers.get("Retry-After")) ?? 1000 * 2 ** attempt;
+        await gate.report({ outcome: "rate_limited", retryAfterMs: wait });
+        if (attempt < maxRetries && wait <= maxWaitMs) {
+          await response.body?.cancel();
+          continue;
+        }
+        return response;
+      }
+      await gate.report({ outcome: response.status >= 500 ? "failure" : "success" });
+      return response;
+    }
+  };
+}
