@@ -4,6 +4,7 @@
  */
 import { Hono } from "hono";
 import { getConfig } from "../config";
+import { listSchemaProblems } from "../db/sync-history";
 
 export interface ComponentStatus {
   ok: boolean;
@@ -34,8 +35,19 @@ export async function healthReport(env: Env) {
     }),
     queue: { ok: typeof env.SYNC_QUEUE?.send === "function", detail: env.SYNC_QUEUE ? undefined : "SYNC_QUEUE binding missing" },
   };
+  // Problems Notion reported while pages were written (a renamed or retyped property, a database not shared).
+  const schemaProblems = await listSchemaProblems(env.DB).catch(() => []);
+  components.notion_schema =
+    schemaProblems.length === 0
+      ? { ok: true }
+      : {
+          ok: false,
+          detail: schemaProblems
+            .map((p) => `${p.database === "calls" ? "Calls" : "Messages"} database${p.property ? `, property "${p.property}"` : ""}: ${p.message}`)
+            .join("; "),
+        };
   const ok = Object.values(components).every((c) => c.ok);
-  return { ok, status: ok ? ("ok" as const) : ("degraded" as const), components, problems };
+  return { ok, status: ok ? ("ok" as const) : ("degraded" as const), components, problems, schemaProblems };
 }
 
 export const healthApp = new Hono<{ Bindings: Env }>().get("/", async (c) => {

@@ -1,0 +1,143 @@
+/**
+ * What a Line Durable Object reports to D1 after a flush, as statements for one `batch()`: a `sync_history` row per
+ * resource flushed, the `resources` mirror, dead letters for permanent failures, schema problems (which `/health`
+ * shows) and hourly counters. One round trip per alarm, however many calls and texts it flushed.
+ */
+import { hourBucket } from "./metrics";
+
+export interface SyncHistoryRow {
+  resourceId: string;
+  kind: "call" | "message";
+  source: string;
+  pageId: string | null;
+  outcome: "created" | "updated" | "unchanged" | "failed" | "skipped";
+  notionRequests: number;
+  openphoneRequests: number;
+  latencyMs: number | null;
+  error: string | null;
+}
+
+export interface ResourceMirror {
+  resourceId: string;
+  kind: "call" | "message";
+  lineId: string;
+  participant: string | null;
+  pageId: string | null;
+  canvasPageId: string | null;
+  status: string | null;
+  occurredAt: number | null;
+  firstEventAt: number;
+  syncedAt: number | null;
+}
+
+export interface DeadLetterRow {
+  messageId: string | null;
+  queue: string;
+  resourceId: string;
+  body: unknown;
+  reason: string;
+  property: string | null;
+}
+
+export interface SchemaProblem {
+  database: "calls" | "messages";
+  /** Empty when the problem is the database itself (not found, not shared). */
+  property: string;
+  message: string;
+}
+
+export interface FlushReport {
+  history: SyncHistoryRow[];
+  resources: ResourceMirror[];
+  deadLetters: DeadLetterRow[];
+  schemaProblems: SchemaProblem[];
+  /** Databases written successfully in this flush: their open problems are resolved. */
+  healthyDatabases: ("calls" | "messages")[];
+  metrics: Record<string, number>;
+}
+
+export function emptyReport(): FlushReport {
+  return { history: [], resources: [], deadLetters: [], schemaProblems: [], healthyDatabases: [], metrics: {} };
+}
+
+export function flushReportStatements(db: D1Database, report: FlushReport, at: number): D1PreparedStatement[] {
+  const statements: D1PreparedStatement[] = [];
+  for (const h of report.history) {
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO sync_history (resource_id, kind, source, notion_page_id, outcome, notion_requests, openphone_requests, latency_ms, error, at)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`,
+        )
+        .bind(h.resourceId, h.kind, h.source, h.pageId, h.outcome, h.notionRequests, h.openphoneRequests, h.latencyMs, h.error, at),
+    );
+  }
+  for (const r of report.resources) {
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO resources (resource_id, kind, phone_number_id, participant, notion_page_id, canvas_page_id, status, occurred_at, first_event_at, synced_at, updated_at)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+           ON CONFLICT (resource_id) DO UPDATE SET
+             phone_number_id = excluded.phone_number_id,
+             participant = COALESCE(excluded.participant, resources.participant),
+             notion_page_id = COALESCE(excluded.notion_page_id, resources.notion_page_id),
+             canvas_page_id = COALESCE(excluded.canvas_page_id, resources.canvas_page_id),
+             status = COALESCE(excluded.status, resources.status),
+             occurred_at = COALESCE(excluded.occurred_at, resources.occurred_at),
+             first_event_at = MIN(excluded.first_event_at, COALESCE(resources.first_event_at, excluded.first_event_at)),
+             synced_at = COALESCE(excluded.synced_at, resources.synced_at),
+             updated_at = excluded.updated_at`,
+        )
+        .bind(r.resourceId, r.kind, r.lineId, r.participant, r.pageId, r.canvasPageId, r.status, r.occurredAt, r.firstEventAt, r.syncedAt, at),
+    );
+  }
+  for (const d of report.deadLetters) {
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO dead_letters (message_id, queue, resource_id, body, reason, property, attempts, created_at)
+           VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)`,
+        )
+        .bind(d.messageId, d.queue, d.resourceId, JSON.stringify(d.body), d.reason, d.property, at),
+    );
+  }
+  for (const database of report.healthyDatabases) {
+    statements.push(db.prepare("UPDATE schema_problems SET resolved_at = ?1 WHERE database = ?2 AND resolved_at IS NULL").bind(at, database));
+  }
+  for (const p of report.schemaProblems) {
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO schema_problems (database, property, message, first_seen_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?4)
+           ON CONFLICT (database, property) DO UPDATE SET message = excluded.message, last_seen_at = excluded.last_seen_at,
+             first_seen_at = CASE WHEN schema_problems.resolved_at IS NULL THEN schema_problems.first_seen_at ELSE excluded.first_seen_at END,
+             resolved_at = NULL`,
+        )
+        .bind(p.database, p.property, p.message, at),
+    );
+  }
+  const bucket = hourBucket(at);
+  for (const [name, value] of Object.entries(report.metrics)) {
+    if (value === 0) continue;
+    statements.push(
+      db
+        .prepare("INSERT INTO metrics (name, bucket, value) VALUES (?1, ?2, ?3) ON CONFLICT (name, bucket) DO UPDATE SET value = value + excluded.value")
+        .bind(name, bucket, value),
+    );
+  }
+  return statements;
+}
+
+export interface OpenSchemaProblem extends SchemaProblem {
+  firstSeenAt: number;
+  lastSeenAt: number;
+}
+
+/** Schema problems not resolved by a later successful write, newest first. */
+export async function listSchemaProblems(db: D1Database): Promise<OpenSchemaProblem[]> {
+  const { results } = await db
+    .prepare("SELECT database, property, message, first_seen_at, last_seen_at FROM schema_problems WHERE resolved_at IS NULL ORDER BY last_seen_at DESC LIMIT 20")
+    .all<{ database: "calls" | "messages"; property: string; message: string; first_seen_at: number; last_seen_at: number }>();
+  return results.map((r) => ({ database: r.database, property: r.property, message: r.message, firstSeenAt: r.first_seen_at, lastSeenAt: r.last_seen_at }));
+}

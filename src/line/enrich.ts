@@ -1,0 +1,95 @@
+/**
+ * Enrichment: what a flush asks OpenPhone for because the events did not carry it. Each fetch is made only when
+ * its answer can exist and is still unknown, so a call whose events carried everything costs no OpenPhone request:
+ * - recordings, when a recording was announced without a URL, or an answered call with a length has none known yet;
+ * - transcript and summary, for an answered call longer than zero seconds;
+ * - the voicemail, for an incoming call nobody answered.
+ * A 404 means "there is none" (absent); a failure that may pass (429, 5xx, gate closed) is thrown so the flush is
+ * retried later; any other refusal leaves the value unknown.
+ */
+import { OpenPhoneError, type OpenPhoneClient } from "../openphone/client";
+import type { CallPatch, CallState, PatchSource, Recording } from "./state";
+import { isCallFinished, wasAnswered } from "./state";
+
+export interface Enrichment {
+  patch: CallPatch;
+  source: PatchSource;
+}
+
+/** Runs a fetch; `null` when OpenPhone says the thing does not exist, `undefined` when it refused otherwise. */
+async function fetchOrAbsent<T>(fetcher: () => Promise<T>): Promise<T | null | undefined> {
+  try {
+    return await fetcher();
+  } catch (error) {
+    if (error instanceof OpenPhoneError && !error.retryable) return error.status === 404 ? null : undefined;
+    throw error;
+  }
+}
+
+export function callNeeds(state: CallState): { recordings: boolean; transcript: boolean; summary: boolean; voicemail: boolean } {
+  const finished = isCallFinished(state.status);
+  const talked = finished && wasAnswered(state) && (state.duration ?? 0) > 0;
+  const hasRecordingUrl = (state.recordings ?? []).some((r) => r.url);
+  return {
+    recordings: !hasRecordingUrl && ((state.recordingAnnounced === true && finished) || (talked && state.recordings === undefined)),
+    transcript: talked && state.transcript === undefined,
+    summary: talked && state.summary === undefined,
+    voicemail: finished && state.direction === "incoming" && !wasAnswered(state) && state.voicemail === undefined,
+  };
+}
+
+export async function enrichCall(state: CallState, openphone: OpenPhoneClient, now = Date.now): Promise<Enrichment[]> {
+  const needs = callNeeds(state);
+  const found: Enrichment[] = [];
+  const source = (operation: string): PatchSource => ({ id: `fetch:${operation}`, at: now() });
+  const callId = state.id;
+
+  if (needs.recordings) {
+    const result = await fetchOrAbsent(() => openphone.request("getCallRecordings_v1", { path: { callId } }));
+    if (result !== undefined) {
+      const recordings: Recording[] | null = result?.data.length
+        ? result.data.map((r) => ({ id: r.id, url: r.url ?? null, type: r.type ?? null, duration: r.duration ?? null }))
+        : null;
+      found.push({ patch: { recordings }, source: source("getCallRecordings") });
+    }
+  }
+  if (needs.transcript) {
+    const result = await fetchOrAbsent(() => openphone.request("getCallTranscript_v1", { path: { id: callId } }));
+    if (result !== undefined) {
+      const t = result?.data;
+      const transcript = t
+        ? {
+            status: t.status,
+            dialogue: (t.dialogue ?? []).map((d) => ({ start: d.start, end: d.end ?? null, content: d.content, identifier: d.identifier ?? null, userId: d.userId ?? null })),
+          }
+        : null;
+      found.push({ patch: { transcript }, source: source("getCallTranscript") });
+    }
+  }
+  if (needs.summary) {
+    const result = await fetchOrAbsent(() => openphone.request("getCallSummary_v1", { path: { callId } }));
+    if (result !== undefined) {
+      const s = result?.data;
+      const summary = s ? { status: s.status, summary: s.summary ?? [], nextSteps: s.nextSteps ?? [] } : null;
+      found.push({ patch: { summary }, source: source("getCallSummary") });
+    }
+  }
+  if (needs.voicemail) {
+    const result = await fetchOrAbsent(() => openphone.request("getCallVoicemails_v1", { path: { callId } }));
+    if (result !== undefined) {
+      const v = result?.data;
+      // A voicemail still processing has no URL yet: leave it unknown so a later flush asks again.
+      if (!(v && v.status === "in-progress" && !v.recordingUrl)) {
+        const voicemail = v ? { url: v.recordingUrl ?? null, type: "audio/mpeg", duration: v.duration ?? null, transcript: v.transcript ?? null } : null;
+        found.push({ patch: { voicemail }, source: source("getCallVoicemails") });
+      }
+    }
+  }
+  return found;
+}
+
+/** A user's display name: first and last name, else the e-mail address. */
+export function userDisplayName(user: { firstName?: string | null; lastName?: string | null; email?: string | null; id: string }): string {
+  const name = [user.firstName, user.lastName].filter(Boolean).join(" ").trim();
+  return name || user.email || user.id;
+}

@@ -1,0 +1,221 @@
+/**
+ * Tolerant parsing of OpenPhone webhook envelopes into normalised events.
+ *
+ * OpenPhone's payloads vary (reference: openphone-api.md §8): summary and transcript events may carry the type
+ * `callSummary`/`callTranscript` instead of `call.summary.completed`/`call.transcript.completed`, a message's `to`
+ * may be a string instead of an array, and an inbound message may say `received`, a status outside the REST enum.
+ * Where the meaning is clear the variant is accepted; where an assumption breaks (no id to attach the event to) the
+ * event is refused with a reason so it is dead-lettered instead of silently dropped. Unknown event types are
+ * ignored (and counted by the caller).
+ *
+ * Every field of the patch follows one rule: `undefined` means the event did not say (unknown), `null` means
+ * OpenPhone said there is none (absent). The merge in `state.ts` keeps the two apart.
+ */
+import { z } from "zod";
+import type { CallPatch, MessagePatch, Recording, TranscriptTurn, Voicemail } from "./state";
+
+export type CanonicalEventType =
+  | "call.ringing"
+  | "call.completed"
+  | "call.recording.completed"
+  | "call.summary.completed"
+  | "call.transcript.completed"
+  | "message.received"
+  | "message.delivered";
+
+export interface CallEvent {
+  kind: "call";
+  eventId: string;
+  type: CanonicalEventType;
+  resourceId: string;
+  /** When OpenPhone produced the event (epoch ms); orders conflicting values. */
+  occurredAt: number;
+  patch: CallPatch;
+}
+
+export interface MessageEvent {
+  kind: "message";
+  eventId: string;
+  type: CanonicalEventType;
+  resourceId: string;
+  occurredAt: number;
+  patch: MessagePatch;
+}
+
+export type NormalisedEvent = CallEvent | MessageEvent;
+
+export type ParsedEnvelope =
+  | { outcome: "event"; event: NormalisedEvent }
+  | { outcome: "ignored"; type: string; reason: string }
+  | { outcome: "invalid"; reason: string };
+
+const TYPE_ALIASES: Record<string, CanonicalEventType> = {
+  "call.ringing": "call.ringing",
+  "call.completed": "call.completed",
+  "call.recording.completed": "call.recording.completed",
+  "call.summary.completed": "call.summary.completed",
+  callSummary: "call.summary.completed",
+  "call.summary": "call.summary.completed",
+  "call.transcript.completed": "call.transcript.completed",
+  callTranscript: "call.transcript.completed",
+  "call.transcript": "call.transcript.completed",
+  "message.received": "message.received",
+  "message.delivered": "message.delivered",
+};
+
+const text = z.string().min(1);
+const optionalText = z.string().nullish().catch(undefined);
+const optionalNumber = z.number().nullish().catch(undefined);
+const envelopeSchema = z.looseObject({
+  id: text,
+  type: z.string().optional().catch(undefined),
+  createdAt: z.string().optional().catch(undefined),
+  data: z.looseObject({ object: z.looseObject({}) }),
+});
+
+const mediaItem = z.looseObject({ url: z.string().nullish(), type: z.string().nullish(), duration: z.number().nullish(), id: z.string().nullish() });
+
+const callObject = z.looseObject({
+  id: text,
+  phoneNumberId: optionalText,
+  direction: z.enum(["incoming", "outgoing"]).optional().catch(undefined),
+  status: optionalText,
+  participants: z.union([z.array(z.string()), z.string().transform((s) => [s])]).nullish().catch(undefined),
+  userId: optionalText,
+  answeredBy: optionalText,
+  initiatedBy: optionalText,
+  createdAt: optionalText,
+  answeredAt: optionalText,
+  completedAt: optionalText,
+  duration: optionalNumber,
+  media: z.array(mediaItem).nullish().catch(undefined),
+  recordings: z.array(mediaItem).nullish().catch(undefined),
+  voicemail: mediaItem.extend({ transcript: z.string().nullish() }).nullish().catch(undefined),
+});
+
+const summaryObject = z.looseObject({
+  callId: text,
+  status: optionalText,
+  summary: z.union([z.array(z.string()), z.string().transform((s) => [s])]).nullish().catch(undefined),
+  nextSteps: z.union([z.array(z.string()), z.string().transform((s) => [s])]).nullish().catch(undefined),
+});
+
+const turn = z.looseObject({
+  content: z.string().catch(""),
+  start: z.number().catch(0),
+  end: z.number().nullish().catch(undefined),
+  identifier: z.string().nullish().catch(undefined),
+  userId: z.string().nullish().catch(undefined),
+});
+const transcriptObject = z.looseObject({
+  callId: text,
+  status: optionalText,
+  dialogue: z.array(turn).nullish().catch(undefined),
+  duration: optionalNumber,
+});
+
+const messageObject = z.looseObject({
+  id: text,
+  phoneNumberId: optionalText,
+  from: optionalText,
+  to: z.union([z.array(z.string()), z.string().transform((s) => [s])]).nullish().catch(undefined),
+  direction: z.enum(["incoming", "outgoing"]).optional().catch(undefined),
+  text: z.string().nullish().catch(undefined),
+  body: z.string().nullish().catch(undefined),
+  status: optionalText,
+  createdAt: optionalText,
+  userId: optionalText,
+  media: z.array(mediaItem).nullish().catch(undefined),
+});
+
+function epoch(iso: string | null | undefined, fallback: number): number {
+  const at = iso ? Date.parse(iso) : NaN;
+  return Number.isNaN(at) ? fallback : at;
+}
+
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return "invalid";
+  const path = issue.path.length ? issue.path.join(".") : "(root)";
+  return `${path}: ${issue.code === "invalid_type" ? `expected ${issue.expected}` : issue.message}`;
+}
+
+function toRecordings(items: z.infer<typeof mediaItem>[] | null | undefined): Recording[] | null | undefined {
+  if (items === undefined) return undefined;
+  if (items === null || items.length === 0) return null;
+  return items.map((m, i) => ({ id: m.id ?? `segment${i + 1}`, url: m.url ?? null, type: m.type ?? null, duration: m.duration ?? null }));
+}
+
+/** Reads the envelope the intake queued (kept whole) into one normalised event, or says why it cannot. */
+export function parseEnvelope(envelope: unknown, receivedAt = Date.now()): ParsedEnvelope {
+  const parsed = envelopeSchema.safeParse(envelope);
+  if (!parsed.success) return { outcome: "invalid", reason: `malformed webhook envelope (${firstIssue(parsed.error)})` };
+  const { id: eventId, data } = parsed.data;
+  const object = data.object;
+  const rawType = parsed.data.type ?? (typeof object.object === "string" ? object.object : "");
+  const type = TYPE_ALIASES[rawType] ?? (typeof object.object === "string" ? TYPE_ALIASES[object.object] : undefined);
+  if (!type) return { outcome: "ignored", type: rawType || "(none)", reason: `event type ${rawType || "(none)"} is not synced` };
+  const occurredAt = epoch(parsed.data.createdAt, receivedAt);
+  const invalid = (error: z.ZodError) => ({ outcome: "invalid" as const, reason: `${type} event ${eventId}: data.object.${firstIssue(error)}` });
+
+  if (type === "call.summary.completed") {
+    const r = summaryObject.safeParse(object);
+    if (!r.success) return invalid(r.error);
+    const o = r.data;
+    const patch: CallPatch = { summary: { status: o.status ?? "completed", summary: o.summary ?? [], nextSteps: o.nextSteps ?? [] } };
+    return { outcome: "event", event: { kind: "call", eventId, type, resourceId: o.callId, occurredAt, patch } };
+  }
+  if (type === "call.transcript.completed") {
+    const r = transcriptObject.safeParse(object);
+    if (!r.success) return invalid(r.error);
+    const o = r.data;
+    const dialogue: TranscriptTurn[] = (o.dialogue ?? []).map((t) => ({
+      start: t.start,
+      end: t.end ?? null,
+      content: t.content,
+      identifier: t.identifier ?? null,
+      userId: t.userId ?? null,
+    }));
+    const patch: CallPatch = { transcript: { status: o.status ?? "completed", dialogue } };
+    return { outcome: "event", event: { kind: "call", eventId, type, resourceId: o.callId, occurredAt, patch } };
+  }
+  if (type.startsWith("call.")) {
+    const r = callObject.safeParse(object);
+    if (!r.success) return invalid(r.error);
+    const o = r.data;
+    const voicemail: Voicemail | null | undefined =
+      o.voicemail === undefined ? undefined : o.voicemail === null ? null : { url: o.voicemail.url ?? null, type: o.voicemail.type ?? null, duration: o.voicemail.duration ?? null, transcript: o.voicemail.transcript ?? null };
+    const patch: CallPatch = {
+      lineId: o.phoneNumberId ?? undefined,
+      direction: o.direction,
+      status: o.status ?? undefined,
+      participants: o.participants === undefined ? undefined : o.participants?.length ? o.participants : null,
+      userId: o.userId,
+      answeredBy: o.answeredBy,
+      initiatedBy: o.initiatedBy,
+      createdAt: o.createdAt ?? undefined,
+      answeredAt: o.answeredAt,
+      completedAt: o.completedAt,
+      duration: o.duration,
+      recordings: toRecordings(o.recordings ?? o.media),
+      voicemail,
+      recordingAnnounced: type === "call.recording.completed" ? true : undefined,
+    };
+    return { outcome: "event", event: { kind: "call", eventId, type, resourceId: o.id, occurredAt, patch } };
+  }
+  const r = messageObject.safeParse(object);
+  if (!r.success) return invalid(r.error);
+  const o = r.data;
+  const patch: MessagePatch = {
+    lineId: o.phoneNumberId ?? undefined,
+    direction: o.direction,
+    status: o.status ?? undefined,
+    from: o.from,
+    to: o.to === undefined ? undefined : o.to?.length ? o.to : null,
+    text: o.text ?? o.body,
+    createdAt: o.createdAt ?? undefined,
+    userId: o.userId,
+    media: o.media === undefined ? undefined : o.media?.length ? o.media.filter((m) => m.url).map((m) => ({ url: m.url!, type: m.type ?? null })) : null,
+  };
+  return { outcome: "event", event: { kind: "message", eventId, type, resourceId: o.id, occurredAt, patch } };
+}

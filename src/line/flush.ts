@@ -1,0 +1,235 @@
+/**
+ * The flush of one call or text: enrich what the events did not carry, map to Notion, then write.
+ *
+ * Create once: the claim `creating` is stored durably before Notion is asked to create; when a previous create's
+ * outcome is unknown (the process died, Notion answered 5xx or timed out) the page is first looked up by its unique
+ * id property. After that, an update sends only the properties that changed since the last write, and each body
+ * section is appended once. The result always carries the progress made, so a failure halfway loses nothing and
+ * repeats nothing.
+ */
+import type { Client } from "@notionhq/client";
+import type { Config } from "../config";
+import { extensionFor, mediaUrl, messageMediaKey, recordingKey, voicemailKey } from "../media/links";
+import { buildCallBody, diffProperties, mapCallToProperties, mapMessageToProperties, type Block, type BodySection, type PageProperties } from "../notion/mapping";
+import { appendBlocks, classifyNotionError, createPage, findPageByUniqueId, updatePageProperties, type NotionFailure, type PageParent } from "../notion/pages";
+import { type DatabaseKind, type PropertyNames, uniqueProperty } from "../notion/schema";
+import { OpenPhoneError, type OpenPhoneClient } from "../openphone/client";
+import { GateClosedError } from "../gates/gated-fetch";
+import { enrichCall, type Enrichment } from "./enrich";
+import { type CallState, callParticipant, callUserId, mergeCall, messageParticipant, type ResourceState } from "./state";
+import type { MediaCopy, ResourceRecord } from "./storage";
+
+export const SYNCED_AT = "Synced At";
+
+export interface LineLabel {
+  label?: string;
+  number?: string;
+}
+
+export interface FlushDeps {
+  config: Config;
+  notion: Client;
+  openphone: OpenPhoneClient;
+  parent(kind: DatabaseKind): Promise<PageParent>;
+  names(kind: DatabaseKind): PropertyNames;
+  userNames(ids: string[]): Promise<Record<string, string>>;
+  line(lineId: string | undefined): Promise<LineLabel>;
+  canvasPageId: string | null | undefined;
+  /** Stores the create claim durably; resolves only once it is on disk. */
+  claim(resourceId: string, props: PageProperties, sections: string[]): Promise<void>;
+  now(): number;
+}
+
+export interface FlushProgress {
+  state: ResourceState;
+  enrichments: Enrichment[];
+  pageId: string | null;
+  writtenProps: PageProperties;
+  bodySections: string[];
+  links: Record<string, string>;
+  /** The create claim is settled (page created, found, or surely not created). */
+  claimSettled: boolean;
+  /** Media whose link is now in Notion: the bytes are to be copied into R2 under these keys. */
+  mediaCopies: MediaCopy[];
+}
+
+export type FlushResult = FlushProgress &
+  (
+    | { outcome: "created" | "updated" | "unchanged" }
+    | { outcome: "retry"; delayMs: number; message: string }
+    | { outcome: "blocked"; delayMs: number; message: string }
+    | { outcome: "failed"; message: string; property?: string }
+  );
+
+interface MediaSource {
+  key: string;
+  sourceUrl: string;
+  contentType: string | null;
+  /** Recording id, "voicemail", or the media index. */
+  ref: string;
+}
+
+function mediaSources(state: ResourceState): MediaSource[] {
+  if (state.kind === "call") {
+    const sources: MediaSource[] = (state.recordings ?? [])
+      .filter((r) => r.url)
+      .map((r) => ({ key: recordingKey(state.createdAt, state.id, r.id, extensionFor(r.type, r.url)), sourceUrl: r.url!, contentType: r.type, ref: r.id }));
+    if (state.voicemail?.url) {
+      sources.push({ key: voicemailKey(state.createdAt, state.id, extensionFor(state.voicemail.type, state.voicemail.url)), sourceUrl: state.voicemail.url, contentType: state.voicemail.type, ref: "voicemail" });
+    }
+    return sources;
+  }
+  return (state.media ?? []).map((m, i) => ({ key: messageMediaKey(state.createdAt, state.id, i + 1, extensionFor(m.type, m.url)), sourceUrl: m.url, contentType: m.type, ref: String(i) }));
+}
+
+/** Links are computed once per key and kept, so a link with an expiry does not make every flush an update. */
+async function resolveLinks(config: Config, sources: MediaSource[], known: Record<string, string>): Promise<Record<string, string>> {
+  const links = { ...known };
+  const base = config.PUBLIC_BASE_URL;
+  if (!config.MEDIA_PUBLIC_BASE_URL && (!base || config.MEDIA_SIGNING_KEYS.length === 0)) return links;
+  for (const source of sources) {
+    if (!links[source.key]) links[source.key] = await mediaUrl(config, source.key, base ?? "");
+  }
+  return links;
+}
+
+function userIdsOf(state: ResourceState): string[] {
+  if (state.kind === "message") return state.userId ? [state.userId] : [];
+  const ids = new Set<string>();
+  const user = callUserId(state);
+  if (user) ids.add(user);
+  for (const turn of state.transcript?.dialogue ?? []) if (turn.userId) ids.add(turn.userId);
+  return [...ids];
+}
+
+/** Groups pending sections into appends of ≤100 blocks without splitting a section that fits in one. */
+function planAppends(sections: BodySection[]): { keys: string[]; blocks: Block[] }[] {
+  const appends: { keys: string[]; blocks: Block[] }[] = [];
+  for (const section of sections) {
+    const last = appends[appends.length - 1];
+    if (last && last.blocks.length + section.blocks.length <= 100) {
+      last.keys.push(section.key);
+      last.blocks.push(...section.blocks);
+    } else appends.push({ keys: [section.key], blocks: [...section.blocks] });
+  }
+  return appends;
+}
+
+function failureResult(progress: FlushProgress, failure: NotionFailure | { kind: "retry"; delayMs: number; message: string }): FlushResult {
+  if (failure.kind === "permanent") return { ...progress, outcome: "failed", message: failure.message, property: failure.property };
+  if (failure.kind === "blocked") return { ...progress, outcome: "blocked", delayMs: failure.delayMs, message: failure.message };
+  return { ...progress, outcome: "retry", delayMs: failure.delayMs, message: failure.message };
+}
+
+function classifyOpenPhoneError(error: unknown): { kind: "retry"; delayMs: number; message: string } {
+  if (error instanceof GateClosedError) return { kind: "retry", delayMs: Math.max(1000, error.retryAfterMs), message: error.message };
+  if (error instanceof OpenPhoneError) return { kind: "retry", delayMs: error.retryAfterMs ?? 5000, message: error.message };
+  return { kind: "retry", delayMs: 5000, message: `OpenPhone lookup failed: ${error instanceof Error ? error.message : String(error)}` };
+}
+
+export async function flushResource(record: ResourceRecord, deps: FlushDeps): Promise<FlushResult> {
+  const kind: DatabaseKind = record.kind === "call" ? "calls" : "messages";
+  const progress: FlushProgress = {
+    state: record.state,
+    enrichments: [],
+    pageId: record.pageId,
+    writtenProps: record.writtenProps,
+    bodySections: record.bodySections,
+    links: record.links,
+    claimSettled: record.claim === null,
+    mediaCopies: [],
+  };
+
+  let userNames: Record<string, string>;
+  let line: LineLabel;
+  try {
+    if (progress.state.kind === "call") {
+      for (const enrichment of await enrichCall(progress.state, deps.openphone, deps.now)) {
+        progress.state = mergeCall(progress.state as CallState, enrichment.patch, enrichment.source);
+        progress.enrichments.push(enrichment);
+      }
+    }
+    userNames = await deps.userNames(userIdsOf(progress.state));
+    line = await deps.line(progress.state.lineId);
+  } catch (error) {
+    return failureResult(progress, classifyOpenPhoneError(error));
+  }
+
+  const state = progress.state;
+  const sources = mediaSources(state);
+  progress.links = await resolveLinks(deps.config, sources, record.links);
+  const names = deps.names(kind);
+  const linkFor = (ref: string) => progress.links[sources.find((s) => s.ref === ref)?.key ?? ""];
+  let desired: PageProperties;
+  let sections: BodySection[] = [];
+  if (state.kind === "call") {
+    const recordingLinks: Record<string, string> = {};
+    for (const r of state.recordings ?? []) if (linkFor(r.id)) recordingLinks[r.id] = linkFor(r.id)!;
+    const ctx = { names, lineLabel: line.label, lineNumber: line.number, userNames, canvasPageId: deps.canvasPageId, recordingLinks, voicemailLink: linkFor("voicemail") };
+    desired = mapCallToProperties(state, ctx);
+    sections = buildCallBody(state, ctx);
+  } else {
+    const mediaLinks = (state.media ?? []).map((_, i) => linkFor(String(i))).filter((l): l is string => Boolean(l));
+    desired = mapMessageToProperties(state, { names, lineLabel: line.label, lineNumber: line.number, userNames, canvasPageId: deps.canvasPageId, mediaLinks });
+  }
+  const syncedAtName = names[SYNCED_AT] ?? SYNCED_AT;
+  const stampSynced = (props: PageProperties): PageProperties => ({ ...props, [syncedAtName]: { date: { start: new Date(deps.now()).toISOString() } } });
+  const comparable = (props: PageProperties) => Object.fromEntries(Object.entries(props).filter(([name]) => name !== syncedAtName));
+
+  let outcome: "created" | "updated" | "unchanged" = "unchanged";
+  try {
+    const parent = await deps.parent(kind);
+    if (!progress.pageId && record.claim === "creating") {
+      // A create was started and its outcome is unknown: the page may exist already.
+      const found = await findPageByUniqueId(deps.notion, parent, names[uniqueProperty(kind)] ?? uniqueProperty(kind), state.id);
+      if (found) {
+        progress.pageId = found;
+        progress.writtenProps = record.claimProps ?? {};
+        progress.bodySections = record.claimSections;
+      }
+      progress.claimSettled = true;
+    }
+    if (!progress.pageId) {
+      const atCreate = planAppends(sections.filter((s) => !progress.bodySections.includes(s.key)))[0] ?? { keys: [], blocks: [] };
+      const props = stampSynced(desired);
+      await deps.claim(record.resourceId, props, atCreate.keys);
+      progress.claimSettled = false;
+      try {
+        progress.pageId = await createPage(deps.notion, parent, props, atCreate.blocks);
+      } catch (error) {
+        const failure = classifyNotionError(error);
+        // Only an answer that proves nothing was created settles the claim; otherwise the next flush looks first.
+        if (failure.kind !== "retry" || !failure.outcomeUnknown) progress.claimSettled = true;
+        return failureResult(progress, failure);
+      }
+      progress.claimSettled = true;
+      progress.writtenProps = props;
+      progress.bodySections = [...progress.bodySections, ...atCreate.keys];
+      outcome = "created";
+    } else {
+      const changed = diffProperties(comparable(desired), comparable(progress.writtenProps));
+      if (Object.keys(changed).length > 0) {
+        const props = stampSynced(changed);
+        await updatePageProperties(deps.notion, progress.pageId, props);
+        progress.writtenProps = { ...progress.writtenProps, ...props };
+        outcome = "updated";
+      }
+    }
+    for (const append of planAppends(sections.filter((s) => !progress.bodySections.includes(s.key)))) {
+      await appendBlocks(deps.notion, progress.pageId, append.blocks);
+      progress.bodySections = [...progress.bodySections, ...append.keys];
+      if (outcome === "unchanged") outcome = "updated";
+    }
+  } catch (error) {
+    return failureResult(progress, classifyNotionError(error));
+  }
+
+  // After the page is written, copy media: every linked source becomes a copy request for the media copier.
+  progress.mediaCopies = sources.filter((s) => progress.links[s.key]).map((s) => ({ key: s.key, resourceId: record.resourceId, sourceUrl: s.sourceUrl, contentType: s.contentType }));
+  return { ...progress, outcome };
+}
+
+/** The external party of a resource, for the Canvas lookup and the D1 mirror. */
+export function participantOf(state: ResourceState, lineNumber?: string): string | undefined {
+  return state.kind === "call" ? callParticipant(state, lineNumber) : messageParticipant(state, lineNumber);
+}

@@ -1,0 +1,186 @@
+/**
+ * The state of one call or one text, and the pure merge of an event (or an enrichment fetch) into it.
+ *
+ * Each field is `undefined` (unknown: nobody told us yet, or a fetch failed), `null` (absent: OpenPhone says there is
+ * none) or a value. The merge is a join: per field the final value is the present value carrying the highest stamp,
+ * else `null` if anyone said "absent", else unknown. So the final state does not depend on the order events arrive
+ * in, a duplicate changes nothing, and a present value is never replaced by an empty one.
+ *
+ * A stamp is `rank|time|source`: the rank says how far along the value is (a completed call beats a ringing one,
+ * a completed transcript beats one in progress, whatever their clocks say); time and source id break ties.
+ */
+
+export interface Recording {
+  id: string;
+  url: string | null;
+  type: string | null;
+  duration: number | null;
+}
+
+export interface Voicemail {
+  url: string | null;
+  type: string | null;
+  duration: number | null;
+  transcript: string | null;
+}
+
+export interface TranscriptTurn {
+  start: number;
+  end: number | null;
+  content: string;
+  identifier: string | null;
+  userId: string | null;
+}
+
+export interface Transcript {
+  status: string;
+  dialogue: TranscriptTurn[];
+}
+
+export interface Summary {
+  status: string;
+  summary: string[];
+  nextSteps: string[];
+}
+
+export interface CallPatch {
+  lineId?: string;
+  direction?: "incoming" | "outgoing";
+  status?: string;
+  participants?: string[] | null;
+  userId?: string | null;
+  answeredBy?: string | null;
+  initiatedBy?: string | null;
+  createdAt?: string;
+  answeredAt?: string | null;
+  completedAt?: string | null;
+  duration?: number | null;
+  recordings?: Recording[] | null;
+  voicemail?: Voicemail | null;
+  transcript?: Transcript | null;
+  summary?: Summary | null;
+  /** A `call.recording.completed` event was seen, so a recording exists even if the event carried no URL. */
+  recordingAnnounced?: boolean;
+}
+
+export interface MessagePatch {
+  lineId?: string;
+  direction?: "incoming" | "outgoing";
+  status?: string;
+  from?: string | null;
+  to?: string[] | null;
+  text?: string | null;
+  createdAt?: string;
+  userId?: string | null;
+  media?: { url: string; type: string | null }[] | null;
+}
+
+interface Stamped {
+  id: string;
+  /** Stamp of the value each present field holds. */
+  stamps: Record<string, string>;
+}
+
+export type CallState = Stamped & CallPatch & { kind: "call" };
+export type MessageState = Stamped & MessagePatch & { kind: "message" };
+export type ResourceState = CallState | MessageState;
+
+/** Where a patch came from: an event (its id and time) or a fetch (`fetch:<operation>` and when it answered). */
+export interface PatchSource {
+  id: string;
+  at: number;
+}
+
+const CALL_STATUS_RANK: Record<string, number> = { queued: 1, initiated: 1, ringing: 2, "in-progress": 3, answered: 3 };
+const MESSAGE_STATUS_RANK: Record<string, number> = { queued: 1, sent: 2, received: 3, delivered: 3, undelivered: 3 };
+const AI_STATUS_RANK: Record<string, number> = { absent: 1, "in-progress": 2, failed: 3, completed: 4 };
+
+/** Statuses after which a call changes no more (everything not queued/ringing/in progress). */
+export function isCallFinished(status: string | undefined): boolean {
+  return status !== undefined && (CALL_STATUS_RANK[status] ?? 4) >= 4;
+}
+
+function callStatusRank(status: string | undefined): number {
+  return status === undefined ? 0 : (CALL_STATUS_RANK[status] ?? 4);
+}
+
+function fieldRank(kind: "call" | "message", key: string, value: unknown, patchStatus: string | undefined): number {
+  if (key === "summary" || key === "transcript") return AI_STATUS_RANK[(value as { status: string }).status] ?? 0;
+  if (key === "recordings") return Math.min(9, (value as Recording[]).filter((r) => r.url).length);
+  if (key === "voicemail") return (value as Voicemail).url ? 2 : 1;
+  if (kind === "message") return patchStatus === undefined ? 0 : (MESSAGE_STATUS_RANK[patchStatus] ?? 3);
+  return callStatusRank(patchStatus);
+}
+
+function isEmpty(value: unknown): boolean {
+  return value === null || value === undefined || value === "" || (Array.isArray(value) && value.length === 0);
+}
+
+function stampOf(rank: number, source: PatchSource): string {
+  return `${rank}|${String(Math.max(0, Math.floor(source.at))).padStart(15, "0")}|${source.id}`;
+}
+
+function mergeInto<S extends Stamped>(kind: "call" | "message", state: S, patch: object, source: PatchSource): S {
+  const next = { ...state, stamps: { ...state.stamps } } as unknown as Record<string, unknown> & Stamped;
+  const patchStatus = (patch as { status?: string }).status;
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    const current = next[key];
+    if (isEmpty(value)) {
+      // "Absent" only fills what is unknown; it never erases a value.
+      if (current === undefined) next[key] = null;
+      continue;
+    }
+    const stamp = stampOf(fieldRank(kind, key, value, patchStatus), source);
+    const currentStamp = next.stamps[key];
+    const wins =
+      isEmpty(current) ||
+      currentStamp === undefined ||
+      stamp > currentStamp ||
+      (stamp === currentStamp && JSON.stringify(value) > JSON.stringify(current));
+    if (wins) {
+      next[key] = value;
+      next.stamps[key] = stamp;
+    }
+  }
+  return next as unknown as S;
+}
+
+export function emptyCall(id: string): CallState {
+  return { kind: "call", id, stamps: {} };
+}
+
+export function emptyMessage(id: string): MessageState {
+  return { kind: "message", id, stamps: {} };
+}
+
+export function mergeCall(state: CallState, patch: CallPatch, source: PatchSource): CallState {
+  return mergeInto("call", state, patch, source);
+}
+
+export function mergeMessage(state: MessageState, patch: MessagePatch, source: PatchSource): MessageState {
+  return mergeInto("message", state, patch, source);
+}
+
+/** The external party of a call: the participant that is not the line's own number. */
+export function callParticipant(state: CallState, lineNumber?: string | null): string | undefined {
+  const others = (state.participants ?? []).filter((p) => p !== lineNumber);
+  return others[0] ?? state.participants?.[0] ?? undefined;
+}
+
+/** The external party of a text: the sender of an incoming one, the first recipient of an outgoing one. */
+export function messageParticipant(state: MessageState, lineNumber?: string | null): string | undefined {
+  if (state.direction === "incoming") return state.from ?? undefined;
+  const others = (state.to ?? []).filter((p) => p !== lineNumber);
+  return others[0] ?? (state.direction === undefined && state.from !== lineNumber ? (state.from ?? undefined) : undefined);
+}
+
+/** The OpenPhone user who handled a call: who answered it, who placed it, or the line's user. */
+export function callUserId(state: CallState): string | undefined {
+  return state.answeredBy ?? state.initiatedBy ?? state.userId ?? undefined;
+}
+
+/** Whether the call was answered: `answeredAt` is the reliable signal (openphone-api.md §9.2). */
+export function wasAnswered(state: CallState): boolean {
+  return typeof state.answeredAt === "string" && state.answeredAt !== "";
+}

@@ -1,0 +1,242 @@
+/**
+ * Pure mapping from call and message state to Notion page properties and body blocks, within Notion's limits
+ * (2000 characters per rich text item, 100 items per array, 100 blocks per append).
+ *
+ * A property the state does not know yet is left out, so an update never blanks what an earlier write set.
+ */
+import type { CallState, MessageState, TranscriptTurn } from "../line/state";
+import { callParticipant, isCallFinished, messageParticipant, wasAnswered } from "../line/state";
+import type { PropertyNames } from "./schema";
+
+export const RICH_TEXT_LIMIT = 2000;
+export const ARRAY_LIMIT = 100;
+export const BLOCKS_PER_APPEND = 100;
+
+export type PropertyValue = Record<string, unknown>;
+export type PageProperties = Record<string, PropertyValue>;
+export type Block = Record<string, unknown> & { type: string };
+
+/** A part of the page body written once, as soon as its content exists. */
+export interface BodySection {
+  key: string;
+  blocks: Block[];
+}
+
+export interface RichTextItem {
+  type: "text";
+  text: { content: string; link?: { url: string } | null };
+}
+
+/** Splits text into rich text items of at most 2000 characters (and at most 100 items). */
+export function richText(content: string, link?: string): RichTextItem[] {
+  const items: RichTextItem[] = [];
+  for (let i = 0; i < content.length && items.length < ARRAY_LIMIT; i += RICH_TEXT_LIMIT) {
+    const piece = content.slice(i, i + RICH_TEXT_LIMIT);
+    items.push({ type: "text", text: link ? { content: piece, link: { url: link } } : { content: piece } });
+  }
+  return items;
+}
+
+const textProperty = (content: string) => ({ rich_text: richText(content) });
+const dateProperty = (iso: string) => ({ date: { start: iso } });
+
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = s % 60;
+  if (h > 0) return `${h}h ${m}m`;
+  return m > 0 ? `${m}m ${rest}s` : `${rest}s`;
+}
+
+/** `mm:ss` (or `h:mm:ss`) from seconds into the call. */
+export function formatOffset(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, "0");
+  const ss = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+
+export interface CallMappingContext {
+  names: PropertyNames;
+  /** How the line is shown ("Sales (+1…)"). */
+  lineLabel?: string;
+  lineNumber?: string;
+  /** Display names of OpenPhone users by id. */
+  userNames: Record<string, string>;
+  canvasPageId?: string | null;
+  /** Links to the stored media: recording id → link, and the voicemail link. */
+  recordingLinks: Record<string, string>;
+  voicemailLink?: string;
+}
+
+function callTitle(state: CallState, participant: string | undefined): string {
+  const who = participant ?? "unknown number";
+  const finished = isCallFinished(state.status);
+  if (state.direction === "incoming" && finished && !wasAnswered(state)) {
+    return state.voicemail?.url ? `Voicemail from ${who}` : `Missed call from ${who}`;
+  }
+  const base = state.direction === "outgoing" ? `Outgoing call to ${who}` : `Incoming call from ${who}`;
+  return typeof state.duration === "number" && finished ? `${base} · ${formatDuration(state.duration)}` : base;
+}
+
+function calledUser(state: CallState, userNames: Record<string, string>): string | undefined {
+  const id = state.answeredBy ?? state.initiatedBy ?? state.userId;
+  return id ? (userNames[id] ?? id) : undefined;
+}
+
+export function mapCallToProperties(state: CallState, ctx: CallMappingContext): PageProperties {
+  const n = ctx.names;
+  const participant = callParticipant(state, ctx.lineNumber);
+  const p: PageProperties = {};
+  p[n["Name"]!] = { title: richText(callTitle(state, participant)) };
+  p[n["Call ID"]!] = textProperty(state.id);
+  if (state.direction) p[n["Direction"]!] = { select: { name: state.direction === "incoming" ? "Incoming" : "Outgoing" } };
+  if (state.status) p[n["Status"]!] = { select: { name: state.status.replace(/,/g, " ") } };
+  if (participant) p[n["Participant"]!] = { phone_number: participant };
+  if (ctx.lineLabel) p[n["Line"]!] = textProperty(ctx.lineLabel);
+  const user = calledUser(state, ctx.userNames);
+  if (user) p[n["User"]!] = textProperty(user);
+  if (state.createdAt) p[n["Started"]!] = dateProperty(state.createdAt);
+  if (state.answeredAt) p[n["Answered"]!] = dateProperty(state.answeredAt);
+  if (state.completedAt) p[n["Ended"]!] = dateProperty(state.completedAt);
+  if (typeof state.duration === "number" && isCallFinished(state.status)) p[n["Duration"]!] = { number: state.duration };
+  const recordings = (state.recordings ?? []).filter((r) => ctx.recordingLinks[r.id]);
+  if (recordings.length > 0) {
+    p[n["Recording"]!] = { url: ctx.recordingLinks[recordings[0]!.id]! };
+    const seconds = recordings.reduce((sum, r) => sum + (r.duration ?? 0), 0);
+    if (recordings.some((r) => r.duration !== null)) p[n["Recording Duration"]!] = { number: seconds };
+  }
+  if (ctx.voicemailLink) p[n["Voicemail"]!] = { url: ctx.voicemailLink };
+  if (state.voicemail?.transcript) p[n["Voicemail Transcript"]!] = textProperty(state.voicemail.transcript);
+  if (state.transcript) p[n["Transcript Status"]!] = { select: { name: state.transcript.status } };
+  if (state.summary?.summary.length) p[n["Summary"]!] = textProperty(state.summary.summary.join("\n"));
+  if (state.summary?.nextSteps.length) p[n["Next Steps"]!] = textProperty(state.summary.nextSteps.join("\n"));
+  if (ctx.canvasPageId) p[n["Canvas"]!] = { relation: [{ id: ctx.canvasPageId }] };
+  return p;
+}
+
+export interface MessageMappingContext {
+  names: PropertyNames;
+  lineLabel?: string;
+  lineNumber?: string;
+  userNames: Record<string, string>;
+  canvasPageId?: string | null;
+  /** Links to the stored MMS media, in order. */
+  mediaLinks: string[];
+}
+
+function messageTitle(state: MessageState): string {
+  const firstLine = (state.text ?? "").split(/\r?\n/).find((l) => l.trim() !== "")?.trim() ?? "";
+  if (firstLine) return firstLine.length > 80 ? `${firstLine.slice(0, 79)}…` : firstLine;
+  return state.media?.length ? "(media)" : "(empty text)";
+}
+
+export function mapMessageToProperties(state: MessageState, ctx: MessageMappingContext): PageProperties {
+  const n = ctx.names;
+  const p: PageProperties = {};
+  p[n["Name"]!] = { title: richText(messageTitle(state)) };
+  p[n["Message ID"]!] = textProperty(state.id);
+  if (state.direction) p[n["Direction"]!] = { select: { name: state.direction === "incoming" ? "Incoming" : "Outgoing" } };
+  if (state.status) p[n["Status"]!] = { select: { name: state.status.replace(/,/g, " ") } };
+  if (state.from) p[n["From"]!] = { phone_number: state.from };
+  if (state.to?.length) p[n["To"]!] = textProperty(state.to.join(", "));
+  const participant = messageParticipant(state, ctx.lineNumber);
+  if (participant) p[n["Participant"]!] = { phone_number: participant };
+  if (ctx.lineLabel) p[n["Line"]!] = textProperty(ctx.lineLabel);
+  const user = state.userId ? (ctx.userNames[state.userId] ?? state.userId) : undefined;
+  if (user) p[n["User"]!] = textProperty(user);
+  if (state.text) p[n["Text"]!] = textProperty(state.text);
+  if (ctx.mediaLinks.length > 0) {
+    const items = ctx.mediaLinks.slice(0, ARRAY_LIMIT / 2).flatMap((url, i) => [
+      ...(i > 0 ? richText("\n") : []),
+      ...richText(`Media ${i + 1}`, url),
+    ]);
+    p[n["Media"]!] = { rich_text: items };
+  }
+  if (state.createdAt) p[n["Sent"]!] = dateProperty(state.createdAt);
+  if (ctx.canvasPageId) p[n["Canvas"]!] = { relation: [{ id: ctx.canvasPageId }] };
+  return p;
+}
+
+const heading = (text: string): Block => ({ type: "heading_2", heading_2: { rich_text: richText(text) } });
+const paragraph = (items: RichTextItem[]): Block => ({ type: "paragraph", paragraph: { rich_text: items } });
+const audio = (url: string, caption: string): Block => ({ type: "audio", audio: { type: "external", external: { url }, caption: richText(caption) } });
+
+function speakerName(turn: TranscriptTurn, ctx: CallMappingContext): string {
+  if (turn.userId) return ctx.userNames[turn.userId] ?? turn.userId;
+  return turn.identifier ?? "Unknown speaker";
+}
+
+/** Transcript turns `[mm:ss] Speaker: text`, packed into paragraphs of at most 2000 characters each. */
+export function transcriptBlocks(dialogue: TranscriptTurn[], ctx: CallMappingContext): Block[] {
+  const lines = [...dialogue].sort((a, b) => a.start - b.start).map((t) => `[${formatOffset(t.start)}] ${speakerName(t, ctx)}: ${t.content.trim()}`);
+  const blocks: Block[] = [];
+  let current = "";
+  const push = () => {
+    if (current) blocks.push(paragraph(richText(current)));
+    current = "";
+  };
+  for (const line of lines) {
+    if (line.length > RICH_TEXT_LIMIT) {
+      push();
+      blocks.push(paragraph(richText(line)));
+    } else if (current && current.length + 1 + line.length > RICH_TEXT_LIMIT) {
+      push();
+      current = line;
+    } else {
+      current = current ? `${current}\n${line}` : line;
+    }
+  }
+  push();
+  return blocks;
+}
+
+/** The page body, section by section, each present only once its content exists. */
+export function buildCallBody(state: CallState, ctx: CallMappingContext): BodySection[] {
+  const sections: BodySection[] = [];
+  const summary = state.summary;
+  if (summary?.status === "completed" && summary.summary.length > 0) {
+    sections.push({
+      key: "summary",
+      blocks: [heading("Summary"), ...summary.summary.slice(0, 50).map((line): Block => ({ type: "bulleted_list_item", bulleted_list_item: { rich_text: richText(line) } }))],
+    });
+  }
+  if (summary?.status === "completed" && summary.nextSteps.length > 0) {
+    sections.push({
+      key: "next-steps",
+      blocks: [heading("Next steps"), ...summary.nextSteps.slice(0, 50).map((step): Block => ({ type: "to_do", to_do: { rich_text: richText(step), checked: false } }))],
+    });
+  }
+  const recordings = (state.recordings ?? []).filter((r) => ctx.recordingLinks[r.id]);
+  recordings.forEach((r, i) => {
+    const length = r.duration !== null ? ` (${formatDuration(r.duration)})` : "";
+    sections.push({ key: `recording:${r.id}`, blocks: [audio(ctx.recordingLinks[r.id]!, `Recording${recordings.length > 1 ? ` ${i + 1}` : ""}${length}`)] });
+  });
+  if (ctx.voicemailLink) {
+    const blocks: Block[] = [heading("Voicemail"), audio(ctx.voicemailLink, "Voicemail")];
+    if (state.voicemail?.transcript) blocks.push(paragraph(richText(state.voicemail.transcript)));
+    sections.push({ key: "voicemail", blocks });
+  }
+  if (state.transcript?.status === "completed" && state.transcript.dialogue.length > 0) {
+    sections.push({ key: "transcript", blocks: [heading("Transcript"), ...transcriptBlocks(state.transcript.dialogue, ctx)] });
+  }
+  return sections;
+}
+
+/** Splits blocks into appends of at most 100. */
+export function chunkBlocks(blocks: Block[], size = BLOCKS_PER_APPEND): Block[][] {
+  const chunks: Block[][] = [];
+  for (let i = 0; i < blocks.length; i += size) chunks.push(blocks.slice(i, i + size));
+  return chunks;
+}
+
+/** The properties whose desired value differs from what was last written (by their JSON). */
+export function diffProperties(desired: PageProperties, written: PageProperties): PageProperties {
+  const changed: PageProperties = {};
+  for (const [name, value] of Object.entries(desired)) {
+    if (JSON.stringify(written[name]) !== JSON.stringify(value)) changed[name] = value;
+  }
+  return changed;
+}
