@@ -34,7 +34,7 @@ export function callNeeds(state: CallState): { recordings: boolean; transcript: 
     recordings: !hasRecordingUrl && ((state.recordingAnnounced === true && finished) || (talked && state.recordings === undefined)),
     transcript: talked && state.transcript === undefined,
     summary: talked && state.summary === undefined,
-    voicemail: finished && state.direction === "incoming" && !wasAnswered(state) && state.voicemail === undefined,
+    voicemail: finished && state.direction === "incoming" && !wasAnswered(state) && (state.voicemail === undefined || state.voicemail?.processing === true),
   };
 }
 
@@ -78,11 +78,10 @@ export async function enrichCall(state: CallState, openphone: OpenPhoneClient, n
     const result = await fetchOrAbsent(() => openphone.request("getCallVoicemails_v1", { path: { callId } }));
     if (result !== undefined) {
       const v = result?.data;
-      // A voicemail still processing has no URL yet: leave it unknown so a later flush asks again.
-      if (!(v && v.status === "in-progress" && !v.recordingUrl)) {
-        const voicemail = v ? { url: v.recordingUrl ?? null, type: "audio/mpeg", duration: v.duration ?? null, transcript: v.transcript ?? null } : null;
-        found.push({ patch: { voicemail }, source: source("getCallVoicemails") });
-      }
+      // A voicemail still processing has no URL yet; it is marked so a later flush asks again.
+      const processing = v?.status === "in-progress" && !v.recordingUrl;
+      const voicemail = v ? { url: v.recordingUrl ?? null, type: v.recordingUrl ? "audio/mpeg" : null, duration: v.duration ?? null, transcript: v.transcript ?? null, ...(processing ? { processing } : {}) } : null;
+      found.push({ patch: { voicemail }, source: source("getCallVoicemails") });
     }
   }
   return found;

@@ -25,7 +25,7 @@ import type { MessageOutcome, SyncMessage } from "../queue/messages";
 import { userDisplayName } from "./enrich";
 import { type FlushResult, flushResource, type LineLabel, participantOf } from "./flush";
 import { parseEnvelope } from "./events";
-import { emptyCall, emptyMessage, isCallFinished, mergeCall, mergeMessage, type ResourceState } from "./state";
+import { awaitsProducts, emptyCall, emptyMessage, isCallFinished, mergeCall, mergeMessage, type ResourceState } from "./state";
 import { LineStorage, type ResourceRecord } from "./storage";
 
 export interface IngestResult {
@@ -37,6 +37,9 @@ export interface IngestResult {
 
 /** A call still ringing or in progress is held this long at most before its page is written anyway. */
 export const CALL_HOLD_MS = 15 * 60_000;
+/** After a call's page is written, its late recording/transcript/summary are awaited this long to write them at once. */
+export const PRODUCTS_WAIT_MS = 10 * 60_000;
+const VOICEMAIL_RECHECK_MS = 15_000;
 /** Resources flushed per alarm; more are left for the next alarm, set right away. */
 const FLUSH_BATCH = 25;
 const FLUSH_CONCURRENCY = 4;
@@ -151,9 +154,17 @@ export class LineDurableObject extends DurableObject<Env> {
   }
 
   private markDue(record: ResourceRecord, now: number, config: Config): ResourceRecord {
-    const unfinishedCall = record.state.kind === "call" && !isCallFinished(record.state.status);
-    // A ringing call changes again within minutes: hold it (bounded) so one write carries the finished call.
-    const candidate = unfinishedCall ? record.firstEventAt + CALL_HOLD_MS : now + config.COALESCE_MS;
+    const state = record.state;
+    let candidate = now + config.COALESCE_MS;
+    if (state.kind === "call" && !isCallFinished(state.status)) {
+      // A ringing call changes again within minutes: hold it (bounded) so one write carries the finished call.
+      candidate = Math.max(candidate, record.firstEventAt + CALL_HOLD_MS);
+    } else if (state.kind === "call" && record.pageId && awaitsProducts(state)) {
+      // The page exists and OpenPhone is still producing the recording, transcript or summary: write them together
+      // when the last one is ready (bounded), one update instead of one per product.
+      const finishedAt = (state.completedAt ? Date.parse(state.completedAt) : NaN) || record.firstEventAt;
+      candidate = Math.max(candidate, finishedAt + PRODUCTS_WAIT_MS);
+    }
     const dueAt = record.dirty && record.dueAt !== null ? Math.min(record.dueAt, candidate) : candidate;
     return { ...record, dirty: true, dueAt };
   }
@@ -222,6 +233,10 @@ export class LineDurableObject extends DurableObject<Env> {
     const history = { resourceId: flushed.resourceId, kind: flushed.kind, source: flushed.source, pageId: next.pageId, notionRequests: counter.notion, openphoneRequests: counter.openphone };
     if (result.outcome === "created" || result.outcome === "updated" || result.outcome === "unchanged") {
       Object.assign(next, { attempts: 0, dirty: changedMeanwhile, dueAt: changedMeanwhile ? current.dueAt : null, failedAt: null, failedReason: null, failedProperty: null });
+      // No webhook says when a voicemail is processed: look again shortly, for a bounded time.
+      if (!changedMeanwhile && state.kind === "call" && state.voicemail?.processing && now - next.firstEventAt < PRODUCTS_WAIT_MS) {
+        Object.assign(next, { dirty: true, dueAt: now + VOICEMAIL_RECHECK_MS });
+      }
       if (!changedMeanwhile) this.store.markEventsFlushed(flushed.resourceId, now);
       this.store.requestMediaCopies(result.mediaCopies, now);
       report.history.push({ ...history, outcome: result.outcome, latencyMs: result.outcome === "unchanged" || pendingSince === null ? null : now - pendingSince, error: null });

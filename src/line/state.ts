@@ -22,6 +22,8 @@ export interface Voicemail {
   type: string | null;
   duration: number | null;
   transcript: string | null;
+  /** OpenPhone is still processing it (no webhook announces the end: the flush asks again). */
+  processing?: boolean;
 }
 
 export interface TranscriptTurn {
@@ -183,4 +185,10 @@ export function callUserId(state: CallState): string | undefined {
 /** Whether the call was answered: `answeredAt` is the reliable signal (openphone-api.md §9.2). */
 export function wasAnswered(state: CallState): boolean {
   return typeof state.answeredAt === "string" && state.answeredAt !== "";
+}
+
+/** OpenPhone is still producing something for this call: a recording without its URL, a transcript or a summary. */
+export function awaitsProducts(state: CallState): boolean {
+  const recordingPending = (state.recordings?.length ?? 0) > 0 && !state.recordings!.some((r) => r.url);
+  return recordingPending || state.transcript?.status === "in-progress" || state.summary?.status === "in-progress" || state.voicemail?.processing === true;
 }

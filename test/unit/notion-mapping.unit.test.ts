@@ -1,0 +1,93 @@
+import { describe, expect, it } from "vitest";
+import { emptyCall, emptyMessage, mergeCall, mergeMessage } from "../../src/line/state";
+import { buildCallBody, chunkBlocks, diffProperties, mapCallToProperties, mapMessageToProperties, richText, transcriptBlocks } from "../../src/notion/mapping";
+import { propertyFromNotionMessage } from "../../src/notion/pages";
+import { CALL_PROPERTIES, MESSAGE_PROPERTIES, resolvePropertyNames } from "../../src/notion/schema";
+
+const callNames = resolvePropertyNames("calls", {});
+const completedCall = mergeCall(
+  emptyCall("AC1"),
+  {
+    lineId: "PN1",
+    direction: "incoming",
+    status: "completed",
+    participants: ["+12125550101"],
+    answeredBy: "US1",
+    createdAt: "2026-01-01T10:00:00Z",
+    answeredAt: "2026-01-01T10:00:05Z",
+    completedAt: "2026-01-01T10:03:00Z",
+    duration: 175,
+    recordings: [{ id: "CR1", url: "https://op.example/r.mp3", type: "audio/mpeg", duration: 170 }],
+    transcript: { status: "completed", dialogue: [{ start: 1, end: 3, content: "Hello", identifier: "+12125550101", userId: null }, { start: 65, end: 70, content: "Hi Ada", identifier: null, userId: "US1" }] },
+    summary: { status: "completed", summary: ["Discussed the quote."], nextSteps: ["Send the contract", "Call back Friday"] },
+  },
+  { id: "EV1", at: 1 },
+);
+const ctx = { names: callNames, lineLabel: "Sales (+13055550100)", lineNumber: "+13055550100", userNames: { US1: "Maya Rossi" }, canvasPageId: "canvas-page-1", recordingLinks: { CR1: "https://sync.example/media/r.mp3?sig=x" } };
+
+describe("mapCallToProperties", () => {
+  it("fills every Calls property from a complete call", () => {
+    const props = mapCallToProperties(completedCall, ctx);
+    for (const spec of CALL_PROPERTIES) if (spec.name !== "Synced At" && !spec.name.startsWith("Voicemail")) expect(props, spec.name).toHaveProperty([spec.name]);
+    expect(props["Name"]).toEqual({ title: richText("Incoming call from +12125550101 · 2m 55s") });
+    expect(props["User"]).toEqual({ rich_text: richText("Maya Rossi") });
+    expect(props["Canvas"]).toEqual({ relation: [{ id: "canvas-page-1" }] });
+    expect(props["Recording"]).toEqual({ url: "https://sync.example/media/r.mp3?sig=x" });
+    expect(props["Next Steps"]).toEqual({ rich_text: richText("Send the contract\nCall back Friday") });
+  });
+
+  it("names a missed call and uses remapped property names", () => {
+    const missed = mergeCall(emptyCall("AC2"), { direction: "incoming", status: "missed", answeredAt: null, participants: ["+12125550101"] }, { id: "EV", at: 1 });
+    const names = resolvePropertyNames("calls", { "Calls.Status": "Call status", Name: "Title" });
+    const props = mapCallToProperties(missed, { ...ctx, names, recordingLinks: {} });
+    expect(props["Title"]).toEqual({ title: richText("Missed call from +12125550101") });
+    expect(props["Call status"]).toEqual({ select: { name: "missed" } });
+    expect(props).not.toHaveProperty("Recording");
+  });
+});
+
+describe("buildCallBody", () => {
+  it("holds summary, next steps as to-dos, the audio block and the timestamped transcript", () => {
+    const sections = buildCallBody(completedCall, ctx);
+    expect(sections.map((s) => s.key)).toEqual(["summary", "next-steps", "recording:CR1", "transcript"]);
+    const todos = sections[1]!.blocks.filter((b) => b.type === "to_do");
+    expect(todos).toHaveLength(2);
+    expect(sections[2]!.blocks[0]).toMatchObject({ type: "audio", audio: { external: { url: "https://sync.example/media/r.mp3?sig=x" } } });
+    const text = JSON.stringify(sections[3]!.blocks);
+    expect(text).toContain("[00:01] +12125550101: Hello");
+    expect(text).toContain("[01:05] Maya Rossi: Hi Ada");
+  });
+
+  it("keeps every rich text item within 2000 characters and appends in chunks of 100", () => {
+    const dialogue = Array.from({ length: 400 }, (_, i) => ({ start: i * 10, end: null, content: "word ".repeat(i % 7 === 0 ? 900 : 40), identifier: "+12125550101", userId: null }));
+    const blocks = transcriptBlocks(dialogue, ctx);
+    for (const block of blocks) {
+      for (const item of (block as { paragraph: { rich_text: { text: { content: string } }[] } }).paragraph.rich_text) expect(item.text.content.length).toBeLessThanOrEqual(2000);
+    }
+    const joined = blocks.map((b) => (b as { paragraph: { rich_text: { text: { content: string } }[] } }).paragraph.rich_text.map((r) => r.text.content).join("")).join("\n");
+    expect(joined.split("\n").filter((l) => l.startsWith("["))).toHaveLength(400);
+    expect(chunkBlocks(blocks).every((c) => c.length <= 100)).toBe(true);
+  });
+});
+
+describe("mapMessageToProperties", () => {
+  it("fills every Messages property", () => {
+    const message = mergeMessage(emptyMessage("AC9"), { direction: "outgoing", status: "delivered", from: "+13055550100", to: ["+12125550101", "+14155550102"], text: "See you at 3", createdAt: "2026-01-01T11:00:00Z", userId: "US1", lineId: "PN1", media: [{ url: "https://op.example/m.jpg", type: "image/jpeg" }] }, { id: "EV", at: 1 });
+    const props = mapMessageToProperties(message, { names: resolvePropertyNames("messages", {}), lineLabel: "Sales", lineNumber: "+13055550100", userNames: { US1: "Maya Rossi" }, canvasPageId: "c1", mediaLinks: ["https://sync.example/media/m.jpg"] });
+    for (const spec of MESSAGE_PROPERTIES) if (spec.name !== "Synced At") expect(props, spec.name).toHaveProperty([spec.name]);
+    expect(props["Participant"]).toEqual({ phone_number: "+12125550101" });
+    expect(props["To"]).toEqual({ rich_text: richText("+12125550101, +14155550102") });
+  });
+});
+
+describe("diffProperties and Notion messages", () => {
+  it("sends only what changed", () => {
+    expect(diffProperties({ A: { number: 1 }, B: { number: 2 } }, { A: { number: 1 }, B: { number: 3 } })).toEqual({ B: { number: 2 } });
+  });
+
+  it("finds the property Notion names", () => {
+    expect(propertyFromNotionMessage("Call ID is not a property that exists.")).toBe("Call ID");
+    expect(propertyFromNotionMessage("body failed validation: body.properties.Status.select.name should be a string")).toBe("Status");
+    expect(propertyFromNotionMessage("Duration is expected to be number.")).toBe("Duration");
+  });
+});
