@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { ProcessGroup, waitForHttp } from "./processes.ts";
+import { setUpSandboxSync, startSandboxTraffic } from "./sandbox-sync.ts";
 
 export const SANDBOX_OPENPHONE_KEY = "sandbox-openphone-key";
 export const SANDBOX_NOTION_TOKEN = "sandbox-notion-token";
@@ -63,6 +64,14 @@ export async function prepareSandbox(options: SandboxOptions): Promise<SandboxPl
     group.spawn("notion", tsx, [notionMain, "--port", String(options.notionPort), "--token", SANDBOX_NOTION_TOKEN, "--demo-data"], { cwd: root, env });
     await waitForHttp(`${notionUrl}/_emulator/stats`, 30_000, group);
     plan.urls.push(["Notion viewer", `${notionUrl}/`]);
+  }
+
+  if (fs.existsSync(openphoneMain) && fs.existsSync(notionMain)) {
+    // Notion databases from the schema, webhooks registered for the Worker, and the settings that go with them.
+    const sync = await setUpSandboxSync({ notionUrl, notionToken: SANDBOX_NOTION_TOKEN, openphoneUrl, openphoneKey: SANDBOX_OPENPHONE_KEY, workerUrl: options.workerUrl });
+    for (const line of sync.report) console.log(`  setup: ${line}`);
+    Object.assign(plan.workerSettings, sync.settings);
+    plan.startTraffic.push(() => startSandboxTraffic(openphoneUrl));
   }
 
   return plan;

@@ -1,0 +1,65 @@
+/**
+ * The sync's part of the sandbox: once both emulators answer, run `setup` against the Notion emulator (databases
+ * under its root page, related to its demo Canvas) and register the webhooks with the OpenPhone emulator, then
+ * hand the Worker the ids, signing keys and Canvas/Mail settings that go with them. The end-to-end tests use the
+ * same function.
+ */
+import { describeNotionSetup, type NotionSetupResult, registerOpenPhoneWebhooks, setupNotionDatabases } from "./setup.ts";
+
+export interface NotionEmulatorWorkspace {
+  rootPageId: string;
+  canvas?: { databaseId: string; dataSourceId: string };
+  mail?: { databaseId: string; dataSourceId: string };
+}
+
+/** The ids the Notion emulator reports at `GET /_emulator/workspace` (root page, demo Canvas and Mail). */
+export async function readNotionEmulatorWorkspace(notionUrl: string): Promise<NotionEmulatorWorkspace> {
+  const response = await fetch(`${notionUrl}/_emulator/workspace`);
+  if (!response.ok) throw new Error(`the Notion emulator's workspace answered ${response.status}`);
+  return (await response.json()) as NotionEmulatorWorkspace;
+}
+
+export interface SandboxSyncOptions {
+  notionUrl: string;
+  notionToken: string;
+  openphoneUrl: string;
+  openphoneKey: string;
+  workerUrl: string;
+}
+
+export interface SandboxSync {
+  settings: Record<string, string>;
+  notion: NotionSetupResult;
+  workspace: NotionEmulatorWorkspace;
+  report: string[];
+}
+
+export async function setUpSandboxSync(options: SandboxSyncOptions): Promise<SandboxSync> {
+  const workspace = await readNotionEmulatorWorkspace(options.notionUrl);
+  const notion = await setupNotionDatabases({
+    token: options.notionToken,
+    baseUrl: options.notionUrl,
+    parentPageId: workspace.rootPageId,
+    canvasDatabaseId: workspace.canvas?.databaseId,
+  });
+  const webhooks = await registerOpenPhoneWebhooks({ apiKey: options.openphoneKey, baseUrl: options.openphoneUrl, url: `${options.workerUrl}/webhooks/openphone`, label: "sandbox" });
+  const settings: Record<string, string> = {
+    NOTION_CALLS_DATABASE_ID: notion.calls.databaseId,
+    NOTION_MESSAGES_DATABASE_ID: notion.messages.databaseId,
+    OPENPHONE_WEBHOOK_KEYS: webhooks.map((w) => w.key).join(","),
+  };
+  if (workspace.canvas) {
+    Object.assign(settings, { NOTION_CANVAS_DATABASE_ID: workspace.canvas.databaseId, CANVAS_PHONE_PROPERTIES: "Phone,Other phones", CANVAS_EMAIL_PROPERTIES: "Email", CANVAS_TITLE_PROPERTY: "Name" });
+  }
+  if (workspace.mail) {
+    Object.assign(settings, { NOTION_MAIL_DATABASE_ID: workspace.mail.databaseId, MAIL_ADDRESS_PROPERTIES: "From,To", MAIL_CANVAS_RELATION_PROPERTY: "Canvas" });
+  }
+  const report = [...describeNotionSetup(notion), ...webhooks.map((w) => `${w.reused ? "=" : "+"} webhook ${w.id} for ${w.events.join(", ")}`)];
+  return { settings, notion, workspace, report };
+}
+
+/** Starts the OpenPhone emulator's simulated calls and texts. */
+export async function startSandboxTraffic(openphoneUrl: string, rates = { callsPerMinute: 3, messagesPerMinute: 6 }): Promise<void> {
+  const response = await fetch(`${openphoneUrl}/_emulator/traffic`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(rates) });
+  if (!response.ok) throw new Error(`the OpenPhone emulator refused to start traffic: ${response.status} ${await response.text()}`);
+}
