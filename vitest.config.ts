@@ -31,6 +31,8 @@ export default defineConfig({
           name: "workers",
           include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
           setupFiles: ["./test/apply-migrations.ts"],
+          // Fake Notion and OpenPhone APIs on loopback for the Line Durable Object tests.
+          globalSetup: ["./test/fake-apis-server.ts"],
         },
       },
       {

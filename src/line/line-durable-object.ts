@@ -35,6 +35,19 @@ export interface IngestResult {
   duplicates: number;
 }
 
+export interface ResourceStatus {
+  resourceId: string;
+  kind: "call" | "message";
+  pageId: string | null;
+  claim: "creating" | null;
+  dirty: boolean;
+  dueAt: number | null;
+  attempts: number;
+  failedReason: string | null;
+  failedProperty: string | null;
+  source: string;
+}
+
 /** A call still ringing or in progress is held this long at most before its page is written anyway. */
 export const CALL_HOLD_MS = 15 * 60_000;
 /** After a call's page is written, its late recording/transcript/summary are awaited this long to write them at once. */
@@ -116,9 +129,11 @@ export class LineDurableObject extends DurableObject<Env> {
     return this.store.pendingEvents();
   }
 
-  /** The stored record of one call or text (for the admin API and tests). */
-  resource(resourceId: string): ResourceRecord | undefined {
-    return this.store.get(resourceId);
+  /** Where one call or text stands (for the admin API and tests). */
+  resource(resourceId: string): ResourceStatus | undefined {
+    const r = this.store.get(resourceId);
+    if (!r) return undefined;
+    return { resourceId: r.resourceId, kind: r.kind, pageId: r.pageId, claim: r.claim, dirty: r.dirty, dueAt: r.dueAt, attempts: r.attempts, failedReason: r.failedReason, failedProperty: r.failedProperty, source: r.source };
   }
 
   override async alarm(): Promise<void> {

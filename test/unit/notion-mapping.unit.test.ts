@@ -62,9 +62,9 @@ describe("buildCallBody", () => {
     const dialogue = Array.from({ length: 400 }, (_, i) => ({ start: i * 10, end: null, content: "word ".repeat(i % 7 === 0 ? 900 : 40), identifier: "+12125550101", userId: null }));
     const blocks = transcriptBlocks(dialogue, ctx);
     for (const block of blocks) {
-      for (const item of (block as { paragraph: { rich_text: { text: { content: string } }[] } }).paragraph.rich_text) expect(item.text.content.length).toBeLessThanOrEqual(2000);
+      for (const item of (block as unknown as { paragraph: { rich_text: { text: { content: string } }[] } }).paragraph.rich_text) expect(item.text.content.length).toBeLessThanOrEqual(2000);
     }
-    const joined = blocks.map((b) => (b as { paragraph: { rich_text: { text: { content: string } }[] } }).paragraph.rich_text.map((r) => r.text.content).join("")).join("\n");
+    const joined = blocks.map((b) => (b as unknown as { paragraph: { rich_text: { text: { content: string } }[] } }).paragraph.rich_text.map((r) => r.text.content).join("")).join("\n");
     expect(joined.split("\n").filter((l) => l.startsWith("["))).toHaveLength(400);
     expect(chunkBlocks(blocks).every((c) => c.length <= 100)).toBe(true);
   });

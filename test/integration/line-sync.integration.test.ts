@@ -1,0 +1,186 @@
+import { createExecutionContext, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import worker from "../../src/index";
+import type { WebhookMessage } from "../../src/queue/messages";
+import { fakeApis, notionRequests, TEST_SETTINGS } from "./fake-apis";
+
+const CALL = {
+  id: "AC100",
+  object: "call",
+  direction: "incoming",
+  participants: ["+12125550101"],
+  phoneNumberId: "PNsync1",
+  userId: "US1",
+  createdAt: "2026-03-02T10:00:00.000Z",
+};
+
+function message(eventId: string, type: string, object: Record<string, unknown>, lineId = "PNsync1"): WebhookMessage {
+  return { type: "webhook", lineId, eventId, eventType: type, receivedAt: Date.now(), envelope: { id: eventId, object: "event", apiVersion: "v4", createdAt: new Date().toISOString(), type, data: { object } } };
+}
+
+function callEvents(callId: string, lineId = "PNsync1"): WebhookMessage[] {
+  const call = { ...CALL, id: callId, phoneNumberId: lineId };
+  const completed = { ...call, status: "completed", answeredAt: "2026-03-02T10:00:04.000Z", answeredBy: "US1", completedAt: "2026-03-02T10:03:00.000Z", duration: 176 };
+  return [
+    message(`EV${callId}r`, "call.ringing", { ...call, status: "ringing", answeredAt: null, completedAt: null, duration: 0 }, lineId),
+    message(`EV${callId}c`, "call.completed", completed, lineId),
+    message(`EV${callId}rec`, "call.recording.completed", completed, lineId),
+    message(`EV${callId}t`, "callTranscript", { callId, object: "callTranscript", status: "completed", dialogue: [{ content: "Hello, it's Ada", start: 1.2, end: 3, identifier: "+12125550101", userId: null }, { content: "Hi Ada", start: 4, end: 5, identifier: "+13055550100", userId: "US1" }] }, lineId),
+    message(`EV${callId}s`, "call.summary.completed", { callId, object: "callSummary", status: "completed", summary: ["Ada asked for a quote."], nextSteps: ["Send the quote", "Call back Friday"] }, lineId),
+  ];
+}
+
+async function lineWithSettings(name: string) {
+  const stub = env.LINE.get(env.LINE.idFromName(name));
+  // The test runtime gives Durable Objects no secrets; hand this one the settings a deployment would have.
+  await runInDurableObject(stub, (instance) => {
+    (instance as unknown as { env: Env }).env = { ...env, ...TEST_SETTINGS } as unknown as Env;
+  });
+  return stub;
+}
+
+/** Runs the alarm (it may also fire on its own) until nothing due now is waiting or being flushed. */
+async function flush(stub: DurableObjectStub<import("../../src/line/line-durable-object").LineDurableObject>) {
+  for (let i = 0; i < 100; i++) {
+    await runDurableObjectAlarm(stub);
+    const waiting = await runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM resources WHERE dirty = 1 AND failed_at IS NULL AND due_at <= ?", Date.now()).one().n);
+    if (waiting === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error("the line never finished flushing");
+}
+
+const text = (value: unknown) => ((value as { rich_text?: { text: { content: string } }[]; title?: { text: { content: string } }[] }).rich_text ?? (value as { title: { text: { content: string } }[] }).title).map((r) => r.text.content).join("");
+
+beforeEach(() => fakeApis.reset());
+
+describe("Line Durable Object → Notion", () => {
+  it("writes one complete page for a call whose events arrive shuffled and twice, in two Notion requests", async () => {
+    const stub = await lineWithSettings("PNsync1");
+    const events = callEvents("AC100");
+    const shuffled = [events[3]!, events[1]!, events[4]!, events[0]!, events[2]!];
+    const first = await stub.ingest([...shuffled, ...shuffled]);
+    expect(first).toMatchObject({ accepted: 5, duplicates: 5 });
+    expect(first.outcomes.every((o) => o.status === "done")).toBe(true);
+    await flush(stub);
+
+    const state = await fakeApis.state();
+    expect(state.pages).toHaveLength(1);
+    const page = state.pages[0]!;
+    expect(page.parent).toEqual({ type: "data_source_id", data_source_id: "ds-0123456789abcdef0123456789abcdef" });
+    expect(text(page.properties["Name"])).toBe("Incoming call from +12125550101 · 2m 56s");
+    expect(text(page.properties["Call ID"])).toBe("AC100");
+    expect(text(page.properties["User"])).toBe("Maya Rossi");
+    expect(text(page.properties["Line"])).toBe("Sales (+13055550100)");
+    expect(text(page.properties["Summary"])).toBe("Ada asked for a quote.");
+    expect(page.properties["Transcript Status"]).toEqual({ select: { name: "completed" } });
+    expect((page.properties["Recording"] as { url: string }).url).toMatch(/^https:\/\/sync\.test\/media\/recordings\/2026\/03\/02\/AC100\/CR1\.mp3\?sig=/);
+    const body = JSON.stringify(page.children);
+    expect(page.children.filter((b) => b.type === "to_do")).toHaveLength(2);
+    expect(body).toContain("[00:01] +12125550101: Hello, it's Ada");
+    expect(body).toContain("[00:04] Maya Rossi: Hi Ada");
+    expect(page.children.some((b) => b.type === "audio")).toBe(true);
+    // One data source lookup (cached from then on) and one create.
+    expect(notionRequests(state).map((r) => `${r.method} ${r.path}`)).toEqual(["GET notion:/v1/databases/0123456789abcdef0123456789abcdef", "POST notion:/v1/pages"]);
+
+    const history = await env.DB.prepare("SELECT outcome, notion_requests, latency_ms FROM sync_history WHERE resource_id = 'AC100'").all<{ outcome: string; notion_requests: number; latency_ms: number }>();
+    expect(history.results).toEqual([{ outcome: "created", notion_requests: 2, latency_ms: expect.any(Number) }]);
+    const mirror = await env.DB.prepare("SELECT notion_page_id, participant FROM resources WHERE resource_id = 'AC100'").first();
+    expect(mirror).toEqual({ notion_page_id: page.id, participant: "+12125550101" });
+
+    // A late duplicate changes nothing and costs nothing.
+    await stub.ingest([events[4]!]);
+    await flush(stub);
+    expect(notionRequests(await fakeApis.state())).toHaveLength(2);
+  });
+
+  it("updates only what changed when a text is delivered later", async () => {
+    const stub = await lineWithSettings("PNsync2");
+    const sms = { id: "AC200", object: "message", from: "+13055550100", to: "+12125550101", direction: "outgoing", text: "See you at 3", status: "sent", createdAt: "2026-03-02T11:00:00.000Z", userId: "US1", phoneNumberId: "PNsync2" };
+    await stub.ingest([message("EV200a", "message.delivered", sms, "PNsync2")]);
+    await flush(stub);
+    await stub.ingest([message("EV200b", "message.delivered", { ...sms, status: "delivered" }, "PNsync2")]);
+    await flush(stub);
+    const state = await fakeApis.state();
+    const writes = notionRequests(state).filter((r) => r.method !== "GET");
+    expect(writes.map((r) => r.method)).toEqual(["POST", "PATCH"]);
+    expect(Object.keys((writes[1]!.body as { properties: object }).properties).sort()).toEqual(["Status", "Synced At"]);
+    const page = state.pages[0]!;
+    expect(page.properties["Status"]).toEqual({ select: { name: "delivered" } });
+    expect(text(page.properties["To"])).toBe("+12125550101");
+  });
+
+  it("finds the page instead of creating a second one when a create's outcome was unknown", async () => {
+    const stub = await lineWithSettings("PNsync3");
+    await fakeApis.configure({ createFaults: [{ status: 504, code: "gateway_timeout", message: "Gateway timed out", afterWrite: true }] });
+    await stub.ingest(callEvents("AC300", "PNsync3"));
+    await flush(stub);
+    const record = await stub.resource("AC300");
+    expect(record?.claim).toBe("creating");
+    expect(record?.pageId).toBeNull();
+    // The retry is due after a backoff; bring it forward.
+    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("UPDATE resources SET due_at = 0"));
+    await flush(stub);
+    const state = await fakeApis.state();
+    expect(state.pages).toHaveLength(1);
+    expect((await stub.resource("AC300"))?.pageId).toBe(state.pages[0]!.id);
+    expect(notionRequests(state).filter((r) => r.method === "POST" && r.path === "notion:/v1/pages")).toHaveLength(1);
+  });
+
+  it("dead-letters a Notion 400 with the property, shows it on /health, and completes after the fix and a replay", async () => {
+    const stub = await lineWithSettings("PNsync4");
+    const { CALL_PROPERTIES } = await import("../../src/notion/schema");
+    await fakeApis.configure({ knownProperties: CALL_PROPERTIES.map((p) => p.name).filter((n) => n !== "Transcript Status") });
+    const events = callEvents("AC400", "PNsync4");
+    await stub.ingest(events);
+    await flush(stub);
+    expect((await fakeApis.state()).pages).toHaveLength(0);
+    const letters = await env.DB.prepare("SELECT message_id, reason, property, body FROM dead_letters WHERE resource_id = 'AC400'").all<{ message_id: string; reason: string; property: string; body: string }>();
+    expect(letters.results).toHaveLength(5);
+    expect(letters.results[0]).toMatchObject({ property: "Transcript Status", reason: expect.stringContaining("Transcript Status is not a property that exists") });
+
+    const health = await worker.fetch(new Request("http://worker/health"), { ...env, ...TEST_SETTINGS } as unknown as Env, createExecutionContext());
+    expect(health.status).toBe(503);
+    expect(await health.text()).toContain('property \\"Transcript Status\\"');
+
+    // The user restores the property; replaying the dead letters sends the same events again.
+    await fakeApis.configure({ knownProperties: null });
+    const replayed = letters.results.map((l) => JSON.parse(l.body) as WebhookMessage);
+    const result = await stub.ingest(replayed);
+    expect(result.duplicates).toBe(5);
+    await flush(stub);
+    const pages = (await fakeApis.state()).pages;
+    expect(pages).toHaveLength(1);
+    expect(pages[0]!.properties["Transcript Status"]).toEqual({ select: { name: "completed" } });
+    const healthAfter = await worker.fetch(new Request("http://worker/health"), { ...env, ...TEST_SETTINGS } as unknown as Env, createExecutionContext());
+    expect(await healthAfter.text()).not.toContain("Transcript Status");
+  });
+
+  it("keeps the events and retries later when Notion answers 503 before writing", async () => {
+    const stub = await lineWithSettings("PNsync5");
+    await fakeApis.configure({ createFaults: [{ status: 503, code: "service_unavailable", message: "Service unavailable" }, { status: 429, code: "rate_limited", message: "Slow down" }] });
+    await stub.ingest(callEvents("AC500", "PNsync5"));
+    await flush(stub);
+    expect(await stub.pendingEvents()).toBe(5);
+    const dead = await env.DB.prepare("SELECT COUNT(*) AS n FROM dead_letters WHERE resource_id = 'AC500'").first<{ n: number }>();
+    expect(dead?.n).toBe(0);
+    for (let i = 0; i < 3 && (await fakeApis.state()).pages.length === 0; i++) {
+      await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("UPDATE resources SET due_at = 0"));
+      await flush(stub);
+    }
+    expect((await fakeApis.state()).pages).toHaveLength(1);
+    expect(await stub.pendingEvents()).toBe(0);
+  });
+
+  it("refuses a payload without an id with the reason, and ignores unknown event types", async () => {
+    const stub = await lineWithSettings("PNsync6");
+    const result = await stub.ingest([
+      message("EVbad", "call.completed", { ...CALL, id: undefined, phoneNumberId: "PNsync6" }, "PNsync6"),
+      message("EVcontact", "contact.updated", { id: "CT1", object: "contact" }, "PNsync6"),
+    ]);
+    expect(result.outcomes[0]).toMatchObject({ status: "failed", reason: expect.stringContaining("data.object.id") });
+    expect(result.outcomes[1]).toEqual({ status: "done" });
+    expect(await stub.pendingEvents()).toBe(0);
+  });
+});
