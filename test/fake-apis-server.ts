@@ -110,6 +110,7 @@ export class FakeApiState {
   private openphone(path: string): Response {
     let m: RegExpMatchArray | null;
     if ((m = path.match(/^\/v1\/users\/([^/]+)$/))) return this.json(200, { data: { id: m[1], firstName: "Maya", lastName: "Rossi", email: "maya@example.com", role: "owner", pictureUrl: null, createdAt: "2026-01-01T00:00:00Z", updatedAt: "2026-01-01T00:00:00Z" } });
+    if ((m = path.match(/^\/v1\/calls\/([^/]+)$/))) return this.json(200, { data: { id: m[1], phoneNumberId: `PN${m[1]!.slice(2)}`, direction: "incoming", status: "completed", participants: ["+12125550101"], userId: "US1", createdAt: "2026-03-02T10:00:00.000Z", updatedAt: null, answeredAt: "2026-03-02T10:00:04.000Z", answeredBy: "US1", initiatedBy: null, completedAt: "2026-03-02T10:03:00.000Z", duration: 176, callRoute: null, forwardedFrom: null, forwardedTo: null, aiHandled: null } });
     if ((m = path.match(/^\/v1\/phone-numbers\/([^/]+)$/))) return this.json(200, { data: { id: m[1], number: "+13055550100", name: "Sales" } });
     if ((m = path.match(/^\/v1\/call-recordings\/([^/]+)$/))) return this.json(200, { data: [{ id: "CR1", url: `https://media.openphone.test/${m[1]}.mp3`, type: "audio/mpeg", duration: 170, startTime: null, status: "completed" }] });
     if ((m = path.match(/^\/v1\/call-transcripts\/([^/]+)$/))) return this.transcripts.has(m[1]!) ? this.json(200, { data: this.transcripts.get(m[1]!) }) : this.json(404, { message: "Not found", code: "0600404" });

@@ -9,7 +9,7 @@
  */
 import { OpenPhoneError, type OpenPhoneClient } from "../openphone/client";
 import type { CallPatch, CallState, PatchSource, Recording } from "./state";
-import { isCallFinished, wasAnswered } from "./state";
+import { isCallFinished, mergeCall, wasAnswered } from "./state";
 
 export interface Enrichment {
   patch: CallPatch;
@@ -39,10 +39,23 @@ export function callNeeds(state: CallState): { recordings: boolean; transcript: 
 }
 
 export async function enrichCall(state: CallState, openphone: OpenPhoneClient, now = Date.now): Promise<Enrichment[]> {
-  const needs = callNeeds(state);
   const found: Enrichment[] = [];
   const source = (operation: string): PatchSource => ({ id: `fetch:${operation}`, at: now() });
   const callId = state.id;
+  if (state.status === undefined) {
+    // Only a summary or transcript arrived (the call's own events were lost or are late): read the call itself.
+    const result = await fetchOrAbsent(() => openphone.request("getCallById_v1", { path: { callId } }));
+    if (result) {
+      const c = result.data;
+      const patch: CallPatch = {
+        lineId: c.phoneNumberId, direction: c.direction, status: c.status, participants: c.participants.length ? c.participants : null, userId: c.userId,
+        answeredBy: c.answeredBy, initiatedBy: c.initiatedBy, createdAt: c.createdAt, answeredAt: c.answeredAt, completedAt: c.completedAt, duration: c.duration,
+      };
+      found.push({ patch, source: source("getCallById") });
+      state = mergeCall(state, patch, found[0]!.source);
+    }
+  }
+  const needs = callNeeds(state);
 
   if (needs.recordings) {
     const result = await fetchOrAbsent(() => openphone.request("getCallRecordings_v1", { path: { callId } }));

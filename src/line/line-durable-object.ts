@@ -69,6 +69,7 @@ export class LineDurableObject extends DurableObject<Env> {
   private readonly canvasCounter = newRequestCounter();
   private matcher?: CanvasMatcher;
   private readonly parents = new Map<string, Promise<PageParent>>();
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -107,7 +108,8 @@ export class LineDurableObject extends DurableObject<Env> {
         const base: ResourceState = current?.state ?? (event.kind === "call" ? emptyCall(event.resourceId) : emptyMessage(event.resourceId));
         const source = { id: event.eventId, at: event.occurredAt };
         const state = event.kind === "call" && base.kind === "call" ? mergeCall(base, event.patch, source) : base.kind === "message" && event.kind === "message" ? mergeMessage(base, event.patch, source) : base;
-        if (state.lineId === undefined && message.lineId && message.lineId !== "unknown") state.lineId = message.lineId;
+        // The intake routes by line when it knows it; other routing keys (`call:AC…`) are not lines.
+        if (state.lineId === undefined && message.lineId?.startsWith("PN")) state.lineId = message.lineId;
         const record = current ?? newRecord(event.resourceId, event.kind, state, message.receivedAt ?? now);
         this.store.put(this.markDue({ ...record, state, version: record.version + 1, failedAt: null, failedReason: null, failedProperty: null, source: current?.failedAt ? "replay" : record.source }, now, config));
       } else {
@@ -137,6 +139,14 @@ export class LineDurableObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    // An alarm set while another runs may start before that one ends; flushes of one line never overlap, so a
+    // resource is never written by two flushes at once.
+    const run = this.flushing.then(() => this.flushDue());
+    this.flushing = run.catch(() => undefined);
+    await run;
+  }
+
+  private async flushDue(): Promise<void> {
     const { config, problems } = getConfig(this.env);
     const log = createLogger(config.LOG_LEVEL, { component: "line" });
     if (problems.some((p) => ["NOTION_TOKEN", "NOTION_CALLS_DATABASE_ID", "NOTION_MESSAGES_DATABASE_ID", "OPENPHONE_API_KEY"].includes(p.setting))) {
@@ -171,7 +181,7 @@ export class LineDurableObject extends DurableObject<Env> {
   private markDue(record: ResourceRecord, now: number, config: Config): ResourceRecord {
     const state = record.state;
     let candidate = now + config.COALESCE_MS;
-    if (state.kind === "call" && !isCallFinished(state.status)) {
+    if (state.kind === "call" && state.status !== undefined && !isCallFinished(state.status)) {
       // A ringing call changes again within minutes: hold it (bounded) so one write carries the finished call.
       candidate = Math.max(candidate, record.firstEventAt + CALL_HOLD_MS);
     } else if (state.kind === "call" && record.pageId && awaitsProducts(state)) {
@@ -207,6 +217,7 @@ export class LineDurableObject extends DurableObject<Env> {
     const counter = newRequestCounter();
     const notion = createNotionClient(this.env, config, counter);
     const openphone = createOpenPhoneClient(this.env, config, counter);
+    if (!record.state.lineId?.startsWith("PN") && (await this.handOff(record, openphone))) return;
     const pendingSince = this.store.pendingSince(record.resourceId);
     const participant = this.participant(record.state);
     const canvasPageId = participant ? (canvas.get(participant) ?? null) : null;
@@ -307,6 +318,26 @@ export class LineDurableObject extends DurableObject<Env> {
     }
   }
 
+  /**
+   * A summary or transcript can arrive before any event that names its call's line; the intake then routes it by
+   * the call id. Such a resource never gets a page here: once OpenPhone says which line the call is on, its events
+   * go to that line's object (deduplicated there), so every event of a call still meets in one place.
+   */
+  private async handOff(record: ResourceRecord, openphone: OpenPhoneClient): Promise<boolean> {
+    const found =
+      record.kind === "call"
+        ? await openphone.request("getCallById_v1", { path: { callId: record.resourceId } }).then((r) => r.data.phoneNumberId, notFoundAsUndefined)
+        : await openphone.request("getMessageById_v1", { path: { id: record.resourceId } }).then((r) => r.data.phoneNumberId ?? undefined, notFoundAsUndefined);
+    if (!found) return false;
+    const messages = this.store.eventMessages(record.resourceId);
+    if (messages.every((m) => m.lineId === found)) return false;
+    await this.env.LINE.get(this.env.LINE.idFromName(found)).ingest(messages.map((m) => ({ ...m, lineId: found })));
+    const current = this.store.get(record.resourceId) ?? record;
+    this.store.put({ ...current, dirty: current.version !== record.version, dueAt: current.version !== record.version ? current.dueAt : null });
+    this.store.markEventsFlushed(record.resourceId, Date.now());
+    return true;
+  }
+
   private pageParent(kind: DatabaseKind, config: Config, notion: ReturnType<typeof createNotionClient>): Promise<PageParent> {
     const databaseId = (kind === "calls" ? config.NOTION_CALLS_DATABASE_ID : config.NOTION_MESSAGES_DATABASE_ID) ?? "";
     const key = `parent:${config.NOTION_VERSION}:${databaseId}`;
@@ -355,6 +386,11 @@ export class LineDurableObject extends DurableObject<Env> {
     this.store.putLineInfo(key, JSON.stringify(label), Date.now());
     return label;
   }
+}
+
+function notFoundAsUndefined(error: unknown): undefined {
+  if ((error as { status?: number }).status === 404) return undefined;
+  throw error;
 }
 
 function newRecord(resourceId: string, kind: "call" | "message", state: ResourceState, firstEventAt: number): ResourceRecord {

@@ -173,6 +173,22 @@ describe("Line Durable Object → Notion", () => {
     expect(await stub.pendingEvents()).toBe(0);
   });
 
+  it("hands a summary that arrived before its call's line was known to that line, where one page is written", async () => {
+    // The intake routes a summary whose call it has not seen yet by the call id; OpenPhone says the call is on PN700.
+    const parked = await lineWithSettings("call:AC700");
+    const line = await lineWithSettings("PN700");
+    const [ringing, completed, recording, transcript, summary] = callEvents("AC700", "PN700");
+    await parked.ingest([{ ...summary!, lineId: "call:AC700" }]);
+    await flush(parked);
+    expect(await parked.pendingEvents()).toBe(0);
+    await line.ingest([ringing!, completed!, recording!, transcript!]);
+    await flush(line);
+    const pages = (await fakeApis.state()).pages;
+    expect(pages).toHaveLength(1);
+    expect(text(pages[0]!.properties["Summary"])).toBe("Ada asked for a quote.");
+    expect(text(pages[0]!.properties["Line"])).toBe("Sales (+13055550100)");
+  });
+
   it("refuses a payload without an id with the reason, and ignores unknown event types", async () => {
     const stub = await lineWithSettings("PNsync6");
     const result = await stub.ingest([
