@@ -8,7 +8,7 @@
  * | 400 | the body is not UTF-8 JSON, or not a JSON object |
  * | 401 | no signing key configured, no/malformed signature, signature from another key, timestamp > 5 min off |
  * | 413 | the body is over 1 MiB |
- * | 503 | the queue or D1 could not take the event: the sender retries, nothing is lost |
+ * | 503 | the queue, R2 or D1 could not take the event: the sender retries, nothing is lost |
  */
 import { Hono, type Context } from "hono";
 import { getConfig } from "../config";
@@ -17,6 +17,7 @@ import { findLineOfResource, recordWebhookRoutes } from "../db/webhook-routes";
 import { addCounts } from "../observability/counters";
 import { createLogger } from "../observability/logger";
 import type { WebhookMessage } from "../queue/messages";
+import { INLINE_ENVELOPE_MAX_BYTES, storeLargeEnvelope } from "../webhooks/envelope-store";
 import { lineKeyFor, readWebhookEvent, type WebhookEventFacts } from "../webhooks/envelope";
 import { verifyWebhookSignature } from "../webhooks/signatures";
 import { readBodyWithLimit } from "./body-limit";
@@ -111,7 +112,8 @@ async function receiveOpenPhoneWebhook(c: WebhookContext, count: Count): Promise
   }
 
   try {
-    await Promise.all([c.env.SYNC_QUEUE.send(message), rememberRoute(c.env.DB, facts, log)]);
+    const queued = body.bytes.byteLength > INLINE_ENVELOPE_MAX_BYTES ? await storeLargeEnvelope(c.env.MEDIA, message, body.bytes) : message;
+    await Promise.all([c.env.SYNC_QUEUE.send(queued), rememberRoute(c.env.DB, facts, log)]);
   } catch (error) {
     log.error("could not queue a webhook", { eventId, error });
     return unavailable(c, count, "Could not queue this event; retry later");

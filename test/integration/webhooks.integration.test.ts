@@ -3,6 +3,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import type { SyncMessage, WebhookMessage } from "../../src/queue/messages";
+import { loadWebhookEnvelope } from "../../src/webhooks/envelope-store";
 import { signOpenPhoneWebhook, signQuoWebhook } from "../../src/webhooks/signatures";
 
 const SIGNING_KEY = "ZW11bGF0b3ItdGVzdC1zaWduaW5nLWtleS0wMDAwMDE=";
@@ -122,6 +123,21 @@ describe("POST /webhooks/openphone: accepted", () => {
     const ids = queued.map((m) => (m as WebhookMessage).eventId);
     expect(ids[0]).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(ids[1]).toBe(ids[0]);
+  });
+
+  it("stores an envelope too large for a queue message in R2 and queues a small message that points to it", async () => {
+    const { queued, postSigned } = intake();
+    const dialogue = Array.from({ length: 1500 }, (_, i) => ({ content: `Turn ${i}: ${"words ".repeat(30)}`, start: i * 5, end: i * 5 + 4, identifier: "+15555550100" }));
+    const envelope = { id: "EVlong0001", type: "call.transcript.completed", data: { object: { callId: "AClong0001", object: "callTranscript", status: "completed", dialogue } } };
+    const response = await postSigned(envelope);
+    expect(response.status).toBe(202);
+    expect(JSON.stringify(envelope).length).toBeGreaterThan(256 * 1024);
+    const message = queued[0] as WebhookMessage;
+    expect(message.envelopeKey).toMatch(/^webhooks\/\d{4}\/\d{2}\/\d{2}\/EVlong0001\.json$/);
+    // Queues refuse messages over 128 KB.
+    expect(JSON.stringify(message).length).toBeLessThan(2048);
+    expect(message.lineId).toBe("call:AClong0001");
+    expect(await loadWebhookEnvelope(env.MEDIA, message)).toEqual(envelope);
   });
 
   it("answers 202 to an unknown event type, counts it and queues nothing", async () => {
