@@ -285,6 +285,34 @@ describe("intake counters", () => {
   });
 });
 
+describe("a burst of webhooks", () => {
+  it("queues each one and writes the counters of the whole burst in a few D1 round trips", async () => {
+    let d1Batches = 0;
+    const countingDb = new Proxy(env.DB, {
+      get(target, property) {
+        if (property === "batch") {
+          return (statements: D1PreparedStatement[]) => {
+            d1Batches++;
+            return target.batch(statements);
+          };
+        }
+        const value = Reflect.get(target, property);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const { queued, postSigned } = intake({ DB: countingDb });
+    const burst = 50;
+    const started = performance.now();
+    const responses = await Promise.all(Array.from({ length: burst }, (_, i) => postSigned(messageReceived(`EVburst${i}`, `PNburst${i % 5}`))));
+    const elapsedMs = performance.now() - started;
+    expect(responses.map((r) => r.status)).toEqual(Array(burst).fill(202));
+    expect(new Set(queued.map((m) => (m as WebhookMessage).eventId)).size).toBe(burst);
+    console.log(`intake: ${burst} signed webhooks in ${elapsedMs.toFixed(0)} ms including the counter flush; ${d1Batches} D1 batch(es) for their counters`);
+    expect(d1Batches).toBeGreaterThanOrEqual(1);
+    expect(d1Batches).toBeLessThanOrEqual(5);
+  });
+});
+
 // Last in the file: requests through `exports.default` are not awaited by the test, so the counters they add are
 // written on their own schedule and would blur the counts asserted above.
 describe("the deployed Worker", () => {
