@@ -2,11 +2,15 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { createLogger } from "../observability/logger";
+import { adminMediaApp } from "./admin-media";
 import { healthApp } from "./health";
+import { mediaApp } from "./media";
 
 export const app = new Hono<{ Bindings: Env }>();
 
 app.route("/health", healthApp);
+app.route("/media", mediaApp);
+app.route("/admin/media", adminMediaApp);
 
 app.notFound((c) => c.json({ error: "not_found", message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
 
