@@ -9,10 +9,10 @@
  */
 
 /**
- * Size of every multipart part but the last. R2 needs at least 5 MiB and equal sizes; 8 MiB keeps the part count of a
- * long recording low while staying small next to the Worker's 128 MB.
+ * Size of every multipart part but the last. R2 needs at least 5 MiB and equal sizes; the minimum keeps the one part
+ * held in memory small (a Worker has 128 MB), and 10,000 parts of it still allow 50 GB.
  */
-export const MULTIPART_PART_BYTES = 8 * 1024 * 1024;
+export const MULTIPART_PART_BYTES = 5 * 1024 * 1024;
 
 export interface StoredStream {
   size: number;
@@ -44,43 +44,85 @@ async function putChunked(
   options: R2PutOptions,
   partBytes: number,
 ): Promise<StoredStream> {
-  const reader = body.getReader();
-  const part = new Uint8Array(partBytes);
-  let filled = 0;
+  const source = new PartReader(body);
   let upload: R2MultipartUpload | undefined;
   const uploaded: R2UploadedPart[] = [];
+  let part = new Uint8Array(partBytes);
   try {
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      let offset = 0;
-      while (offset < value.byteLength) {
-        const take = Math.min(partBytes - filled, value.byteLength - offset);
-        part.set(value.subarray(offset, offset + take), filled);
-        filled += take;
-        offset += take;
-        if (filled === partBytes) {
-          upload ??= await bucket.createMultipartUpload(key, options);
-          // The part buffer is reused for the next part only after R2 has taken this one.
-          uploaded.push(await upload.uploadPart(uploaded.length + 1, part));
-          filled = 0;
-        }
+      const { bytes, done } = await source.fill(part);
+      part = new Uint8Array(bytes.buffer as ArrayBuffer);
+      if (!upload && done) {
+        // Shorter than one part: a plain put of what was read (multipart needs at least one full part).
+        const object = await bucket.put(key, bytes, options);
+        if (!object) throw new Error(`R2 refused to write ${key}`);
+        return { size: object.size, via: "put", parts: 1 };
       }
+      upload ??= await bucket.createMultipartUpload(key, options);
+      // The part buffer is reused for the next part only after R2 has taken this one.
+      if (bytes.byteLength > 0) uploaded.push(await upload.uploadPart(uploaded.length + 1, bytes));
+      if (done) break;
     }
-    if (!upload) {
-      // Shorter than one part: a plain put of what was read (multipart needs at least one full part).
-      const object = await bucket.put(key, part.subarray(0, filled), options);
-      if (!object) throw new Error(`R2 refused to write ${key}`);
-      return { size: object.size, via: "put", parts: 1 };
-    }
-    if (filled > 0) uploaded.push(await upload.uploadPart(uploaded.length + 1, part.subarray(0, filled)));
     const object = await upload.complete(uploaded);
     return { size: object.size, via: "multipart", parts: uploaded.length };
   } catch (error) {
-    await reader.cancel().catch(() => undefined);
+    await source.cancel();
     if (upload) await upload.abort().catch(() => undefined);
     throw error;
   } finally {
-    reader.releaseLock();
+    source.release();
+  }
+}
+
+/**
+ * Fills a part buffer from a stream. A byte stream (a fetch body) is read with a BYOB reader straight into the part,
+ * so no chunk is allocated per read and a long copy leaves no garbage behind; other streams are copied chunk by chunk.
+ */
+class PartReader {
+  private readonly byob?: ReadableStreamBYOBReader;
+  private readonly chunks?: ReadableStreamDefaultReader<Uint8Array>;
+  private leftover?: Uint8Array;
+
+  constructor(body: ReadableStream<Uint8Array>) {
+    try {
+      this.byob = body.getReader({ mode: "byob" });
+    } catch {
+      this.chunks = body.getReader();
+    }
+  }
+
+  /** Reads until `part` is full or the stream ends. `bytes` views the filled prefix (its buffer may be a new one). */
+  async fill(part: Uint8Array): Promise<{ bytes: Uint8Array; done: boolean }> {
+    let buffer = part.buffer as ArrayBuffer;
+    const size = part.byteLength;
+    let filled = 0;
+    while (filled < size) {
+      if (this.byob) {
+        const { done, value } = await this.byob.read(new Uint8Array(buffer, filled, size - filled));
+        // The read transfers the buffer; keep using the one it hands back.
+        if (value) {
+          buffer = value.buffer as ArrayBuffer;
+          filled += value.byteLength;
+        }
+        if (done) return { bytes: new Uint8Array(buffer, 0, filled), done: true };
+      } else {
+        const chunk = this.leftover ?? (await this.chunks!.read()).value;
+        this.leftover = undefined;
+        if (!chunk) return { bytes: new Uint8Array(buffer, 0, filled), done: true };
+        const take = Math.min(size - filled, chunk.byteLength);
+        new Uint8Array(buffer).set(chunk.subarray(0, take), filled);
+        filled += take;
+        if (take < chunk.byteLength) this.leftover = chunk.subarray(take);
+      }
+    }
+    return { bytes: new Uint8Array(buffer, 0, filled), done: false };
+  }
+
+  async cancel(): Promise<void> {
+    await (this.byob ?? this.chunks)?.cancel().catch(() => undefined);
+  }
+
+  release(): void {
+    (this.byob ?? this.chunks)?.releaseLock();
   }
 }

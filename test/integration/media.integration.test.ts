@@ -120,7 +120,7 @@ describe("copying a call's media into R2", () => {
     const object = await env.MEDIA.get(item.key);
     expect(object?.size).toBe(size);
     expect(await sliceOf(object!, "chunked.mp3", 0)).toEqual({ length: size, mismatch: -1 });
-  });
+  }, 60_000);
 
   it("lists the recordings again when a download URL has expired, and uses the fresh one", async () => {
     const stale = recording("CRstale", "stale.mp3", 40_000, 4);
