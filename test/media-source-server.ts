@@ -2,8 +2,10 @@
  * A tiny, deterministic stand-in for OpenPhone's media hosting and the three API calls the media pipeline makes, for
  * tests. It listens on 127.0.0.1 on a free port.
  *
- * - `GET|HEAD /files/<name>?size=N[&type=audio/mpeg][&chunked=1]`: N bytes of `mediaBytes(name, …)`, with
- *   Content-Length, or chunked (no length) when `chunked=1`.
+ * - `GET|HEAD /files/<name>?size=N[&type=audio/mpeg][&chunked=1][&delay=ms][&cut=M]`: N bytes of
+ *   `mediaBytes(name, …)`, with Content-Length, or chunked (no length) when `chunked=1`; answering after `delay` ms;
+ *   dropping the connection after M bytes when `cut` is given.
+ * - `GET /control/inflight`: `{ "max": n }`, the most file downloads served at once since the last call (which resets it).
  * - `POST /control/fail` `{ "path": "/files/a.mp3[?query]", "status": 404 | null }`: answer that status for the path
  *   (with or without its query) until cleared with `null`.
  * - `GET /control/counts?path=/files/a.mp3`: `{ "count": n }`, requests seen for that path.
@@ -31,6 +33,7 @@ export async function startMediaSourceServer(): Promise<MediaSourceServer> {
   const failures = new Map<string, number>();
   const counts = new Map<string, number>();
   const calls = new Map<string, CallFixture>();
+  const inflight = { now: 0, max: 0 };
 
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
@@ -44,6 +47,11 @@ export async function startMediaSourceServer(): Promise<MediaSourceServer> {
           if (body.status === null) failures.delete(body.path);
           else failures.set(body.path, body.status);
           return json(200, { ok: true });
+        }
+        if (url.pathname === "/control/inflight") {
+          const max = inflight.max;
+          inflight.max = inflight.now;
+          return json(200, { max });
         }
         if (url.pathname === "/control/counts") return json(200, { count: counts.get(url.searchParams.get("path") ?? "") ?? 0 });
         const callId = url.pathname.match(/^\/control\/calls\/([^/]+)$/)?.[1];
@@ -68,7 +76,15 @@ export async function startMediaSourceServer(): Promise<MediaSourceServer> {
       }
 
       const name = url.pathname.match(/^\/files\/(.+)$/)?.[1];
-      if (name) return await serveFile(req, res, decodeURIComponent(name), url.searchParams);
+      if (name) {
+        inflight.now++;
+        inflight.max = Math.max(inflight.max, inflight.now);
+        try {
+          return await serveFile(req, res, decodeURIComponent(name), url.searchParams);
+        } finally {
+          inflight.now--;
+        }
+      }
       json(404, { message: "Not Found" });
     } catch (error) {
       if (!res.headersSent) json(500, { message: String(error) });
@@ -90,16 +106,21 @@ export async function startMediaSourceServer(): Promise<MediaSourceServer> {
 async function serveFile(req: http.IncomingMessage, res: http.ServerResponse, name: string, params: URLSearchParams): Promise<void> {
   const size = Number(params.get("size") ?? "1024");
   const chunked = params.get("chunked") === "1";
+  const cut = params.has("cut") ? Number(params.get("cut")) : size;
+  const delay = Number(params.get("delay") ?? "0");
+  if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
   const headers: Record<string, string> = { "Content-Type": params.get("type") ?? "audio/mpeg" };
   if (!chunked) headers["Content-Length"] = String(size);
   res.writeHead(200, headers);
   if (req.method === "HEAD") return void res.end();
-  for (let offset = 0; offset < size; offset += CHUNK) {
+  const end = Math.min(size, cut);
+  for (let offset = 0; offset < end; offset += CHUNK) {
     if (res.destroyed) return;
-    const ok = res.write(mediaBytes(name, offset, Math.min(CHUNK, size - offset)));
+    const ok = res.write(mediaBytes(name, offset, Math.min(CHUNK, end - offset)));
     if (!ok) await drainedOrClosed(res);
   }
-  res.end();
+  if (end < size) res.destroy();
+  else res.end();
 }
 
 function drainedOrClosed(res: http.ServerResponse): Promise<void> {

@@ -3,11 +3,12 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
 import { mediaItemsOf } from "../../src/db/media-items";
-import { copyMediaItems } from "../../src/media/copy";
+import { copyMediaItems, type MediaCopyResult } from "../../src/media/copy";
 import { linkMediaItems, planCallMedia, type MediaItem } from "../../src/media/plan";
+import { MULTIPART_PART_BYTES, putStream } from "../../src/media/r2-stream";
 import { retryPendingMedia } from "../../src/media/retry";
 import worker from "../../src/index";
-import { firstMismatch } from "../fixtures/media-bytes";
+import { firstMismatch, mediaBytes } from "../fixtures/media-bytes";
 
 const source = env.MEDIA_SOURCE_BASE;
 
@@ -32,7 +33,7 @@ function fileUrl(name: string, size: number, extra = ""): string {
   return `${source}/files/${name}?size=${size}${extra}`;
 }
 
-async function control(path: string, body?: unknown): Promise<{ count?: number }> {
+async function control(path: string, body?: unknown): Promise<{ count?: number; max?: number }> {
   const response = await fetch(`${source}${path}`, body === undefined ? {} : { method: "POST", body: JSON.stringify(body) });
   return response.json();
 }
@@ -122,6 +123,42 @@ describe("copying a call's media into R2", () => {
     expect(await sliceOf(object!, "chunked.mp3", 0)).toEqual({ length: size, mismatch: -1 });
   }, 60_000);
 
+  it("copies a plain (non-byte) stream of uneven chunks through multipart, whole", async () => {
+    const size = 11 * 1024 * 1024 + 12_345;
+    let offset = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (offset >= size) return controller.close();
+        const length = Math.min(size - offset, 70_001);
+        controller.enqueue(mediaBytes("plain.bin", offset, length));
+        offset += length;
+      },
+    });
+    const stored = await putStream(env.MEDIA, "media/2026/03/07/ACplain01/0.bin", stream, null, {}, MULTIPART_PART_BYTES);
+    expect(stored).toEqual({ size, via: "multipart", parts: 3 });
+    expect(await sliceOf((await env.MEDIA.get("media/2026/03/07/ACplain01/0.bin"))!, "plain.bin", 0)).toEqual({ length: size, mismatch: -1 });
+  }, 60_000);
+
+  it("stores nothing when a source breaks off before its Content-Length", async () => {
+    const items = planCallMedia({ id: "ACcut01", createdAt: "2026-03-07T09:00:00Z" }, [recording("CRcut", "cut.mp3", 500_000, 5)], null);
+    items[0]!.sourceUrl += "&cut=200000";
+    const [result] = await copyMediaItems(env, config, items);
+    expect(result).toMatchObject({ status: "unavailable" });
+    expect(result?.status === "unavailable" && result.reason).toMatch(/^copy failed: /);
+    expect(await env.MEDIA.head(items[0]!.key)).toBeNull();
+  });
+
+  it("copies at most MEDIA_CONCURRENCY files at once", async () => {
+    const two = loadConfig({ ...env, ...settings, MEDIA_CONCURRENCY: "2" }).config;
+    const call = { id: "ACconc01", createdAt: "2026-03-07T10:00:00Z" };
+    const items = planCallMedia(call, [1, 2, 3, 4, 5, 6].map((n) => recording(`CRconc${n}`, `conc${n}.mp3`, 10_000, 1)), null);
+    for (const item of items) item.sourceUrl += "&delay=150";
+    await control("/control/inflight");
+    const results = await copyMediaItems(env, two, items);
+    expect(results.map((r) => r.status)).toEqual(Array(6).fill("stored"));
+    expect(await control("/control/inflight")).toEqual({ max: 2 });
+  });
+
   it("lists the recordings again when a download URL has expired, and uses the fresh one", async () => {
     const stale = recording("CRstale", "stale.mp3", 40_000, 4);
     stale.url = fileUrl("stale.mp3", 40_000, "&token=old");
@@ -151,14 +188,15 @@ describe("copying a call's media into R2", () => {
     expect(await env.MEDIA.head(items[0]!.key)).toBeNull();
 
     // Not due yet: nothing happens.
-    expect(await retryPendingMedia(env, config)).toEqual([]);
+    const ofGone = (results: MediaCopyResult[]) => results.filter((r) => r.item.resourceId === "ACgone01");
+    expect(ofGone(await retryPendingMedia(env, config))).toEqual([]);
     // Due, source still missing: a second attempt, still unavailable.
     const later = () => Date.now() + 6 * 60_000;
-    expect((await retryPendingMedia(env, config, { now: later }))[0]).toMatchObject({ status: "unavailable" });
+    expect(ofGone(await retryPendingMedia(env, config, { now: later }))).toMatchObject([{ status: "unavailable" }]);
     expect((await mediaItemsOf(env.DB, "ACgone01"))[0]).toMatchObject({ attempts: 2 });
 
     await control("/control/fail", { path: "/files/gone.mp3", status: null });
-    const retried = await retryPendingMedia(env, config, { now: () => Date.now() + 3_600_000 });
+    const retried = ofGone(await retryPendingMedia(env, config, { now: () => Date.now() + 3_600_000 }));
     expect(retried.map((r) => [r.item.key, r.status])).toEqual([[items[0]!.key, "stored"]]);
     expect((await env.MEDIA.head(items[0]!.key))?.size).toBe(60_000);
     expect((await mediaItemsOf(env.DB, "ACgone01"))[0]).toMatchObject({ status: "stored", reason: null, nextAttemptAt: null, size: 60_000 });
@@ -172,7 +210,8 @@ describe("copying a call's media into R2", () => {
     expect((await mediaItemsOf(env.DB, "ACnever01"))[0]!.nextAttemptAt).not.toBeNull();
     await retryPendingMedia(env, strict, { now: () => Date.now() + 3_600_000 });
     expect((await mediaItemsOf(env.DB, "ACnever01"))[0]).toMatchObject({ status: "unavailable", attempts: 2, nextAttemptAt: null });
-    expect(await retryPendingMedia(env, strict, { now: () => Date.now() + 100 * 3_600_000 })).toEqual([]);
+    const later = await retryPendingMedia(env, strict, { now: () => Date.now() + 100 * 3_600_000 });
+    expect(later.filter((r) => r.item.resourceId === "ACnever01")).toEqual([]);
   });
 });
 
