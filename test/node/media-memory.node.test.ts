@@ -137,9 +137,12 @@ describe("memory while storing a recording", () => {
   }, 180_000);
 
   afterAll(async () => {
-    await mf?.dispose();
-    await source?.close();
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    try {
+      await mf?.dispose();
+      await source?.close();
+    } finally {
+      if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it("stays within 2 × the 1 MB peak for a 200 MB recording, with and without Content-Length", async () => {
