@@ -6,6 +6,7 @@
 import { Hono } from "hono";
 import { requireAdminToken } from "./admin-auth";
 import { deadLettersAdmin } from "./admin-dead-letters";
+import { adminMediaApp } from "./admin-media";
 import { statsAdmin } from "./admin-stats";
 
 export const adminApp = new Hono<{ Bindings: Env }>();
@@ -14,3 +15,4 @@ adminApp.use("*", requireAdminToken);
 
 adminApp.route("/dead-letters", deadLettersAdmin);
 adminApp.route("/stats", statsAdmin);
+adminApp.route("/media", adminMediaApp);
