@@ -61,7 +61,10 @@ export class EmulatorState {
   }
 
   configure(update: unknown): EmulatorConfig {
+    const previous = this.config;
     this.config = mergeConfig(this.config, update);
+    // A new limit starts with full buckets, so a test or benchmark that sets it is not charged for earlier traffic.
+    if (JSON.stringify(previous.rateLimit) !== JSON.stringify(this.config.rateLimit)) this.limiter.reset();
     this.ws.queryLagMs = this.config.queryLagMs;
     return this.config;
   }
