@@ -5,6 +5,7 @@
  */
 import { bodyInvalid, invalidRequestUrl, NotionApiError, notFound, validationError } from "./errors.ts";
 import { normalizeId } from "./ids.ts";
+import { retrievePropertyItem } from "./property-items.ts";
 import { appendChildren, createPage, updateBlock, updatePage } from "./pages.ts";
 import { paginate, pageSizeOf, queryDataSource, search, type ResultPage, type VisiblePage } from "./queries.ts";
 import { expectObject, parseRichText } from "./rich-text.ts";
@@ -142,6 +143,7 @@ export const ROUTES: Route[] = [
   route("POST", "pages", "pages.create", [], (r) => serializePage(r.ws, createPage(r.ws, r.body), r.version)),
   route("GET", "pages/{id}", "pages.retrieve", ["page_id"], (r) => serializePage(r.ws, r.ws.page(r.params[0]!), r.version)),
   route("PATCH", "pages/{id}", "pages.update", ["page_id"], (r) => serializePage(r.ws, updatePage(r.ws, r.params[0]!, r.body), r.version)),
+  route("GET", "pages/{id}/properties/([^/]+)", "pages.properties.retrieve", ["page_id"], (r) => retrievePropertyItem(r.ws, r.params[0]!, r.params[1]!, r.query)),
   route("GET", "blocks/{id}", "blocks.retrieve", ["block_id"], (r) => retrieveBlock(r, r.params[0]!)),
   route("PATCH", "blocks/{id}", "blocks.update", ["block_id"], (r) => {
     const block = updateBlock(r.ws, r.params[0]!, r.body);
@@ -186,6 +188,7 @@ export function runRoute(route: Route, rawParams: string[], request: Omit<ApiReq
   if (route.gate === "data_sources" && !usesDataSources(request.version)) throw invalidRequestUrl();
   if (route.gate === "legacy" && usesDataSources(request.version)) throw invalidRequestUrl();
   const params = rawParams.map((raw, i) => {
+    if (i >= route.idNames.length) return raw;
     const id = normalizeId(raw);
     if (!id) throw new NotionApiError(400, "validation_error", `path failed validation: path.${route.idNames[i]} should be a valid uuid, instead was \`"${raw}"\`.`);
     return id;

@@ -2,7 +2,7 @@
  * Content blocks in requests (page `children`, append) with Notion's limits: 100 blocks per array, two levels of
  * nesting below the top level, 1000 block elements per payload; and blocks as `GET /v1/blocks/...` answers them.
  */
-import { bodyInvalid, mustBeDefined, notPresent, tooMany, validationError } from "./errors.ts";
+import { bodyInvalid, mustBeDefined, notPresent, validationError } from "./errors.ts";
 import { type BlockRecord, isoMinute } from "./model.ts";
 import { checkLength, expectArray, expectObject, expectString, MAX_URL, parseRichText } from "./rich-text.ts";
 
@@ -85,10 +85,6 @@ export function parseContent(path: string, type: string, body: Record<string, un
     return { url, caption };
   }
   return {};
-}
-
-export function countLimit(path: string, raw: unknown[], max: number): void {
-  if (raw.length > max) throw tooMany(path, max, raw.length);
 }
 
 /** A block as the API answers it. `parent` says whether the block hangs off a page or another block. */

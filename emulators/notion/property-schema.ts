@@ -6,7 +6,7 @@ import { bodyInvalid, validationError } from "./errors.ts";
 import type { IdSource } from "./ids.ts";
 import { normalizeId } from "./ids.ts";
 import type { PropertySchema, RelationConfig, SelectOption } from "./model.ts";
-import { checkLength, expectArray, expectObject, expectString, isRecord } from "./rich-text.ts";
+import { checkLength, expectArray, expectObject, expectString } from "./rich-text.ts";
 
 export const SCHEMA_TYPES = [
   "title", "rich_text", "number", "select", "multi_select", "status", "date", "people", "files", "checkbox", "url",
@@ -129,8 +129,4 @@ export function serializeSchema(schema: PropertySchema, nameOf: (dataSourceId: s
     }
   }
   return { id: schema.id, name: schema.name, type: schema.type, description: null, [schema.type]: config };
-}
-
-export function isPropertyMap(value: unknown): value is Record<string, unknown> {
-  return isRecord(value);
 }

@@ -11,6 +11,8 @@ import { checkLength, expectArray, expectObject, expectString, MAX_URL, parseRic
 
 export const MAX_EMAIL = 200;
 export const MAX_PHONE = 200;
+/** References a page object shows per relation or people property. */
+export const MAX_REFERENCES = 25;
 
 export interface ValueContext {
   ids: IdSource;
@@ -194,13 +196,19 @@ export function serializeValues(schema: readonly PropertySchema[], page: Pick<Pa
   const result: Record<string, unknown> = {};
   for (const property of schema) {
     const stored = values[property.id];
-    result[property.name] = { id: property.id, type: property.type, [property.type]: serializeValue(property.type, stored, page, botId) };
-    if (property.type === "relation") (result[property.name] as Record<string, unknown>).has_more = false;
+    const value = serializeValue(property.type, stored, page, botId);
+    if (property.type === "relation" || property.type === "people") {
+      // Page objects carry at most 25 references; the rest is read through the property item endpoint.
+      const all = value as unknown[];
+      result[property.name] = { id: property.id, type: property.type, [property.type]: all.slice(0, MAX_REFERENCES), ...(property.type === "relation" && { has_more: all.length > MAX_REFERENCES }) };
+    } else {
+      result[property.name] = { id: property.id, type: property.type, [property.type]: value };
+    }
   }
   return result;
 }
 
-function serializeValue(type: string, stored: unknown, page: Pick<PageRecord, "createdTime" | "lastEditedTime">, botId: string): unknown {
+export function serializeValue(type: string, stored: unknown, page: Pick<PageRecord, "createdTime" | "lastEditedTime">, botId: string): unknown {
   switch (type) {
     case "title":
     case "rich_text":

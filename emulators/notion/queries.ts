@@ -10,6 +10,7 @@ import type { Workspace } from "./workspace.ts";
 
 export const MAX_PAGE_SIZE = 100;
 export const MAX_QUERY_RESULTS = 10_000;
+const MAX_CURSORS = 50_000;
 
 export interface VisiblePage extends PageView {
   page: PageRecord;
@@ -53,6 +54,8 @@ export function paginate<T extends { id: string }>(ws: Workspace, items: T[], st
   if (!next) return { results, next_cursor: null, has_more: false };
   const id = ws.ids.uuid();
   ws.cursors.set(id, { nextId: next.id, offset: start + pageSize });
+  // Keep the newest continuations only; a long benchmark would otherwise grow this without end.
+  if (ws.cursors.size > MAX_CURSORS) ws.cursors.delete(ws.cursors.keys().next().value!);
   return { results, next_cursor: id, has_more: true };
 }
 

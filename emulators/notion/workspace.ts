@@ -207,11 +207,6 @@ export class Workspace {
     dataSource.lastEditedTime = this.now();
     return dataSource;
   }
-
-  /** Everything back to a fresh workspace is done by building a new Workspace; this drops continuations only. */
-  forgetCursors(): void {
-    this.cursors.clear();
-  }
 }
 
 function textOf(items: { plain_text: string }[]): string {

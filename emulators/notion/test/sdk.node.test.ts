@@ -190,6 +190,30 @@ describe("pages", () => {
     await notion.pages.update({ page_id: before.id, in_trash: false });
   });
 
+  it("shows 25 related pages in a page object and the rest through the property item endpoint", async () => {
+    const related: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      related.push((await notion.pages.create({ parent: { data_source_id: customers.dataSourceId }, properties: { Name: { title: text(`Related ${i}`) } } })).id);
+    }
+    const call = await notion.pages.create({
+      parent: { data_source_id: calls.dataSourceId },
+      properties: { Title: { title: text("Many customers") }, Customer: { relation: related.map((id) => ({ id })) } },
+    });
+    const page = (await notion.pages.retrieve({ page_id: call.id })) as PageObjectResponse;
+    const customer = page.properties.Customer;
+    expect(customer?.type === "relation" && customer.relation).toHaveLength(25);
+    expect(customer).toMatchObject({ has_more: true });
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const response = await notion.pages.properties.retrieve({ page_id: call.id, property_id: customer!.id, page_size: 10, start_cursor: cursor });
+      if (response.object !== "list") throw new Error("expected a paginated property item list");
+      for (const item of response.results) if (item.type === "relation") ids.push(item.relation.id);
+      cursor = response.next_cursor ?? undefined;
+    } while (cursor);
+    expect(ids).toEqual(related);
+  });
+
   it("has no idempotency: the same create twice makes two pages", async () => {
     const body = { parent: { type: "data_source_id" as const, data_source_id: customers.dataSourceId }, properties: { Name: { title: text("Twice") } } };
     const a = await notion.pages.create(body);
