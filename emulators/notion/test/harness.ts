@@ -23,11 +23,11 @@ export function sdk(emulator: NotionEmulator, options: { notionVersion?: string;
 
 /** A raw API call, for what the SDK would not send (no version header, broken JSON, oversized bodies). */
 export async function rawCall(emulator: NotionEmulator, method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; headers: Headers; json: Record<string, unknown> | null; text: string }> {
-  const response = await fetch(`${emulator.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, "notion-version": "2025-09-03", "content-type": "application/json", ...init.headers },
-    body: init.body,
-  });
+  // A header given as "" is left out entirely, so tests can send requests without it.
+  const headers = Object.fromEntries(
+    Object.entries({ authorization: `Bearer ${TOKEN}`, "notion-version": "2025-09-03", "content-type": "application/json", ...init.headers }).filter(([, value]) => value !== ""),
+  );
+  const response = await fetch(`${emulator.url}${path}`, { method, headers, body: init.body });
   const text = await response.text();
   let json: Record<string, unknown> | null = null;
   try {

@@ -23,7 +23,7 @@ table{border-collapse:collapse;background:#fff;font-size:13px;width:100%}th,td{b
 th{background:#f3f3f3;font-weight:600}.tag{display:inline-block;background:#eee;border-radius:4px;padding:0 6px;margin:1px}
 .props{display:grid;grid-template-columns:180px 1fr;gap:4px 12px;margin-bottom:20px;font-size:14px}.props dt{color:#777}.props dd{margin:0}
 .content{background:#fff;border:1px solid #e5e5e5;padding:12px 24px;border-radius:6px}.callout{background:#f1f1ef;padding:8px 12px;border-radius:4px}
-blockquote{border-left:3px solid #ccc;margin:0;padding-left:12px}.muted{color:#888}audio{display:block;margin:8px 0;width:100%;max-width:520px}
+blockquote{border-left:3px solid #ccc;margin:0;padding-left:12px}.content p,.content li,.content blockquote,.content summary{white-space:pre-wrap}figure{margin:8px 0}.muted{color:#888}audio{display:block;margin:8px 0;width:100%;max-width:520px}
 `;
 
 export function layout(title: string, body: string): string {
