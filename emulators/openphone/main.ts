@@ -1,0 +1,43 @@
+/**
+ * `npm run emulator:openphone -- [--port 8801] [--key sandbox-openphone-key] [--host 127.0.0.1] [--seed N]
+ * [--lines N] [--time-factor K]`: runs the OpenPhone emulator until Ctrl-C and prints its base URL.
+ */
+import { parseArgs } from "node:util";
+import { startOpenPhoneEmulator } from "./server.ts";
+
+const { values } = parseArgs({
+  options: {
+    port: { type: "string", default: "8801" },
+    host: { type: "string", default: "127.0.0.1" },
+    key: { type: "string", default: "sandbox-openphone-key" },
+    seed: { type: "string" },
+    lines: { type: "string" },
+    "time-factor": { type: "string" },
+  },
+});
+
+function integer(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0) {
+    console.error(`--${name} must be a non-negative number, got "${text}"`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const running = await startOpenPhoneEmulator({
+  port: integer("port", values.port),
+  host: values.host,
+  key: values.key!,
+  seed: integer("seed", values.seed),
+  lines: integer("lines", values.lines),
+  config: values["time-factor"] ? { timeFactor: integer("time-factor", values["time-factor"]) } : undefined,
+});
+console.log(`OpenPhone emulator listening on ${running.url} (key "${values.key}", control API ${running.url}/_emulator/stats)`);
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    void running.close().then(() => process.exit(0));
+  });
+}
