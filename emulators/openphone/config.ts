@@ -88,6 +88,7 @@ export class EmulatorStats {
   }
 
   snapshot() {
-    return structuredClone({ requests: this.requests, webhooks: this.webhooks, media: this.media });
+    const memory = process.memoryUsage();
+    return structuredClone({ requests: this.requests, webhooks: this.webhooks, media: this.media, process: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed } });
   }
 }
