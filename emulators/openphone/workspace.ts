@@ -95,7 +95,8 @@ export function generateWorkspace(options: WorkspaceOptions, createdAt: Date): W
       },
     });
   }
-  const contacts = roster.map((person) => contactFromPerson(random, person, users[0]!.id, stamp));
+  // One minute apart, in roster order, so lists sorted by creation follow the roster.
+  const contacts = roster.map((person, i) => contactFromPerson(random, person, users[0]!.id, new Date(createdAt.getTime() - (roster.length - i) * 60_000).toISOString()));
   return { orgId, users, phoneNumbers, contacts, customFields: CUSTOM_FIELDS, roster };
 }
 

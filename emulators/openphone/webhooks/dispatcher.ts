@@ -39,6 +39,8 @@ export class WebhookDispatcher {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly inflight = new Set<AbortController>();
   private idleWaiters: (() => void)[] = [];
+  /** Per webhook, the first attempt of the previous delivery: first attempts go out one after another, in order. */
+  private readonly chains = new Map<string, Promise<void>>();
   /** The most recent deliveries, newest last (bounded). */
   readonly log: DeliveryRecord[] = [];
 
@@ -57,7 +59,18 @@ export class WebhookDispatcher {
       if (this.log.length > LOG_LIMIT) this.log.splice(0, this.log.length - LOG_LIMIT);
       this.stats.webhooks.pending++;
       // Copies trail the original a little, like a sender that retried a delivery it wrongly thought was lost.
-      this.later(copy === 0 ? 0 : 50 + Math.random() * 450, () => void this.attempt({ record, url: webhook.url, key: webhook.key, body }));
+      // A receiver that answers keeps the order of a call's events; retries (and copies) may arrive out of order.
+      const delivery = { record, url: webhook.url, key: webhook.key, body };
+      if (copy > 0) {
+        this.later(50 + Math.random() * 450, () => void this.attempt(delivery));
+        continue;
+      }
+      const previous = this.chains.get(webhook.id) ?? Promise.resolve();
+      const next = previous.then(() => this.attempt(delivery));
+      this.chains.set(webhook.id, next);
+      void next.then(() => {
+        if (this.chains.get(webhook.id) === next) this.chains.delete(webhook.id);
+      });
     }
   }
 
@@ -70,6 +83,7 @@ export class WebhookDispatcher {
   }
 
   private finish(delivery: Delivery, outcome: DeliveryRecord["outcome"]): void {
+    if (delivery.record.outcome !== "pending") return;
     delivery.record.outcome = outcome;
     this.stats.webhooks.pending--;
     if (outcome === "delivered") this.stats.webhooks.delivered++;
@@ -78,6 +92,7 @@ export class WebhookDispatcher {
   }
 
   private async attempt(delivery: Delivery): Promise<void> {
+    if (delivery.record.outcome !== "pending") return;
     if (!this.isActive(delivery.record.webhookId)) return this.finish(delivery, "dropped");
     const settings = this.config().webhook;
     const attempt = delivery.record.attempts++;
@@ -128,6 +143,7 @@ export class WebhookDispatcher {
     this.timers.clear();
     for (const controller of this.inflight) controller.abort();
     this.inflight.clear();
+    this.chains.clear();
     for (const record of this.log) if (record.outcome === "pending") record.outcome = "dropped";
     this.stats.webhooks.pending = 0;
     for (const resolve of this.idleWaiters.splice(0)) resolve();
