@@ -143,4 +143,32 @@ describe("OpenPhone emulator API", () => {
     const call = (await (await harness.api(`/v1/calls/${first.callIds[0]}`)).json()) as { data: { participants: string[] } };
     expect(call.data.participants.length).toBe(2);
   });
+
+  it("injects latency and server errors when configured", async () => {
+    await harness.control("PUT", "/_emulator/config", { latencyMs: 150, errorRate: 1 });
+    try {
+      const started = Date.now();
+      const response = await harness.api("/v1/phone-numbers");
+      expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+      expect(response.status).toBe(500);
+      expect(await response.json()).toMatchObject({ status: 500, code: "0401500", title: "Unknown" });
+    } finally {
+      await harness.control("PUT", "/_emulator/config", { latencyMs: 0, errorRate: 0 });
+    }
+  });
+
+  it("generates live traffic for the requested duration, then stops", async () => {
+    await harness.control("POST", "/_emulator/reset");
+    const started = await harness.control<{ until: string }>("POST", "/_emulator/traffic", { callsPerMinute: 600, messagesPerMinute: 600, durationSeconds: 1 });
+    expect(Date.parse(started.until)).toBeGreaterThan(Date.now());
+    await new Promise((resolve) => setTimeout(resolve, 1_300));
+    const { emulator } = harness.running;
+    const calls = emulator.store.calls.size;
+    const messages = emulator.store.messages.size;
+    expect(calls).toBeGreaterThan(0);
+    expect(messages).toBeGreaterThan(0);
+    expect((await harness.control<{ running: boolean }>("GET", "/_emulator/traffic")).running).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(emulator.store.calls.size).toBe(calls);
+  });
 });
