@@ -33,6 +33,10 @@ const running = await startOpenPhoneEmulator({
   seed: integer("seed", values.seed),
   lines: integer("lines", values.lines),
   config: values["time-factor"] ? { timeFactor: integer("time-factor", values["time-factor"]) } : undefined,
+}).catch((error: unknown) => {
+  const code = (error as { code?: string }).code;
+  console.error(code === "EADDRINUSE" ? `Port ${values.port} is in use: stop what runs there or pass --port` : `OpenPhone emulator failed to start: ${String(error)}`);
+  process.exit(1);
 });
 console.log(`OpenPhone emulator listening on ${running.url} (key "${values.key}", control API ${running.url}/_emulator/stats)`);
 
