@@ -5,16 +5,26 @@
 import { parseArgs } from "node:util";
 import { startOpenPhoneEmulator } from "./server.ts";
 
-const { values } = parseArgs({
-  options: {
+const USAGE = "usage: npm run emulator:openphone -- [--port 8801] [--key KEY] [--host 127.0.0.1] [--seed N] [--lines N] [--time-factor K]";
+
+function parseCommandLine() {
+  try {
+    return parseArgs({ options: OPTIONS });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const OPTIONS = {
     port: { type: "string", default: "8801" },
     host: { type: "string", default: "127.0.0.1" },
     key: { type: "string", default: "sandbox-openphone-key" },
     seed: { type: "string" },
     lines: { type: "string" },
     "time-factor": { type: "string" },
-  },
-});
+} as const;
+const { values } = parseCommandLine();
 
 function integer(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;

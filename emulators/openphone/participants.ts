@@ -12,8 +12,8 @@ export function pickParticipant(store: EmulatorStore): string {
   const { random } = store;
   const roster = store.workspace.roster;
   if (roster.length > 0 && random() < ROSTER_SHARE) {
-    const person = pick(random, roster);
-    return person.secondPhone && random() < 0.15 ? person.secondPhone : person.phone;
+    // Their main number: the one the Notion emulator's demo Canvas holds for them.
+    return pick(random, roster).phone;
   }
   const known = new Set(roster.flatMap((p) => [p.phone, p.secondPhone]));
   let number: string;
