@@ -147,6 +147,19 @@ describe("OpenPhone emulator API", () => {
     expect(call.data.participants.length).toBe(2);
   });
 
+  it("draws most participants from the shared roster and some from unknown numbers", async () => {
+    await harness.control("POST", "/_emulator/reset");
+    await harness.control("POST", "/_emulator/seed", { seed: 3, days: 5, callsPerDay: 20, messagesPerDay: 0 });
+    const { store } = harness.running.emulator;
+    const lines = new Set(store.workspace.phoneNumbers.map((p) => p.number));
+    const roster = new Set(generateRoster(SANDBOX_SEED, SANDBOX_ROSTER_SIZE).map((p) => p.phone));
+    const externals = [...store.calls.values()].map((r) => r.call.participants.find((p) => !lines.has(p))!);
+    const known = externals.filter((n) => roster.has(n)).length / externals.length;
+    console.log(`participants from the roster: ${(known * 100).toFixed(0)} % of ${externals.length} calls`);
+    expect(known).toBeGreaterThan(0.7);
+    expect(known).toBeLessThan(1);
+  });
+
   it("injects latency and server errors when configured", async () => {
     await harness.control("PUT", "/_emulator/config", { latencyMs: 150, errorRate: 1 });
     try {
