@@ -81,27 +81,32 @@ export class EventScheduler {
     return steps.map((s) => ({ id: s.id, type: s.type, dueAt: new Date(s.at).toISOString() }));
   }
 
+  /**
+   * Fires the steps one after another (each timer set when the previous step has fired), so a stalled event loop
+   * can delay a call's events but never reorder them.
+   */
   private run(steps: Step[], phoneNumberId: string, shuffle: boolean): void {
     const held: [Webhook, WebhookEnvelope][] = [];
-    const last = Math.max(...steps.map((s) => s.at));
-    steps.forEach((step, index) => {
+    const fire = (index: number) => {
+      const step = steps[index];
+      if (!step) {
+        for (let i = held.length - 1; i > 0; i--) {
+          const j = Math.floor(Math.random() * (i + 1));
+          [held[i], held[j]] = [held[j]!, held[i]!];
+        }
+        for (const [webhook, envelope] of held) this.dispatcher.deliver(webhook, envelope);
+        return;
+      }
       this.at(step.at, () => {
         const envelope = this.envelope(step);
-        const targets = this.subscribers(step.type, phoneNumberId);
-        if (!shuffle) {
-          for (const webhook of targets) this.dispatcher.deliver(webhook, envelope);
-          return;
+        for (const webhook of this.subscribers(step.type, phoneNumberId)) {
+          if (shuffle) held.push([webhook, envelope]);
+          else this.dispatcher.deliver(webhook, envelope);
         }
-        for (const webhook of targets) held.push([webhook, envelope]);
-        if (step.at === last && index === steps.findLastIndex((s) => s.at === last)) {
-          for (let i = held.length - 1; i > 0; i--) {
-            const j = Math.floor(Math.random() * (i + 1));
-            [held[i], held[j]] = [held[j]!, held[i]!];
-          }
-          for (const [webhook, env] of held) this.dispatcher.deliver(webhook, env);
-        }
+        fire(index + 1);
       });
-    });
+    };
+    fire(0);
   }
 
   private envelope(step: Step): WebhookEnvelope {
@@ -116,7 +121,7 @@ export class EventScheduler {
     );
   }
 
-  /** Runs `task` at wall-clock `at` (now if past). Timers run in creation order for equal times. */
+  /** Runs `task` at wall-clock `at` (now if past). */
   private at(at: number, task: () => void): void {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
