@@ -121,8 +121,11 @@ describe("webhook deliveries", () => {
     const [delivery] = await receiver.waitFor(1);
     expect(delivery!.envelope.id).toBe(events[0]!.id);
     expect((delivery!.envelope.data.object as { text: string }).text).toBe("Grüße 👋");
+    expect(await harness.running.emulator.dispatcher.whenIdle(5_000)).toBe(true);
     const stats = await harness.control<{ webhooks: Record<string, number> }>("GET", "/_emulator/stats");
-    expect(stats.webhooks).toMatchObject({ sent: 3, delivered: 1, retried: 2, failed: 0 });
+    expect(stats.webhooks).toMatchObject({ delivered: 1, failed: 0, pending: 0 });
+    expect(stats.webhooks.retried).toBeGreaterThanOrEqual(2);
+    expect(stats.webhooks.sent).toBe(stats.webhooks.retried! + 1);
   });
 
   it("delivers to a receiver that starts after the event (connection refused, then retried)", async () => {
@@ -138,6 +141,7 @@ describe("webhook deliveries", () => {
     await receiver.listen(port);
     const [delivery] = await receiver.waitFor(1);
     expect(delivery!.envelope.type).toBe("message.received");
+    expect(await harness.running.emulator.dispatcher.whenIdle(5_000)).toBe(true);
     const stats = await harness.control<{ webhooks: Record<string, number> }>("GET", "/_emulator/stats");
     expect(stats.webhooks.retried).toBeGreaterThanOrEqual(1);
     expect(stats.webhooks.delivered).toBe(1);
