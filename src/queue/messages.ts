@@ -13,6 +13,9 @@ export interface WebhookMessage {
   eventType: string;
   receivedAt: number;
   envelope: unknown;
+  /** Set when the envelope was too large for a queue message: `envelope` is then a stub and the whole one is in
+   * R2 under this key (`loadWebhookEnvelope` in src/webhooks/envelope-store.ts reads either). */
+  envelopeKey?: string;
 }
 
 /** A unit of backfill work: one page of a listing, carried with its cursor so it can resume anywhere. */
