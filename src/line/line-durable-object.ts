@@ -24,6 +24,7 @@ import { createLogger } from "../observability/logger";
 import type { MessageOutcome, SyncMessage } from "../queue/messages";
 import { userDisplayName } from "./enrich";
 import { type FlushResult, flushResource, type LineLabel, participantOf } from "./flush";
+import { loadWebhookEnvelope } from "../webhooks/envelope-store";
 import { parseEnvelope } from "./events";
 import { awaitsProducts, emptyCall, emptyMessage, isCallFinished, mergeCall, mergeMessage, type ResourceState } from "./state";
 import { LineStorage, type ResourceRecord } from "./storage";
@@ -90,7 +91,14 @@ export class LineDurableObject extends DurableObject<Env> {
         outcomes.push({ status: "failed", reason: `unsupported message type ${message.type}` });
         continue;
       }
-      const parsed = parseEnvelope(message.envelope, message.receivedAt);
+      let envelope: unknown;
+      try {
+        envelope = await loadWebhookEnvelope(this.env.MEDIA, message);
+      } catch (error) {
+        outcomes.push({ status: "failed", reason: error instanceof Error ? error.message : String(error) });
+        continue;
+      }
+      const parsed = parseEnvelope(envelope, message.receivedAt);
       if (parsed.outcome === "invalid") {
         outcomes.push({ status: "failed", reason: parsed.reason });
         continue;
