@@ -54,6 +54,8 @@ export const CALL_HOLD_MS = 15 * 60_000;
 /** After a call's page is written, its late recording/transcript/summary are awaited this long to write them at once. */
 export const PRODUCTS_WAIT_MS = 10 * 60_000;
 const VOICEMAIL_RECHECK_MS = 15_000;
+/** Webhook redeliveries stop within about a day (openphone-api.md §8.5); a week of event ids is kept for dedupe. */
+const EVENT_RETENTION_MS = 7 * 86_400_000;
 /** Resources flushed per alarm; more are left for the next alarm, set right away. */
 const FLUSH_BATCH = 25;
 const FLUSH_CONCURRENCY = 4;
@@ -183,6 +185,7 @@ export class LineDurableObject extends DurableObject<Env> {
       await Promise.all(Array.from({ length: Math.min(FLUSH_CONCURRENCY, due.length) }, worker));
       await this.writeReport(report, log);
     }
+    this.store.pruneFlushedEvents(now - EVENT_RETENTION_MS);
     await this.armAlarm(true);
   }
 

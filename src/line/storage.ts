@@ -175,6 +175,11 @@ export class LineStorage {
     return this.sql.exec<{ at: number | null }>("SELECT MIN(received_at) AS at FROM events WHERE resource_id = ? AND flushed_at IS NULL", resourceId).one().at;
   }
 
+  /** Forgets events written long ago; their ids only matter while OpenPhone may still redeliver them. */
+  pruneFlushedEvents(before: number): void {
+    this.sql.exec("DELETE FROM events WHERE flushed_at IS NOT NULL AND flushed_at < ?", before);
+  }
+
   pendingEvents(): number {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM events WHERE flushed_at IS NULL").one().n;
   }
