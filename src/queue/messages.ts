@@ -6,7 +6,7 @@
 /** A verified OpenPhone webhook, as received (the envelope is kept whole; parsing is tolerant downstream). */
 export interface WebhookMessage {
   type: "webhook";
-  /** PN… of the line, or "unknown" when the payload did not say. */
+  /** PN… of the line; `call:<id>` / `message:<id>` when the payload did not name it (the consumer resolves those). */
   lineId: string;
   /** Envelope id (EV…), the deduplication key. */
   eventId: string;
