@@ -13,20 +13,21 @@
 import { DurableObject } from "cloudflare:workers";
 import { CanvasMatcher } from "../canvas/matcher";
 import { getConfig, type Config } from "../config";
-import { emptyReport, flushReportStatements, type FlushReport } from "../db/sync-history";
 import { incrementMetrics } from "../db/metrics";
-import { newRequestCounter, type RequestCounter } from "../gates/gated-fetch";
+import { emptyReport, flushReportStatements, type FlushReport } from "../db/sync-history";
+import { newRequestCounter } from "../gates/gated-fetch";
 import { createNotionClient } from "../notion/client";
-import { resolvePageParent, type PageParent } from "../notion/pages";
-import { resolvePropertyNames, type DatabaseKind } from "../notion/schema";
+import { resolvePropertyNames } from "../notion/schema";
 import { createOpenPhoneClient, type OpenPhoneClient } from "../openphone/client";
 import { createLogger } from "../observability/logger";
 import type { MessageOutcome, SyncMessage } from "../queue/messages";
-import { userDisplayName } from "./enrich";
-import { type FlushResult, flushResource, type LineLabel, participantOf } from "./flush";
 import { loadWebhookEnvelope } from "../webhooks/envelope-store";
 import { parseEnvelope } from "./events";
-import { awaitsProducts, emptyCall, emptyMessage, isCallFinished, mergeCall, mergeMessage, type ResourceState } from "./state";
+import { flushResource, participantOf } from "./flush";
+import { LineLookups } from "./lookups";
+import { flushBackoffMs, markDue, newRecord } from "./schedule";
+import { settleFlush } from "./settle";
+import { emptyCall, emptyMessage, mergeCall, mergeMessage, type ResourceState } from "./state";
 import { LineStorage, type ResourceRecord } from "./storage";
 
 export interface IngestResult {
@@ -49,34 +50,23 @@ export interface ResourceStatus {
   source: string;
 }
 
-/** A call still ringing or in progress is held this long at most before its page is written anyway. */
-export const CALL_HOLD_MS = 15 * 60_000;
-/** After a call's page is written, its late recording/transcript/summary are awaited this long to write them at once. */
-export const PRODUCTS_WAIT_MS = 10 * 60_000;
-const VOICEMAIL_RECHECK_MS = 15_000;
 /** Webhook redeliveries stop within about a day (openphone-api.md §8.5); a week of event ids is kept for dedupe. */
 const EVENT_RETENTION_MS = 7 * 86_400_000;
 /** Resources flushed per alarm; more are left for the next alarm, set right away. */
 const FLUSH_BATCH = 25;
 const FLUSH_CONCURRENCY = 4;
-const LINE_INFO_MAX_AGE_MS = 24 * 3_600_000;
-
-/** Backoff for a failed flush: at least what the server asked, growing with attempts, capped at 15 minutes. */
-export function flushBackoffMs(attempts: number, requestedMs: number, random = Math.random): number {
-  const ceiling = Math.min(900_000, 5000 * 2 ** Math.max(0, attempts - 1));
-  return Math.max(requestedMs, Math.round(ceiling / 2 + random() * (ceiling / 2)));
-}
 
 export class LineDurableObject extends DurableObject<Env> {
   private readonly store: LineStorage;
   private readonly canvasCounter = newRequestCounter();
   private matcher?: CanvasMatcher;
-  private readonly parents = new Map<string, Promise<PageParent>>();
+  private readonly lookups: LineLookups;
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new LineStorage(ctx.storage.sql);
+    this.lookups = new LineLookups(this.store);
     ctx.blockConcurrencyWhile(async () => this.store.migrate());
   }
 
@@ -121,11 +111,11 @@ export class LineDurableObject extends DurableObject<Env> {
         // The intake routes by line when it knows it; other routing keys (`call:AC…`) are not lines.
         if (state.lineId === undefined && message.lineId?.startsWith("PN")) state.lineId = message.lineId;
         const record = current ?? newRecord(event.resourceId, event.kind, state, message.receivedAt ?? now);
-        this.store.put(this.markDue({ ...record, state, version: record.version + 1, failedAt: null, failedReason: null, failedProperty: null, source: current?.failedAt ? "replay" : record.source }, now, config));
+        this.store.put(markDue({ ...record, state, version: record.version + 1, failedAt: null, failedReason: null, failedProperty: null, source: current?.failedAt ? "replay" : record.source }, now, config.COALESCE_MS));
       } else {
         duplicates++;
         // A replayed dead letter: the event is known, but the resource's last flush failed for good. Try again.
-        if (current?.failedAt) this.store.put(this.markDue({ ...current, failedAt: null, failedReason: null, failedProperty: null, attempts: 0, source: "replay" }, now, config));
+        if (current?.failedAt) this.store.put(markDue({ ...current, failedAt: null, failedReason: null, failedProperty: null, attempts: 0, source: "replay" }, now, config.COALESCE_MS));
       }
       outcomes.push({ status: "done" });
     }
@@ -189,22 +179,6 @@ export class LineDurableObject extends DurableObject<Env> {
     await this.armAlarm(true);
   }
 
-  private markDue(record: ResourceRecord, now: number, config: Config): ResourceRecord {
-    const state = record.state;
-    let candidate = now + config.COALESCE_MS;
-    if (state.kind === "call" && state.status !== undefined && !isCallFinished(state.status)) {
-      // A ringing call changes again within minutes: hold it (bounded) so one write carries the finished call.
-      candidate = Math.max(candidate, record.firstEventAt + CALL_HOLD_MS);
-    } else if (state.kind === "call" && record.pageId && awaitsProducts(state)) {
-      // The page exists and OpenPhone is still producing the recording, transcript or summary: write them together
-      // when the last one is ready (bounded), one update instead of one per product.
-      const finishedAt = (state.completedAt ? Date.parse(state.completedAt) : NaN) || record.firstEventAt;
-      candidate = Math.max(candidate, finishedAt + PRODUCTS_WAIT_MS);
-    }
-    const dueAt = record.dirty && record.dueAt !== null ? Math.min(record.dueAt, candidate) : candidate;
-    return { ...record, dirty: true, dueAt };
-  }
-
   private async armAlarm(afterAlarm = false): Promise<void> {
     const next = this.store.nextDueAt();
     if (next === null) return;
@@ -214,8 +188,7 @@ export class LineDurableObject extends DurableObject<Env> {
 
   /** The external party, leaving out the line's own number when it is known. */
   private participant(state: ResourceState): string | undefined {
-    const cached = state.lineId ? this.store.lineInfo(`line:${state.lineId}`, Number.POSITIVE_INFINITY, Date.now()) : undefined;
-    return participantOf(state, cached ? (JSON.parse(cached) as LineLabel).number : undefined);
+    return participantOf(state, this.lookups.cachedLineNumber(state.lineId));
   }
 
   private async matchCanvas(records: ResourceRecord[], config: Config): Promise<Map<string, string | null>> {
@@ -239,77 +212,15 @@ export class LineDurableObject extends DurableObject<Env> {
       canvasPageId,
       now: Date.now,
       names: (kind) => resolvePropertyNames(kind, config.NOTION_PROPERTY_MAP),
-      parent: (kind) => this.pageParent(kind, config, notion),
-      userNames: (ids) => this.userNames(ids, openphone),
-      line: (lineId) => this.lineLabel(lineId, openphone),
+      parent: (kind) => this.lookups.pageParent(kind, config, notion),
+      userNames: (ids) => this.lookups.userNames(ids, openphone),
+      line: (lineId) => this.lookups.lineLabel(lineId, openphone),
       claim: async (resourceId, props, sections) => {
         this.store.claimCreate(resourceId, props, sections);
         await this.ctx.storage.sync();
       },
     });
-    this.applyResult(record, result, canvasPageId, pendingSince, counter, report);
-  }
-
-  private applyResult(flushed: ResourceRecord, result: FlushResult, canvasPageId: string | null, pendingSince: number | null, counter: RequestCounter, report: FlushReport): void {
-    const now = Date.now();
-    const current = this.store.get(flushed.resourceId) ?? flushed;
-    let state = current.state;
-    for (const e of result.enrichments) if (state.kind === "call") state = mergeCall(state, e.patch, e.source);
-    const changedMeanwhile = current.version !== flushed.version;
-    const next: ResourceRecord = {
-      ...current,
-      state,
-      pageId: result.pageId ?? current.pageId,
-      writtenProps: result.writtenProps,
-      bodySections: result.bodySections,
-      links: result.links,
-      canvasPageId: canvasPageId ?? current.canvasPageId,
-      claim: result.pageId || result.claimSettled ? null : "creating",
-    };
-    const database: DatabaseKind = flushed.kind === "call" ? "calls" : "messages";
-    const history = { resourceId: flushed.resourceId, kind: flushed.kind, source: flushed.source, pageId: next.pageId, notionRequests: counter.notion, openphoneRequests: counter.openphone };
-    if (result.outcome === "created" || result.outcome === "updated" || result.outcome === "unchanged") {
-      Object.assign(next, { attempts: 0, dirty: changedMeanwhile, dueAt: changedMeanwhile ? current.dueAt : null, failedAt: null, failedReason: null, failedProperty: null });
-      // No webhook says when a voicemail is processed: look again shortly, for a bounded time.
-      if (!changedMeanwhile && state.kind === "call" && state.voicemail?.processing && now - next.firstEventAt < PRODUCTS_WAIT_MS) {
-        Object.assign(next, { dirty: true, dueAt: now + VOICEMAIL_RECHECK_MS });
-      }
-      if (!changedMeanwhile) this.store.markEventsFlushed(flushed.resourceId, now);
-      this.store.requestMediaCopies(result.mediaCopies, now);
-      report.history.push({ ...history, outcome: result.outcome, latencyMs: result.outcome === "unchanged" || pendingSince === null ? null : now - pendingSince, error: null });
-      if (!report.healthyDatabases.includes(database)) report.healthyDatabases.push(database);
-    } else if (result.outcome === "failed") {
-      Object.assign(next, { dirty: false, dueAt: null, failedAt: now, failedReason: result.message, failedProperty: result.property ?? null });
-      for (const message of this.store.eventMessages(flushed.resourceId)) {
-        report.deadLetters.push({ messageId: message.eventId, queue: "sync-events", resourceId: flushed.resourceId, body: message, reason: result.message, property: result.property ?? null });
-      }
-      if (result.property) report.schemaProblems.push({ database, property: result.property, message: result.message });
-      report.history.push({ ...history, outcome: "failed", latencyMs: null, error: result.message });
-    } else if (result.outcome === "retry" || result.outcome === "blocked") {
-      const attempts = current.attempts + 1;
-      Object.assign(next, { attempts, dirty: true, dueAt: now + flushBackoffMs(attempts, result.delayMs) });
-      if (result.outcome === "blocked") report.schemaProblems.push({ database, property: "", message: result.message });
-      report.history.push({ ...history, outcome: "skipped", latencyMs: null, error: `will retry: ${result.message}` });
-    }
-    this.store.put(next);
-    const m = report.metrics;
-    m[`sync.${result.outcome}`] = (m[`sync.${result.outcome}`] ?? 0) + 1;
-    m["notion.requests"] = (m["notion.requests"] ?? 0) + counter.notion;
-    m["openphone.requests"] = (m["openphone.requests"] ?? 0) + counter.openphone;
-    m["notion.rate_limited"] = (m["notion.rate_limited"] ?? 0) + counter.rateLimited;
-    const s = next.state;
-    report.resources.push({
-      resourceId: next.resourceId,
-      kind: next.kind,
-      lineId: s.lineId ?? "unknown",
-      participant: this.participant(s) ?? null,
-      pageId: next.pageId,
-      canvasPageId: next.canvasPageId,
-      status: s.status ?? null,
-      occurredAt: s.createdAt ? Date.parse(s.createdAt) || null : null,
-      firstEventAt: next.firstEventAt,
-      syncedAt: result.outcome === "created" || result.outcome === "updated" ? now : null,
-    });
+    settleFlush(this.store, record, result, { canvasPageId, pendingSince, counter, participantOf: (state) => this.participant(state) }, report);
   }
 
   /** One D1 round trip per alarm. Dead letters must land: if D1 fails, the failed resources are retried instead. */
@@ -335,10 +246,7 @@ export class LineDurableObject extends DurableObject<Env> {
    * go to that line's object (deduplicated there), so every event of a call still meets in one place.
    */
   private async handOff(record: ResourceRecord, openphone: OpenPhoneClient): Promise<boolean> {
-    const found =
-      record.kind === "call"
-        ? await openphone.request("getCallById_v1", { path: { callId: record.resourceId } }).then((r) => r.data.phoneNumberId, notFoundAsUndefined)
-        : await openphone.request("getMessageById_v1", { path: { id: record.resourceId } }).then((r) => r.data.phoneNumberId ?? undefined, notFoundAsUndefined);
+    const found = await this.lookups.lineOf(record.kind, record.resourceId, openphone);
     if (!found) return false;
     const messages = this.store.eventMessages(record.resourceId);
     if (messages.every((m) => m.lineId === found)) return false;
@@ -349,82 +257,5 @@ export class LineDurableObject extends DurableObject<Env> {
     return true;
   }
 
-  private pageParent(kind: DatabaseKind, config: Config, notion: ReturnType<typeof createNotionClient>): Promise<PageParent> {
-    const databaseId = (kind === "calls" ? config.NOTION_CALLS_DATABASE_ID : config.NOTION_MESSAGES_DATABASE_ID) ?? "";
-    const key = `parent:${config.NOTION_VERSION}:${databaseId}`;
-    let parent = this.parents.get(key);
-    if (!parent) {
-      const stored = this.store.lineInfo(key, Number.POSITIVE_INFINITY, Date.now());
-      parent = stored
-        ? Promise.resolve(JSON.parse(stored) as PageParent)
-        : resolvePageParent(notion, databaseId, config.NOTION_VERSION).then((resolved) => {
-            this.store.putLineInfo(key, JSON.stringify(resolved), Date.now());
-            return resolved;
-          });
-      parent.catch(() => this.parents.delete(key));
-      this.parents.set(key, parent);
-    }
-    return parent;
-  }
-
-  private async userNames(ids: string[], openphone: OpenPhoneClient): Promise<Record<string, string>> {
-    const names: Record<string, string> = {};
-    for (const id of ids) {
-      let name = this.store.userName(id);
-      if (name === undefined) {
-        const user = await openphone.request("getUserById_v1", { path: { userId: id } }).catch((error: unknown) => {
-          if ((error as { status?: number }).status === 404) return undefined;
-          throw error;
-        });
-        name = user ? userDisplayName(user.data) : id;
-        this.store.putUserName(id, name, Date.now());
-      }
-      names[id] = name;
-    }
-    return names;
-  }
-
-  private async lineLabel(lineId: string | undefined, openphone: OpenPhoneClient): Promise<LineLabel> {
-    if (!lineId) return {};
-    const key = `line:${lineId}`;
-    const cached = this.store.lineInfo(key, LINE_INFO_MAX_AGE_MS, Date.now());
-    if (cached) return JSON.parse(cached) as LineLabel;
-    const phone = await openphone.request("getPhoneNumberById_v1", { path: { phoneNumberId: lineId } }).catch((error: unknown) => {
-      if ((error as { status?: number }).status === 404) return undefined;
-      throw error;
-    });
-    const label: LineLabel = phone ? { label: phone.data.name ? `${phone.data.name} (${phone.data.number})` : phone.data.number, number: phone.data.number } : { label: lineId };
-    this.store.putLineInfo(key, JSON.stringify(label), Date.now());
-    return label;
-  }
 }
 
-function notFoundAsUndefined(error: unknown): undefined {
-  if ((error as { status?: number }).status === 404) return undefined;
-  throw error;
-}
-
-function newRecord(resourceId: string, kind: "call" | "message", state: ResourceState, firstEventAt: number): ResourceRecord {
-  return {
-    resourceId,
-    kind,
-    state,
-    version: 0,
-    dirty: false,
-    dueAt: null,
-    attempts: 0,
-    pageId: null,
-    claim: null,
-    claimProps: null,
-    claimSections: [],
-    writtenProps: {},
-    bodySections: [],
-    links: {},
-    canvasPageId: null,
-    failedAt: null,
-    failedReason: null,
-    failedProperty: null,
-    firstEventAt,
-    source: "webhook",
-  };
-}

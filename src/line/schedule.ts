@@ -1,0 +1,59 @@
+/**
+ * When a call or text is flushed: after the coalescing window, later for a call still ringing (so one write carries
+ * the finished call) or for a call whose recording, transcript or summary are still being produced (so they land in
+ * one update), and with growing backoff after a failed flush. Pure functions of the stored record.
+ */
+import { awaitsProducts, isCallFinished, type ResourceState } from "./state";
+import type { ResourceRecord } from "./storage";
+
+/** A call still ringing or in progress is held this long at most before its page is written anyway. */
+export const CALL_HOLD_MS = 15 * 60_000;
+/** After a call's page is written, its late recording/transcript/summary are awaited this long to write them at once. */
+export const PRODUCTS_WAIT_MS = 10 * 60_000;
+/** No webhook says when a voicemail is processed: a flush looks again after this long. */
+export const VOICEMAIL_RECHECK_MS = 15_000;
+
+/** Backoff for a failed flush: at least what the server asked, growing with attempts, capped at 15 minutes. */
+export function flushBackoffMs(attempts: number, requestedMs: number, random = Math.random): number {
+  const ceiling = Math.min(900_000, 5000 * 2 ** Math.max(0, attempts - 1));
+  return Math.max(requestedMs, Math.round(ceiling / 2 + random() * (ceiling / 2)));
+}
+
+/** Marks a record as needing a flush and says when; an earlier due time already set is kept. */
+export function markDue(record: ResourceRecord, now: number, coalesceMs: number): ResourceRecord {
+  const state = record.state;
+  let candidate = now + coalesceMs;
+  if (state.kind === "call" && state.status !== undefined && !isCallFinished(state.status)) {
+    candidate = Math.max(candidate, record.firstEventAt + CALL_HOLD_MS);
+  } else if (state.kind === "call" && record.pageId && awaitsProducts(state)) {
+    const finishedAt = (state.completedAt ? Date.parse(state.completedAt) : NaN) || record.firstEventAt;
+    candidate = Math.max(candidate, finishedAt + PRODUCTS_WAIT_MS);
+  }
+  const dueAt = record.dirty && record.dueAt !== null ? Math.min(record.dueAt, candidate) : candidate;
+  return { ...record, dirty: true, dueAt };
+}
+
+export function newRecord(resourceId: string, kind: "call" | "message", state: ResourceState, firstEventAt: number): ResourceRecord {
+  return {
+    resourceId,
+    kind,
+    state,
+    version: 0,
+    dirty: false,
+    dueAt: null,
+    attempts: 0,
+    pageId: null,
+    claim: null,
+    claimProps: null,
+    claimSections: [],
+    writtenProps: {},
+    bodySections: [],
+    links: {},
+    canvasPageId: null,
+    failedAt: null,
+    failedReason: null,
+    failedProperty: null,
+    firstEventAt,
+    source: "webhook",
+  };
+}

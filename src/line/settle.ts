@@ -1,0 +1,85 @@
+/**
+ * What a flush's result does to the stored record and to the report written to D1: a success clears the record (or
+ * leaves it due when events arrived meanwhile); a permanent failure parks it and dead-letters its original events
+ * with Notion's message and the property; anything else is retried with backoff. Every flush leaves a history row
+ * and the `resources` mirror.
+ */
+import type { FlushReport } from "../db/sync-history";
+import type { RequestCounter } from "../gates/gated-fetch";
+import type { DatabaseKind } from "../notion/schema";
+import type { FlushResult } from "./flush";
+import { flushBackoffMs, PRODUCTS_WAIT_MS, VOICEMAIL_RECHECK_MS } from "./schedule";
+import { mergeCall, type ResourceState } from "./state";
+import type { LineStorage, ResourceRecord } from "./storage";
+
+export interface SettleContext {
+  canvasPageId: string | null;
+  /** When the oldest event this flush wrote arrived (for the latency). */
+  pendingSince: number | null;
+  counter: RequestCounter;
+  participantOf(state: ResourceState): string | undefined;
+}
+
+export function settleFlush(store: LineStorage, flushed: ResourceRecord, result: FlushResult, ctx: SettleContext, report: FlushReport): void {
+  const { canvasPageId, pendingSince, counter } = ctx;
+  const now = Date.now();
+  const current = store.get(flushed.resourceId) ?? flushed;
+  let state = current.state;
+  for (const e of result.enrichments) if (state.kind === "call") state = mergeCall(state, e.patch, e.source);
+  const changedMeanwhile = current.version !== flushed.version;
+  const next: ResourceRecord = {
+    ...current,
+    state,
+    pageId: result.pageId ?? current.pageId,
+    writtenProps: result.writtenProps,
+    bodySections: result.bodySections,
+    links: result.links,
+    canvasPageId: canvasPageId ?? current.canvasPageId,
+    claim: result.pageId || result.claimSettled ? null : "creating",
+  };
+  const database: DatabaseKind = flushed.kind === "call" ? "calls" : "messages";
+  const history = { resourceId: flushed.resourceId, kind: flushed.kind, source: flushed.source, pageId: next.pageId, notionRequests: counter.notion, openphoneRequests: counter.openphone };
+  if (result.outcome === "created" || result.outcome === "updated" || result.outcome === "unchanged") {
+    Object.assign(next, { attempts: 0, dirty: changedMeanwhile, dueAt: changedMeanwhile ? current.dueAt : null, failedAt: null, failedReason: null, failedProperty: null });
+    // No webhook says when a voicemail is processed: look again shortly, for a bounded time.
+    if (!changedMeanwhile && state.kind === "call" && state.voicemail?.processing && now - next.firstEventAt < PRODUCTS_WAIT_MS) {
+      Object.assign(next, { dirty: true, dueAt: now + VOICEMAIL_RECHECK_MS });
+    }
+    if (!changedMeanwhile) store.markEventsFlushed(flushed.resourceId, now);
+    store.requestMediaCopies(result.mediaCopies, now);
+    report.history.push({ ...history, outcome: result.outcome, latencyMs: result.outcome === "unchanged" || pendingSince === null ? null : now - pendingSince, error: null });
+    if (!report.healthyDatabases.includes(database)) report.healthyDatabases.push(database);
+  } else if (result.outcome === "failed") {
+    Object.assign(next, { dirty: false, dueAt: null, failedAt: now, failedReason: result.message, failedProperty: result.property ?? null });
+    for (const message of store.eventMessages(flushed.resourceId)) {
+      report.deadLetters.push({ messageId: message.eventId, queue: "sync-events", resourceId: flushed.resourceId, body: message, reason: result.message, property: result.property ?? null });
+    }
+    if (result.property) report.schemaProblems.push({ database, property: result.property, message: result.message });
+    report.history.push({ ...history, outcome: "failed", latencyMs: null, error: result.message });
+  } else if (result.outcome === "retry" || result.outcome === "blocked") {
+    const attempts = current.attempts + 1;
+    Object.assign(next, { attempts, dirty: true, dueAt: now + flushBackoffMs(attempts, result.delayMs) });
+    if (result.outcome === "blocked") report.schemaProblems.push({ database, property: "", message: result.message });
+    report.history.push({ ...history, outcome: "skipped", latencyMs: null, error: `will retry: ${result.message}` });
+  }
+  store.put(next);
+  const m = report.metrics;
+  m[`sync.${result.outcome}`] = (m[`sync.${result.outcome}`] ?? 0) + 1;
+  m["notion.requests"] = (m["notion.requests"] ?? 0) + counter.notion;
+  m["openphone.requests"] = (m["openphone.requests"] ?? 0) + counter.openphone;
+  m["notion.rate_limited"] = (m["notion.rate_limited"] ?? 0) + counter.rateLimited;
+  const s = next.state;
+  const participant = ctx.participantOf(s);
+  report.resources.push({
+    resourceId: next.resourceId,
+    kind: next.kind,
+    lineId: s.lineId ?? "unknown",
+    participant: participant ?? null,
+    pageId: next.pageId,
+    canvasPageId: next.canvasPageId,
+    status: s.status ?? null,
+    occurredAt: s.createdAt ? Date.parse(s.createdAt) || null : null,
+    firstEventAt: next.firstEventAt,
+    syncedAt: result.outcome === "created" || result.outcome === "updated" ? now : null,
+  });
+}
