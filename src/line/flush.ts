@@ -20,6 +20,8 @@ import { type CallState, callParticipant, callUserId, mergeCall, messageParticip
 import type { MediaCopy, ResourceRecord } from "./storage";
 
 export const SYNCED_AT = "Synced At";
+/** How long after a create with an unknown outcome its page may still be missing from queries. */
+export const CLAIM_VISIBILITY_MS = 30_000;
 
 export interface LineLabel {
   label?: string;
@@ -186,6 +188,9 @@ export async function flushResource(record: ResourceRecord, deps: FlushDeps): Pr
         progress.pageId = found;
         progress.writtenProps = record.claimProps ?? {};
         progress.bodySections = record.claimSections;
+      } else if (deps.now() - (record.claimedAt ?? 0) < CLAIM_VISIBILITY_MS) {
+        // Notion's queries may lag behind a write: a page created moments ago may not show yet. Look again later.
+        return failureResult(progress, { kind: "retry", delayMs: CLAIM_VISIBILITY_MS, message: "a create with an unknown outcome is not visible yet; looking again before creating" });
       }
       progress.claimSettled = true;
     }

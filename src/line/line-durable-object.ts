@@ -216,7 +216,7 @@ export class LineDurableObject extends DurableObject<Env> {
       userNames: (ids) => this.lookups.userNames(ids, openphone),
       line: (lineId) => this.lookups.lineLabel(lineId, openphone),
       claim: async (resourceId, props, sections) => {
-        this.store.claimCreate(resourceId, props, sections);
+        this.store.claimCreate(resourceId, props, sections, Date.now());
         await this.ctx.storage.sync();
       },
     });

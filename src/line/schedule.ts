@@ -46,6 +46,7 @@ export function newRecord(resourceId: string, kind: "call" | "message", state: R
     claim: null,
     claimProps: null,
     claimSections: [],
+    claimedAt: null,
     writtenProps: {},
     bodySections: [],
     links: {},

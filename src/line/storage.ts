@@ -25,6 +25,8 @@ export interface ResourceRecord {
   claim: "creating" | null;
   claimProps: PageProperties | null;
   claimSections: string[];
+  /** When the create claim was recorded (a page created then may take a moment to show in queries). */
+  claimedAt: number | null;
   writtenProps: PageProperties;
   bodySections: string[];
   links: Record<string, string>;
@@ -48,6 +50,7 @@ interface ResourceRow extends Record<string, SqlStorageValue> {
   claim: string | null;
   claim_props: string | null;
   claim_sections: string | null;
+  claimed_at: number | null;
   written_props: string | null;
   body_sections: string | null;
   links: string | null;
@@ -88,6 +91,7 @@ const SCHEMA = [
     claim TEXT,
     claim_props TEXT,
     claim_sections TEXT,
+    claimed_at INTEGER,
     written_props TEXT,
     body_sections TEXT,
     links TEXT,
@@ -126,6 +130,7 @@ function toRecord(r: ResourceRow): ResourceRecord {
     claim: r.claim === "creating" ? "creating" : null,
     claimProps: json<PageProperties | null>(r.claim_props, null),
     claimSections: json<string[]>(r.claim_sections, []),
+    claimedAt: r.claimed_at,
     writtenProps: json<PageProperties>(r.written_props, {}),
     bodySections: json<string[]>(r.body_sections, []),
     links: json<Record<string, string>>(r.links, {}),
@@ -192,8 +197,8 @@ export class LineStorage {
   put(r: ResourceRecord): void {
     this.sql.exec(
       `INSERT OR REPLACE INTO resources (resource_id, kind, state, version, dirty, due_at, attempts, page_id, claim, claim_props,
-        claim_sections, written_props, body_sections, links, canvas_page_id, failed_at, failed_reason, failed_property, first_event_at, source)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        claim_sections, claimed_at, written_props, body_sections, links, canvas_page_id, failed_at, failed_reason, failed_property, first_event_at, source)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       r.resourceId,
       r.kind,
       JSON.stringify(r.state),
@@ -205,6 +210,7 @@ export class LineStorage {
       r.claim,
       r.claimProps ? JSON.stringify(r.claimProps) : null,
       JSON.stringify(r.claimSections),
+      r.claimedAt,
       JSON.stringify(r.writtenProps),
       JSON.stringify(r.bodySections),
       JSON.stringify(r.links),
@@ -231,8 +237,8 @@ export class LineStorage {
   }
 
   /** Records the create claim before Notion is asked to create the page. */
-  claimCreate(resourceId: string, props: PageProperties, sections: string[]): void {
-    this.sql.exec("UPDATE resources SET claim = 'creating', claim_props = ?, claim_sections = ? WHERE resource_id = ?", JSON.stringify(props), JSON.stringify(sections), resourceId);
+  claimCreate(resourceId: string, props: PageProperties, sections: string[], at: number): void {
+    this.sql.exec("UPDATE resources SET claim = 'creating', claim_props = ?, claim_sections = ?, claimed_at = ? WHERE resource_id = ?", JSON.stringify(props), JSON.stringify(sections), at, resourceId);
   }
 
   userName(userId: string): string | undefined {
