@@ -111,7 +111,9 @@ export class LineDurableObject extends DurableObject<Env> {
         // The intake routes by line when it knows it; other routing keys (`call:AC…`) are not lines.
         if (state.lineId === undefined && message.lineId?.startsWith("PN")) state.lineId = message.lineId;
         const record = current ?? newRecord(event.resourceId, event.kind, state, message.receivedAt ?? now);
-        this.store.put(markDue({ ...record, state, version: record.version + 1, failedAt: null, failedReason: null, failedProperty: null, source: current?.failedAt ? "replay" : record.source }, now, config.COALESCE_MS));
+        // The window counts from when the webhook arrived, not from when the queue handed it over.
+        const since = Math.min(now, message.receivedAt ?? now);
+        this.store.put(markDue({ ...record, state, version: record.version + 1, failedAt: null, failedReason: null, failedProperty: null, source: current?.failedAt ? "replay" : record.source }, since, config.COALESCE_MS));
       } else {
         duplicates++;
         // A replayed dead letter: the event is known, but the resource's last flush failed for good. Try again.

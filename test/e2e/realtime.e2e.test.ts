@@ -95,6 +95,8 @@ describe("real-time sync", () => {
         `(${(stats.requests.total / 100).toFixed(2)} per call or text; ${writes} page writes; ${stats.rateLimited} answered 429)`,
       JSON.stringify(stats.requests.byOperation),
     );
+    const today = await sandbox.admin<{ today: { kind: string; outcome: string; avg_latency_ms: number; max_latency_ms: number }[] }>("/admin/stats");
+    for (const row of today.today) console.log(`  ${row.kind} ${row.outcome}: webhook → page ${row.avg_latency_ms} ms on average, ${row.max_latency_ms} ms at most (2 s coalescing window)`);
     expect(stats.requests.total / 100).toBeLessThanOrEqual(1.2);
     const dead = await sandbox.admin<{ open: number }>("/admin/dead-letters");
     expect(dead.open).toBe(0);
