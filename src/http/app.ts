@@ -2,11 +2,13 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { createLogger } from "../observability/logger";
+import { backfillApp } from "./backfill";
 import { healthApp } from "./health";
 
 export const app = new Hono<{ Bindings: Env }>();
 
 app.route("/health", healthApp);
+app.route("/admin/backfill", backfillApp);
 
 app.notFound((c) => c.json({ error: "not_found", message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
 

@@ -6,7 +6,8 @@
 import { recordDeadLetters, type DeadLetterInput } from "../db/dead-letters";
 import { createLogger } from "../observability/logger";
 import { getConfig } from "../config";
-import type { MessageOutcome, SyncMessage } from "./messages";
+import { processBackfillMessages } from "../backfill/queue";
+import type { BackfillMessage, MessageOutcome, SyncMessage } from "./messages";
 
 export const DEAD_LETTER_QUEUE = "sync-events-dlq";
 
@@ -20,17 +21,23 @@ export async function handleQueueBatch(batch: MessageBatch<SyncMessage>, env: En
   if (batch.queue === DEAD_LETTER_QUEUE) return recordDeadLetterBatch(batch, env);
   const log = createLogger(getConfig(env).config.LOG_LEVEL, { queue: batch.queue });
 
+  // Backfill steps go to the job runner, one per message and in parallel (one chain per line); the rest to the lines.
+  const backfill = batch.messages.filter((m): m is Message<BackfillMessage> => m.body?.type === "backfill");
+  const failures: DeadLetterInput[] = [];
+  const backfillDone = processBackfillMessages(backfill, env, batch.queue, failures, log);
+
   const byLine = new Map<string, Message<SyncMessage>[]>();
   for (const message of batch.messages) {
+    if (message.body?.type === "backfill") continue;
     const lineId = typeof message.body?.lineId === "string" && message.body.lineId ? message.body.lineId : "unknown";
     const group = byLine.get(lineId) ?? [];
     group.push(message);
     byLine.set(lineId, group);
   }
 
-  const failures: DeadLetterInput[] = [];
-  await Promise.all(
-    [...byLine].map(async ([lineId, messages]) => {
+  await Promise.all([
+    backfillDone,
+    ...[...byLine].map(async ([lineId, messages]) => {
       let outcomes: MessageOutcome[];
       try {
         const stub = env.LINE.get(env.LINE.idFromName(lineId));
@@ -57,7 +64,7 @@ export async function handleQueueBatch(batch: MessageBatch<SyncMessage>, env: En
         }
       });
     }),
-  );
+  ]);
   if (failures.length > 0) {
     // Record first, then ack: if D1 is down the messages come back instead of vanishing.
     try {

@@ -119,7 +119,7 @@ describe("queue consumer", () => {
     const result = (await getQueueResult(batch, ctx)) as { explicitAcks: string[]; retryMessages: { msgId: string }[] };
     expect(result.explicitAcks.sort()).toEqual(["m1", "m2"]);
     const dead = await env.DB.prepare("SELECT message_id, reason FROM dead_letters WHERE message_id = 'm2'").first<{ reason: string }>();
-    expect(dead?.reason).toContain("unsupported message type");
+    expect(dead?.reason).toContain("malformed backfill job");
   });
 
   it("records dead-lettered messages with their reason", async () => {
