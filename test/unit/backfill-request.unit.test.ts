@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { callEvent, messageEvent } from "../../src/backfill/envelope";
-import { possibleEnrichment } from "../../src/backfill/enrichment";
 import { BackfillRequestError, parseBackfillRequest } from "../../src/backfill/request";
 import type { Call, Message } from "../../src/openphone/client";
 
@@ -82,19 +81,5 @@ describe("the synthetic webhook a backfilled item becomes", () => {
     };
     expect(messageEvent("PNa", "r", message, NOW).eventType).toBe("message.received");
     expect(messageEvent("PNa", "r", { ...message, direction: "outgoing" }, NOW)).toMatchObject({ eventType: "message.delivered", eventId: "backfill:ACmsg1" });
-  });
-});
-
-describe("enrichment that can exist", () => {
-  it("asks for recordings, transcript and summary of an answered call that lasted, never its voicemail", () => {
-    expect(possibleEnrichment(call)).toEqual({ recordings: true, transcript: true, summary: true, voicemail: false });
-  });
-
-  it("asks nothing of a zero-length call", () => {
-    expect(possibleEnrichment({ ...call, answeredAt: null, duration: 0 })).toEqual({ recordings: false, transcript: false, summary: false, voicemail: false });
-  });
-
-  it("asks for the voicemail of an unanswered incoming call, never a recording", () => {
-    expect(possibleEnrichment({ ...call, answeredAt: null, duration: 20 })).toEqual({ recordings: false, transcript: true, summary: true, voicemail: true });
   });
 });
