@@ -6,6 +6,7 @@ import { backfillDeps } from "./backfill/deps";
 import { startBackfill } from "./backfill/start";
 import { getConfig } from "./config";
 import { incrementMetrics } from "./db/metrics";
+import { retryPendingMedia } from "./media/retry";
 import { createLogger } from "./observability/logger";
 
 export const FREQUENT_CRON = "*/5 * * * *";
@@ -14,6 +15,7 @@ export const BACKFILL_CRON = "0 */6 * * *";
 export async function handleScheduled(controller: ScheduledController, env: Env): Promise<void> {
   await incrementMetrics(env.DB, { [`cron.${controller.cron === BACKFILL_CRON ? "backfill" : "frequent"}`]: 1 }, controller.scheduledTime);
   if (controller.cron === BACKFILL_CRON) await startScheduledBackfill(env);
+  else await retryPendingMedia(env, getConfig(env).config);
 }
 
 /** Every line, from its watermark; a line still running from an earlier run keeps that run (nothing starts). */

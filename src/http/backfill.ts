@@ -1,6 +1,6 @@
 /**
  * `/admin/backfill`: start a run (`POST`, body `{since?, lines?}`, answers `{id}`), follow one
- * (`GET /admin/backfill/<id>`), list the latest (`GET`). Bearer `ADMIN_TOKEN`.
+ * (`GET /admin/backfill/<id>`), list the latest (`GET`). Mounted in `admin.ts`, behind its bearer `ADMIN_TOKEN`.
  *
  * A new run answers 202. When a line asked for is already being backfilled, nothing starts and the answer is 200
  * with that run's id and `alreadyRunning: true`.
@@ -11,20 +11,11 @@ import { backfillDeps } from "../backfill/deps";
 import { toProgress } from "../backfill/progress";
 import { BackfillRequestError, parseBackfillRequest } from "../backfill/request";
 import { BackfillUnavailableError, startBackfill } from "../backfill/start";
-import { getConfig } from "../config";
 import { getRun, listRuns } from "../db/backfill-runs";
 import { OpenPhoneError } from "../openphone/client";
 import { GateClosedError } from "../gates/gated-fetch";
-import { hasBearerToken } from "./bearer";
 
 export const backfillApp = new Hono<{ Bindings: Env }>();
-
-backfillApp.use("*", async (c, next) => {
-  if (!hasBearerToken(c.req.header("Authorization"), getConfig(c.env).config.ADMIN_TOKEN)) {
-    return c.json({ error: "unauthorized", message: "Send Authorization: Bearer <ADMIN_TOKEN>" }, 401);
-  }
-  await next();
-});
 
 backfillApp.post("/", async (c) => {
   const text = await c.req.text();
