@@ -3,7 +3,7 @@
  * the six-hourly one starts a backfill of anything the webhooks missed.
  */
 import { backfillDeps } from "./backfill/deps";
-import { startBackfill } from "./backfill/start";
+import { reviveIdleChains, startBackfill } from "./backfill/start";
 import { getConfig } from "./config";
 import { incrementMetrics } from "./db/metrics";
 import { retryPendingMedia } from "./media/retry";
@@ -15,7 +15,10 @@ export const BACKFILL_CRON = "0 */6 * * *";
 export async function handleScheduled(controller: ScheduledController, env: Env): Promise<void> {
   await incrementMetrics(env.DB, { [`cron.${controller.cron === BACKFILL_CRON ? "backfill" : "frequent"}`]: 1 }, controller.scheduledTime);
   if (controller.cron === BACKFILL_CRON) await startScheduledBackfill(env);
-  else await retryPendingMedia(env, getConfig(env).config);
+  else {
+    await retryPendingMedia(env, getConfig(env).config);
+    await reviveIdleChains(backfillDeps(env)).catch((error) => createLogger().warn("could not revive idle backfill chains", { error }));
+  }
 }
 
 /** Every line, from its watermark; a line still running from an earlier run keeps that run (nothing starts). */

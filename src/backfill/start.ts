@@ -1,19 +1,35 @@
 /**
  * Starting a backfill run: check the request against the workspace's lines, create the run with one job chain per
- * line (so lines run in parallel), and queue each chain's first step.
+ * line (so lines run in parallel), and queue each chain's first step; resend the step of chains that stalled.
  *
  * One run per line at a time: when any line asked for is already being backfilled, nothing starts and the caller gets
  * the id of the run that is backfilling it (`started: false`). D1's unique index on running chains makes that hold
  * even for two requests at the same instant. A chain that has not moved for an hour is declared failed first, so a
  * lost chain cannot block its line forever.
  */
-import { abandonRun, failStaleChains, findRunningRun, finishRunIfDone, insertRun, type LineInfo, type RunTrigger } from "../db/backfill-runs";
+import { abandonRun, failStaleChains, findRunningRun, finishRunIfDone, idleChains, insertRun, touchChain, type LineInfo, type RunTrigger } from "../db/backfill-runs";
 import { newRequestCounter } from "../gates/gated-fetch";
 import type { BackfillDeps } from "./deps";
 import { newLineCursor } from "./plan";
 import { BackfillRequestError, type BackfillRequest } from "./request";
 
 export const STALE_CHAIN_MS = 60 * 60_000;
+
+/**
+ * Sends the checkpointed step of every chain that has not moved for `BACKFILL_IDLE_SECONDS` again. A queue keeps its
+ * messages across deploys, but a local restart (or a message lost between checkpoint and send) leaves a chain with
+ * nothing in flight; a duplicate of a step that was in flight after all is recognised by its step number and dropped.
+ * Called by every backfill request and by the frequent cron.
+ */
+export async function reviveIdleChains(deps: BackfillDeps): Promise<number> {
+  const now = deps.now();
+  const idle = await idleChains(deps.db, now, deps.config.BACKFILL_IDLE_SECONDS * 1000);
+  for (const chain of idle) {
+    await deps.enqueue([{ type: "backfill", runId: chain.runId, lineId: chain.lineId, job: chain.cursor }]);
+    await touchChain(deps.db, chain.runId, chain.lineId, now);
+  }
+  return idle.length;
+}
 
 export class BackfillUnavailableError extends Error {
   constructor(message: string) {
@@ -34,6 +50,7 @@ export async function startBackfill(deps: BackfillDeps, request: BackfillRequest
   if (!config.OPENPHONE_API_KEY) throw new BackfillUnavailableError("OPENPHONE_API_KEY is not set, so the backfill cannot list anything");
   const now = deps.now();
   await failStaleChains(db, now, STALE_CHAIN_MS);
+  await reviveIdleChains(deps);
 
   if (request.lines) {
     const running = await findRunningRun(db, request.lines);

@@ -138,6 +138,20 @@ export async function failStaleChains(db: D1Database, now: number, staleMs: numb
   return runIds;
 }
 
+/** Running chains whose last step is older than `idleMs`: their next message may have been lost (a local restart). */
+export async function idleChains(db: D1Database, now: number, idleMs: number): Promise<{ runId: string; lineId: string; cursor: LineCursor }[]> {
+  const { results } = await db
+    .prepare("SELECT run_id, line_id, cursor FROM backfill_run_lines WHERE status = 'running' AND updated_at < ?1")
+    .bind(now - idleMs)
+    .all<{ run_id: string; line_id: string; cursor: string }>();
+  return results.map((r) => ({ runId: r.run_id, lineId: r.line_id, cursor: JSON.parse(r.cursor) as LineCursor }));
+}
+
+/** Marks a chain as just looked after, so it is not revived again before it had a chance to move. */
+export async function touchChain(db: D1Database, runId: string, lineId: string, now: number): Promise<void> {
+  await db.prepare("UPDATE backfill_run_lines SET updated_at = ?3 WHERE run_id = ?1 AND line_id = ?2 AND status = 'running'").bind(runId, lineId, now).run();
+}
+
 export async function getRunLine(db: D1Database, runId: string, lineId: string): Promise<RunLineRow | null> {
   return db.prepare("SELECT * FROM backfill_run_lines WHERE run_id = ?1 AND line_id = ?2").bind(runId, lineId).first<RunLineRow>();
 }

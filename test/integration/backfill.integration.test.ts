@@ -5,7 +5,7 @@ import type { BackfillDeps } from "../../src/backfill/deps";
 import { backfillOpenPhoneClient } from "../../src/backfill/deps";
 import type { BackfillProgress } from "../../src/backfill/progress";
 import { runBackfillJob } from "../../src/backfill/runner";
-import { startBackfill } from "../../src/backfill/start";
+import { reviveIdleChains, startBackfill } from "../../src/backfill/start";
 import { loadConfig } from "../../src/config";
 import { getRun } from "../../src/db/backfill-runs";
 import worker from "../../src/index";
@@ -127,6 +127,23 @@ describe("backfill job chains", () => {
     expect(stats.byPath["/v1/calls"] ?? 0).toBeLessThanOrEqual(1); // line 2's conversation with the unfinished call
     expect(again.openphone_requests).toBe(stats.requests);
     expect(again.openphone_requests).toBeLessThanOrEqual(1 + 3 + 2);
+  }, 60_000);
+
+  it("resumes a chain whose next step was lost (a restart that emptied the queue) from its checkpoint", async () => {
+    ws = buildWorkspace({ prefix: "f", lines: 2, people: 4, callsEach: 2, messagesEach: 3, now: Date.now() });
+    const { calls, messages } = totals(ws);
+    const h = harness();
+    const started = await startBackfill(h.deps, {}, "admin");
+    // Two steps run, then the queue is lost with whatever was in it.
+    for (let i = 0; i < 2; i++) await runBackfillJob(h.queue.shift()!, h.deps);
+    h.queue.length = 0;
+    expect(await reviveIdleChains(h.deps)).toBe(0);
+    const later = { ...h.deps, now: () => Date.now() + h.deps.config.BACKFILL_IDLE_SECONDS * 1000 + 1000 };
+    expect(await reviveIdleChains(later)).toBe(2);
+    expect(await reviveIdleChains(later)).toBe(0);
+    await drain(h);
+    const run = (await getRun(env.DB, started.id))!.run;
+    expect(run).toMatchObject({ status: "completed", written: calls + messages, failed: 0, planned: 10, listed: 10 });
   }, 60_000);
 
   it("lists from the run's since, and keeps one running run per line", async () => {
