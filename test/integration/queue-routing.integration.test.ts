@@ -33,7 +33,7 @@ describe("routing events that do not name their line", () => {
     const batch = createMessageBatch<SyncMessage>("sync-events", [{ id: "r2", timestamp: new Date(), attempts: 1, body: summaryEvent("EVsum2", "ACunknown2", "call:ACunknown2") }]);
     const ctx = createExecutionContext();
     // Nothing answers at this OpenPhone address, so the lookup fails for now and the event must come back later.
-    await worker.queue(batch, { ...env, OPENPHONE_API_BASE: "http://127.0.0.1:9" }, ctx);
+    await worker.queue(batch, { ...env, OPENPHONE_API_BASE: "http://127.0.0.1:9" } as unknown as Env, ctx);
     const result = (await getQueueResult(batch, ctx)) as { explicitAcks: string[]; retryMessages: { msgId: string }[] };
     expect(result.explicitAcks).toEqual([]);
     expect(result.retryMessages.map((m) => m.msgId)).toEqual(["r2"]);
