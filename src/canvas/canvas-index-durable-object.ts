@@ -15,7 +15,7 @@ import { createNotionClient } from "../notion/client";
 import { createLogger } from "../observability/logger";
 import { createOpenPhoneClient } from "../openphone/client";
 import { createCanvasPageForUnknown } from "./create-unknown";
-import { refreshCanvasIndex, type RefreshMode, type RefreshSummary } from "./index-refresh";
+import { refreshCanvasIndex, sweepTrashedCanvasPages, type RefreshMode, type RefreshSummary } from "./index-refresh";
 import { linkMailPages, type MailLinkSummary } from "./mail-linking";
 import { refreshOwnNumbers } from "./own-numbers";
 import { relinkResources, type RelinkSummary } from "./relink";
@@ -34,6 +34,7 @@ export interface MissRefreshResult {
 export interface CanvasCronSummary {
   ownNumbersRefreshed: boolean;
   refresh?: RefreshSummary;
+  trashSwept?: { removed: number; notionRequests: number };
   relink?: RelinkSummary;
   mail?: MailLinkSummary;
   errors: string[];
@@ -128,6 +129,11 @@ export class CanvasIndexDurableObject extends DurableObject<Env> {
       summary.ownNumbersRefreshed =
         (await attempt("own numbers", () => refreshOwnNumbers(createOpenPhoneClient(this.env, config), this.env.DB, config))) ?? false;
       summary.refresh = await attempt("canvas refresh", () => this.refreshNow("auto"));
+      if (summary.refresh?.mode === "incremental") {
+        summary.trashSwept = await attempt("canvas trash sweep", () =>
+          sweepTrashedCanvasPages(createNotionClient(this.env, config), this.env.DB, config),
+        );
+      }
       summary.relink = await attempt("relink", () => this.relinkNow());
       summary.mail = await attempt("mail linking", () => this.linkMailNow());
       if (summary.errors.length > 0) createLogger(config.LOG_LEVEL).warn("canvas cron pass had errors", { errors: summary.errors });

@@ -175,3 +175,49 @@ async function applyRecords(db: D1Database, records: CanvasPageRecord[], mode: "
   await runBatched(db, statements);
   return keysChanged;
 }
+
+/**
+ * Pages moved to the trash since the last sweep leave the index. Queries leave trashed pages out, so an incremental
+ * refresh never sees them; this asks for them explicitly (`in_trash: true`, edited since the last sweep). The cron
+ * runs it after each incremental refresh: one request per pass.
+ */
+export async function sweepTrashedCanvasPages(client: Client, db: D1Database, config: Config, options: { now?: () => number } = {}): Promise<{ removed: number; notionRequests: number }> {
+  const now = options.now ?? Date.now;
+  const databaseId = config.NOTION_CANVAS_DATABASE_ID;
+  if (!databaseId) return { removed: 0, notionRequests: 0 };
+  const state = await readCanvasState(db, ["trash_watermark", "full_built_at", "index_version"]);
+  // A full build already left trashed pages out: the first sweep starts there.
+  const since = state.trash_watermark ?? (state.full_built_at ? new Date(Number(state.full_built_at)).toISOString() : undefined);
+  const startedAt = new Date(now()).toISOString();
+  if (!since) return { removed: 0, notionRequests: 0 };
+  const overlapMs = config.CANVAS_REFRESH_OVERLAP_SECONDS * 1000;
+  let removed = 0;
+  let requests = 0;
+  await withRowSource(client, db, config, databaseId, async (source) => {
+    let cursor: string | undefined;
+    do {
+      const response = await queryRows(client, source, {
+        in_trash: true,
+        page_size: PAGE_SIZE,
+        filter: { timestamp: "last_edited_time", last_edited_time: { on_or_after: new Date(Date.parse(since) - overlapMs).toISOString() } },
+        ...(cursor ? { start_cursor: cursor } : {}),
+      });
+      requests++;
+      const ids = response.results.map((p) => p.id);
+      const previous = await readKeysOfPages(db, ids);
+      const known = await readPageVersions(db, ids);
+      const statements = ids
+        .filter((id) => known.has(id) || previous.has(id))
+        .flatMap((id) => {
+          removed++;
+          return replacePageStatements(db, { pageId: id, title: null, lastEditedTime: "", removed: true, entries: [], unparsed: [], missingProperties: [] }, previous.get(id) ?? new Set(), now());
+        });
+      await runBatched(db, statements);
+      cursor = response.has_more && response.next_cursor ? response.next_cursor : undefined;
+    } while (cursor);
+  });
+  const writes = [writeCanvasState(db, "trash_watermark", startedAt)];
+  if (removed > 0) writes.push(writeCanvasState(db, "index_version", String(Number(state.index_version ?? 0) + 1)));
+  await db.batch(writes);
+  return { removed, notionRequests: requests };
+}

@@ -15,6 +15,8 @@ export interface QueryBody {
   sorts?: unknown[];
   start_cursor?: string;
   page_size?: number;
+  /** Only pages in the trash (which queries otherwise leave out). */
+  in_trash?: boolean;
 }
 
 export interface QueryPage {
