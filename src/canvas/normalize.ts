@@ -79,20 +79,24 @@ export function normalizeEmail(text: string): string | null {
 export function extractEmails(text: string): Extracted {
   const values: string[] = [];
   const problems: string[] = [];
-  // Display names may contain commas inside quotes; take the bracketed addresses out before splitting.
-  const bracketed = [...text.matchAll(/<([^<>]*)>/g)];
-  for (const match of bracketed) {
+  const readPlain = (segment: string) => {
+    for (const piece of segment.split(/[,;\n\r]+/).map((p) => p.trim()).filter(Boolean)) {
+      const emails = piece.split(/\s+/).map(normalizeEmail).filter((e): e is string => e !== null);
+      if (emails.length > 0) values.push(...emails);
+      else problems.push(piece);
+    }
+  };
+  // `Name <addr>` and `"Last, First" <addr>` (a quoted name may hold a comma), in the order they appear.
+  const named = /(?:"[^"]*"|[^,;\n\r<>"])*<([^<>]*)>/g;
+  let last = 0;
+  for (const match of text.matchAll(named)) {
+    readPlain(text.slice(last, match.index));
     const email = normalizeEmail(match[1]!);
     if (email) values.push(email);
-    else problems.push(match[0]);
+    else problems.push(match[0].trim());
+    last = match.index + match[0].length;
   }
-  const rest = text.replace(/"[^"]*"\s*<[^<>]*>/g, " ").replace(/[^,;\n<>]*<[^<>]*>/g, " ");
-  for (const piece of rest.split(/[,;\n\r]+/).map((p) => p.trim()).filter(Boolean)) {
-    const words = piece.split(/\s+/);
-    const emails = words.map(normalizeEmail).filter((e): e is string => e !== null);
-    if (emails.length > 0) values.push(...emails);
-    else problems.push(piece);
-  }
+  readPlain(text.slice(last));
   return { values: unique(values), problems };
 }
 
