@@ -17,8 +17,10 @@ import { runBatched } from "../db/canvas-index";
 /** Our name of the Calls/Messages relation to Canvas, before the user's NOTION_PROPERTY_MAP renames it. */
 export const CANVAS_RELATION = "Canvas";
 
-export function canvasRelationProperty(config: Config, _kind: "call" | "message"): string {
-  return config.NOTION_PROPERTY_MAP[CANVAS_RELATION] ?? CANVAS_RELATION;
+/** The relation's name in the user's database: `NOTION_PROPERTY_MAP` may rename it per database or for both. */
+export function canvasRelationProperty(config: Config, kind: "call" | "message"): string {
+  const qualifier = kind === "call" ? "Calls" : "Messages";
+  return config.NOTION_PROPERTY_MAP[`${qualifier}.${CANVAS_RELATION}`] ?? config.NOTION_PROPERTY_MAP[CANVAS_RELATION] ?? CANVAS_RELATION;
 }
 
 export interface RelinkSummary {
