@@ -17,12 +17,14 @@ export default defineConfig({
     projects: [
       {
         plugins: [
-          cloudflareTest(async () => ({
+          cloudflareTest(async ({ inject }) => ({
             main: "./src/index.ts",
             wrangler: { configPath: "./wrangler.jsonc" },
             miniflare: {
               bindings: {
                 TEST_MIGRATIONS: await readD1Migrations(path.join(root, "migrations")),
+                // The test media source (recordings, voicemails and the OpenPhone listings that point at them).
+                MEDIA_SOURCE_BASE: inject("mediaSourceBase"),
               },
             },
           })),
@@ -31,6 +33,7 @@ export default defineConfig({
           name: "workers",
           include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
           setupFiles: ["./test/apply-migrations.ts"],
+          globalSetup: ["./test/media-source-setup.ts"],
         },
       },
       {

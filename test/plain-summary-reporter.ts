@@ -11,14 +11,16 @@ export default class PlainSummaryReporter implements Reporter {
 
   onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>): void {
     for (const module of testModules) {
+      let failedTests = 0;
       for (const test of module.children.allTests()) {
         const state = test.result().state;
         if (state === "passed") this.counts.passed++;
-        else if (state === "failed") this.counts.failed++;
+        else if (state === "failed") failedTests++;
         else this.counts.skipped++;
       }
-      // A file that failed to load has no tests to count; it still fails the run.
-      if (module.state() === "failed" && [...module.children.allTests()].length === 0) this.counts.failed++;
+      // A file that failed to load, or whose beforeAll/afterAll failed, leaves its tests unrun or skipped;
+      // it still fails the run, so it counts as one failure.
+      this.counts.failed += failedTests > 0 ? failedTests : module.state() === "failed" ? 1 : 0;
     }
     this.counts.failed += unhandledErrors.length;
     if (this.registered) return;

@@ -66,6 +66,27 @@ export async function listOpenDeadLetters(db: D1Database, limit = 100): Promise<
   return results.map(toDeadLetter);
 }
 
+/** The dead letters with these ids, open or replayed; ids that do not exist are simply absent. */
+export async function getDeadLetters(db: D1Database, ids: number[]): Promise<DeadLetter[]> {
+  if (ids.length === 0) return [];
+  const letters: DeadLetter[] = [];
+  // D1 binds at most 100 parameters per statement.
+  for (let i = 0; i < ids.length; i += 100) {
+    const chunk = ids.slice(i, i + 100);
+    const { results } = await db
+      .prepare(`SELECT * FROM dead_letters WHERE id IN (${chunk.map((_, j) => `?${j + 1}`).join(", ")}) ORDER BY id`)
+      .bind(...chunk)
+      .all<DeadLetterRow>();
+    letters.push(...results.map(toDeadLetter));
+  }
+  return letters;
+}
+
+export async function countOpenDeadLetters(db: D1Database): Promise<number> {
+  const row = await db.prepare("SELECT COUNT(*) AS n FROM dead_letters WHERE replayed_at IS NULL").first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
 export async function markDeadLettersReplayed(db: D1Database, ids: number[], at = Date.now()): Promise<void> {
   if (ids.length === 0) return;
   await db.batch(ids.map((id) => db.prepare("UPDATE dead_letters SET replayed_at = ?1 WHERE id = ?2").bind(at, id)));

@@ -2,11 +2,17 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { createLogger } from "../observability/logger";
+import { adminApp } from "./admin";
 import { healthApp } from "./health";
+import { webhooksApp } from "./webhooks";
+import { mediaApp } from "./media";
 
 export const app = new Hono<{ Bindings: Env }>();
 
 app.route("/health", healthApp);
+app.route("/webhooks", webhooksApp);
+app.route("/admin", adminApp);
+app.route("/media", mediaApp);
 
 app.notFound((c) => c.json({ error: "not_found", message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` }, 404));
 

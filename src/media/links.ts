@@ -33,6 +33,26 @@ const EXTENSIONS: Record<string, string> = {
   "application/pdf": "pdf",
 };
 
+const CONTENT_TYPES: Record<string, string> = {
+  mp3: "audio/mpeg",
+  wav: "audio/wav",
+  ogg: "audio/ogg",
+  m4a: "audio/mp4",
+  aac: "audio/aac",
+  jpg: "image/jpeg",
+  jpeg: "image/jpeg",
+  png: "image/png",
+  gif: "image/gif",
+  webp: "image/webp",
+  mp4: "video/mp4",
+  pdf: "application/pdf",
+};
+
+/** Content type for a file extension (`mp3` → `audio/mpeg`), or undefined when unknown. */
+export function contentTypeForExtension(ext: string): string | undefined {
+  return CONTENT_TYPES[ext.toLowerCase()];
+}
+
 /** File extension for a content type, falling back to the source URL's own extension, then `bin`. */
 export function extensionFor(contentType: string | null | undefined, sourceUrl?: string | null): string {
   const type = contentType?.split(";")[0]?.trim().toLowerCase();

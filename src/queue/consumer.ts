@@ -7,6 +7,7 @@ import { recordDeadLetters, type DeadLetterInput } from "../db/dead-letters";
 import { createLogger } from "../observability/logger";
 import { getConfig } from "../config";
 import type { MessageOutcome, SyncMessage } from "./messages";
+import { resolveUnroutedKeys } from "./routing";
 
 export const DEAD_LETTER_QUEUE = "sync-events-dlq";
 
@@ -18,29 +19,42 @@ export function backoffSeconds(attempts: number, random = Math.random): number {
 
 export async function handleQueueBatch(batch: MessageBatch<SyncMessage>, env: Env): Promise<void> {
   if (batch.queue === DEAD_LETTER_QUEUE) return recordDeadLetterBatch(batch, env);
-  const log = createLogger(getConfig(env).config.LOG_LEVEL, { queue: batch.queue });
+  const { config } = getConfig(env);
+  const log = createLogger(config.LOG_LEVEL, { queue: batch.queue });
 
-  const byLine = new Map<string, Message<SyncMessage>[]>();
+  const failures: DeadLetterInput[] = [];
+  const routes = await resolveUnroutedKeys(env, config, batch.messages.map((m) => m.body));
+  // The body handed to the Line DO carries the resolved line; the message itself is only acked or retried.
+  const byLine = new Map<string, { message: Message<SyncMessage>; body: SyncMessage }[]>();
   for (const message of batch.messages) {
-    const lineId = typeof message.body?.lineId === "string" && message.body.lineId ? message.body.lineId : "unknown";
+    let lineId = typeof message.body?.lineId === "string" && message.body.lineId ? message.body.lineId : "unknown";
+    const route = routes.get(lineId);
+    if (route && "retryAfterMs" in route) {
+      message.retry({ delaySeconds: Math.max(Math.ceil(route.retryAfterMs / 1000), backoffSeconds(message.attempts)) });
+      continue;
+    }
+    if (route && "failed" in route) {
+      failures.push({ messageId: message.id, queue: batch.queue, resourceId: resourceIdOf(message.body), body: message.body, reason: route.failed, attempts: message.attempts });
+      continue;
+    }
+    if (route) lineId = route.lineId;
     const group = byLine.get(lineId) ?? [];
-    group.push(message);
+    group.push({ message, body: lineId === message.body.lineId ? message.body : { ...message.body, lineId } });
     byLine.set(lineId, group);
   }
 
-  const failures: DeadLetterInput[] = [];
   await Promise.all(
-    [...byLine].map(async ([lineId, messages]) => {
+    [...byLine].map(async ([lineId, entries]) => {
       let outcomes: MessageOutcome[];
       try {
         const stub = env.LINE.get(env.LINE.idFromName(lineId));
-        const result = await stub.ingest(messages.map((m) => m.body));
+        const result = await stub.ingest(entries.map((e) => e.body));
         outcomes = result.outcomes;
       } catch (error) {
         log.warn("line ingest failed; retrying the group", { lineId, error });
-        outcomes = messages.map((m) => ({ status: "retry", delaySeconds: backoffSeconds(m.attempts), reason: String(error) }));
+        outcomes = entries.map((e) => ({ status: "retry", delaySeconds: backoffSeconds(e.message.attempts), reason: String(error) }));
       }
-      messages.forEach((message, i) => {
+      entries.forEach(({ message }, i) => {
         const outcome = outcomes[i] ?? { status: "retry", delaySeconds: backoffSeconds(message.attempts), reason: "no outcome" };
         if (outcome.status === "done") message.ack();
         else if (outcome.status === "retry") message.retry({ delaySeconds: outcome.delaySeconds });

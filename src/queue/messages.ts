@@ -6,13 +6,16 @@
 /** A verified OpenPhone webhook, as received (the envelope is kept whole; parsing is tolerant downstream). */
 export interface WebhookMessage {
   type: "webhook";
-  /** PN… of the line, or "unknown" when the payload did not say. */
+  /** PN… of the line; `call:<id>` / `message:<id>` when the payload did not name it (the consumer resolves those). */
   lineId: string;
   /** Envelope id (EV…), the deduplication key. */
   eventId: string;
   eventType: string;
   receivedAt: number;
   envelope: unknown;
+  /** Set when the envelope was too large for a queue message: `envelope` is then a stub and the whole one is in
+   * R2 under this key (`loadWebhookEnvelope` in src/webhooks/envelope-store.ts reads either). */
+  envelopeKey?: string;
 }
 
 /** A unit of backfill work: one page of a listing, carried with its cursor so it can resume anywhere. */

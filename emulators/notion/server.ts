@@ -1,0 +1,213 @@
+/**
+ * The Notion API emulator as an HTTP server: `/v1/...` for the API (auth, version, rate limit, latency and faults in
+ * front of the routes), `/_emulator/...` for tests and the sandbox (loopback only, never limited), and `/` for the
+ * viewer. `startNotionEmulator` is what tests and `main.ts` call.
+ */
+import { randomUUID } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { matchRoute, operationOf, runRoute } from "./api-routes.ts";
+import { handleControl } from "./control-routes.ts";
+import { buildDemoData, type DemoWorkspace } from "./demo-data.ts";
+import { errorBody, NotionApiError, validationError } from "./errors.ts";
+import { sendJson } from "./json-response.ts";
+import { isRecord } from "./rich-text.ts";
+import { Chaos, DEFAULT_CONFIG, type EmulatorConfig, mergeConfig, RateLimiter, Stats } from "./traffic.ts";
+import { handleViewer } from "./viewer/routes.ts";
+import { Workspace } from "./workspace.ts";
+
+export const KNOWN_VERSIONS = ["2021-05-13", "2021-08-16", "2022-02-22", "2022-06-28", "2025-09-03", "2026-03-11"];
+export const MAX_PAYLOAD_BYTES = 500_000;
+/** Bodies beyond this are not read at all (the edge refuses them before the API sees them). */
+const MAX_READ_BYTES = 5_000_000;
+
+export interface NotionEmulatorOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  host?: string;
+  token?: string;
+  seed?: number;
+  demoData?: boolean;
+  /** Partial configuration applied over the defaults (3 req/s, burst 10, no latency, no faults, no lag). */
+  config?: unknown;
+}
+
+/** Everything a running emulator holds; `reset()` rebuilds the workspace and zeroes the counters. */
+export class EmulatorState {
+  ws!: Workspace;
+  demo: DemoWorkspace | null = null;
+  config: EmulatorConfig = DEFAULT_CONFIG;
+  readonly limiter = new RateLimiter();
+  readonly chaos: Chaos;
+  stats = new Stats();
+
+  constructor(
+    readonly token: string,
+    readonly seed: number,
+    readonly demoData: boolean,
+  ) {
+    this.chaos = new Chaos(seed);
+    this.reset();
+  }
+
+  reset(): void {
+    this.ws = new Workspace({ seed: this.seed });
+    this.demo = this.demoData ? buildDemoData(this.ws, this.seed) : null;
+    // After the demo data, so the workspace a user starts with is visible to queries at once.
+    this.ws.queryLagMs = this.config.queryLagMs;
+    this.stats = new Stats();
+    this.limiter.reset();
+    this.chaos.reset();
+  }
+
+  configure(update: unknown): EmulatorConfig {
+    const previous = this.config;
+    this.config = mergeConfig(this.config, update);
+    // A new limit starts with full buckets, so a test or benchmark that sets it is not charged for earlier traffic.
+    if (JSON.stringify(previous.rateLimit) !== JSON.stringify(this.config.rateLimit)) this.limiter.reset();
+    this.ws.queryLagMs = this.config.queryLagMs;
+    return this.config;
+  }
+}
+
+export interface NotionEmulator {
+  url: string;
+  rootPageId: string;
+  demo: DemoWorkspace | null;
+  state: EmulatorState;
+  close(): Promise<void>;
+}
+
+export async function startNotionEmulator(options: NotionEmulatorOptions = {}): Promise<NotionEmulator> {
+  const state = new EmulatorState(options.token ?? "sandbox-notion-token", options.seed ?? 42, options.demoData ?? false);
+  if (options.config !== undefined) state.configure(options.config);
+  const server = http.createServer((req, res) => {
+    handle(state, req, res).catch((error: unknown) => {
+      console.error("notion emulator: unexpected error", error);
+      if (!res.headersSent) sendJson(res, 500, { object: "error", status: 500, code: "internal_server_error", message: "Unexpected error occurred." });
+      else res.end();
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve);
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    get rootPageId() {
+      return state.ws.rootPageId;
+    },
+    get demo() {
+      return state.demo;
+    },
+    state,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function readBody(req: http.IncomingMessage): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_READ_BYTES) return null;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function handle(state: EmulatorState, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://emulator.local");
+  const body = await readBody(req);
+  if (body === null) {
+    sendJson(res, 413, { object: "error", status: 413, code: "validation_error", message: `Request body too large: the limit is ${MAX_READ_BYTES} bytes.` });
+    return;
+  }
+  if (url.pathname.startsWith("/_emulator/")) return handleControl(state, req, res, url, body);
+  if (!url.pathname.startsWith("/v1/")) return handleViewer(state, req, res, url);
+  return handleApi(state, req, res, url, body);
+}
+
+const FAULTS: Record<number, { code: NotionApiError["code"]; message: string }> = {
+  409: { code: "conflict_error", message: "Conflict occurred while saving. Please try again." },
+  500: { code: "internal_server_error", message: "Unexpected error occurred." },
+  503: { code: "service_unavailable", message: "Public API service is temporarily unavailable, please try again later." },
+  504: { code: "gateway_timeout", message: "Gateway timed out." },
+  529: { code: "service_overload", message: "Notion is temporarily overloaded. Please try again later." },
+};
+
+async function handleApi(state: EmulatorState, req: http.IncomingMessage, res: http.ServerResponse, url: URL, raw: Buffer): Promise<void> {
+  const method = req.method ?? "GET";
+  const requestId = randomUUID();
+  const operation = operationOf(method, url.pathname);
+  const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
+    state.stats.record(operation, status);
+    sendJson(res, status, payload, { "x-notion-request-id": requestId, ...headers });
+  };
+  const fail = (error: NotionApiError, headers: Record<string, string> = {}) => send(error.status, errorBody(error, requestId), headers);
+
+  const delay = state.chaos.latency(state.config.latencyMs);
+  if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+
+  const token = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1]?.trim();
+  if (token !== state.token) return fail(new NotionApiError(401, "unauthorized", "API token is invalid."));
+  const version = req.headers["notion-version"];
+  if (typeof version !== "string" || version === "") {
+    return fail(new NotionApiError(400, "missing_version", "Notion-Version header failed validation: Notion-Version header should be defined, instead was `undefined`."));
+  }
+  if (!KNOWN_VERSIONS.includes(version)) {
+    return fail(validationError(`Notion-Version header failed validation: Notion-Version header should be one of ${KNOWN_VERSIONS.map((v) => `"${v}"`).join(", ")}, instead was \`"${version}"\`.`));
+  }
+  const wait = state.limiter.take(token, state.config.rateLimit);
+  if (wait > 0) return fail(new NotionApiError(429, "rate_limited", "You have been rate limited. Please try again in a few minutes."), { "retry-after": String(wait) });
+
+  const fault = state.chaos.fault(state.config.faults, method !== "GET");
+  const sendFault = (status: number) => {
+    state.stats.faultsInjected++;
+    if (status === 502) {
+      state.stats.record(operation, 502);
+      const html = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n";
+      res.writeHead(502, { "content-type": "text/html", "cf-ray": `${requestId.slice(0, 16).replace(/-/g, "")}-SJC` });
+      res.end(html);
+      return;
+    }
+    const known = FAULTS[status]!;
+    fail(new NotionApiError(status, known.code, known.message), status === 529 ? { "retry-after": "1" } : {});
+  };
+  if (fault && !fault.afterWrite) return sendFault(fault.status);
+
+  const matched = matchRoute(method, url.pathname);
+  if (!matched) return fail(new NotionApiError(400, "invalid_request_url", "Invalid request URL."));
+  let result: unknown;
+  try {
+    if (raw.length > MAX_PAYLOAD_BYTES) throw validationError(`body failed validation: body.length should be ≤ \`${MAX_PAYLOAD_BYTES}\` bytes, instead was \`${raw.length}\`.`);
+    let body: Record<string, unknown> = {};
+    if (raw.length > 0 && method !== "GET") {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw.toString("utf8"));
+      } catch {
+        throw new NotionApiError(400, "invalid_json", "Error parsing JSON body.");
+      }
+      if (!isRecord(parsed)) throw new NotionApiError(400, "invalid_json", "Error parsing JSON body: the body must be a JSON object.");
+      body = parsed;
+    }
+    result = runRoute(matched.route, matched.params, { ws: state.ws, version, body, query: url.searchParams });
+  } catch (error) {
+    if (error instanceof NotionApiError) return fail(error);
+    console.error(`notion emulator: ${operation} failed unexpectedly`, error);
+    return fail(new NotionApiError(500, "internal_server_error", "Unexpected error occurred."));
+  }
+  if (fault?.afterWrite) {
+    state.stats.faultsAfterWrite++;
+    return sendFault(fault.status);
+  }
+  send(200, result);
+}

@@ -1,0 +1,91 @@
+/** HTML building blocks for the viewer: escaping, the page frame, rich text and property values. */
+import type { RichTextItem, SelectOption } from "../model.ts";
+
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+}
+
+/** Only web links become hrefs or media sources; anything else (javascript:, data:) is shown as text. */
+export function safeUrl(url: string): string | null {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "http:" || parsed.protocol === "https:" || parsed.protocol === "mailto:" ? parsed.href : null;
+  } catch {
+    return null;
+  }
+}
+
+const STYLE = `
+body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1f1f1f;background:#fafafa}
+header{background:#fff;border-bottom:1px solid #e5e5e5;padding:10px 24px}header a{color:inherit;text-decoration:none;font-weight:600}
+main{padding:16px 24px;max-width:1200px}h1{font-size:26px;margin:8px 0 16px}
+table{border-collapse:collapse;background:#fff;font-size:13px;width:100%}th,td{border:1px solid #e5e5e5;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#f3f3f3;font-weight:600}.tag{display:inline-block;background:#eee;border-radius:4px;padding:0 6px;margin:1px}
+.props{display:grid;grid-template-columns:180px 1fr;gap:4px 12px;margin-bottom:20px;font-size:14px}.props dt{color:#777}.props dd{margin:0}
+.content{background:#fff;border:1px solid #e5e5e5;padding:12px 24px;border-radius:6px}.callout{background:#f1f1ef;padding:8px 12px;border-radius:4px}
+blockquote{border-left:3px solid #ccc;margin:0;padding-left:12px}.content p,.content li,.content blockquote,.content summary{white-space:pre-wrap}figure{margin:8px 0}.muted{color:#888}audio{display:block;margin:8px 0;width:100%;max-width:520px}
+`;
+
+export function layout(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} · Notion emulator</title><style>${STYLE}</style></head><body><header><a href="/">Notion emulator</a></header><main>${body}</main></body></html>`;
+}
+
+export function renderRichText(items: readonly RichTextItem[] | undefined): string {
+  return (items ?? [])
+    .map((item) => {
+      let html = escapeHtml(item.plain_text);
+      const a = item.annotations;
+      if (a.code) html = `<code>${html}</code>`;
+      if (a.bold) html = `<strong>${html}</strong>`;
+      if (a.italic) html = `<em>${html}</em>`;
+      if (a.strikethrough) html = `<s>${html}</s>`;
+      if (a.underline) html = `<u>${html}</u>`;
+      const href = item.href ? safeUrl(item.href) : null;
+      return href ? `<a href="${escapeHtml(href)}">${html}</a>` : html;
+    })
+    .join("");
+}
+
+export function link(href: string, label: string): string {
+  return `<a href="${escapeHtml(href)}">${escapeHtml(label || "Untitled")}</a>`;
+}
+
+/** A property value in a table cell or the page header; `titleOf` names related pages. */
+export function renderValue(type: string, value: unknown, titleOf: (pageId: string) => string): string {
+  if (value === undefined || value === null) return "";
+  switch (type) {
+    case "title":
+    case "rich_text":
+      return renderRichText(value as RichTextItem[]);
+    case "select":
+    case "status":
+      return `<span class="tag">${escapeHtml((value as SelectOption).name)}</span>`;
+    case "multi_select":
+      return (value as SelectOption[]).map((o) => `<span class="tag">${escapeHtml(o.name)}</span>`).join(" ");
+    case "checkbox":
+      return value ? "☑" : "☐";
+    case "date": {
+      const date = value as { start: string; end: string | null };
+      return escapeHtml(date.end ? `${date.start} → ${date.end}` : date.start);
+    }
+    case "url": {
+      const href = safeUrl(String(value));
+      return href ? `<a href="${escapeHtml(href)}">${escapeHtml(String(value))}</a>` : escapeHtml(String(value));
+    }
+    case "email":
+      return `<a href="mailto:${escapeHtml(String(value))}">${escapeHtml(String(value))}</a>`;
+    case "relation":
+      return (value as string[]).map((id) => link(`/pages/${id}`, titleOf(id))).join(", ");
+    case "files":
+      return (value as { name: string; external?: { url: string }; file?: { url: string } }[])
+        .map((f) => {
+          const href = safeUrl(f.external?.url ?? f.file?.url ?? "");
+          return href ? `<a href="${escapeHtml(href)}">${escapeHtml(f.name)}</a>` : escapeHtml(f.name);
+        })
+        .join(", ");
+    case "people":
+      return (value as { id: string }[]).map((p) => escapeHtml(p.id)).join(", ");
+    default:
+      return escapeHtml(typeof value === "string" ? value : JSON.stringify(value));
+  }
+}

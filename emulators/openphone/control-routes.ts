@@ -1,0 +1,129 @@
+/**
+ * The control API under `/_emulator/`: JSON in and out, no auth, loopback callers only, not rate limited and not
+ * counted as API requests. Bodies are checked with zod; mistakes get the error envelope with each field at fault.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { z } from "zod";
+import { configUpdateSchema } from "./config.ts";
+import type { OpenPhoneEmulator } from "./emulator.ts";
+import { ApiError, errorEnvelope } from "./error-envelope.ts";
+import { readJsonBody, sendJson } from "./http-io.ts";
+
+const e164 = z.string().regex(/^\+[1-9]\d{1,14}$/, "must be an E.164 number");
+const CALL_STATUSES = ["answered", "voicemail", "missed", "no-answer", "busy", "failed", "canceled", "forwarded", "completed", "queued", "initiated", "ringing", "in-progress", "abandoned"] as const;
+
+const seedSchema = z.object({
+  seed: z.number().int().optional(),
+  lines: z.number().int().min(1).max(50).optional(),
+  contacts: z.number().int().min(0).max(10_000).optional(),
+  days: z.number().int().min(0).max(3650).optional(),
+  callsPerDay: z.number().int().min(0).max(10_000).optional(),
+  messagesPerDay: z.number().int().min(0).max(10_000).optional(),
+  now: z.iso.datetime().optional(),
+}).strict();
+
+const callSchema = z.object({
+  phoneNumberId: z.string().regex(/^PN/).optional(),
+  participant: e164.optional(),
+  direction: z.enum(["incoming", "outgoing"]).optional(),
+  status: z.enum(CALL_STATUSES).optional(),
+  durationSeconds: z.number().int().min(1).max(86_400).optional(),
+  recording: z.object({ segments: z.number().int().min(0).max(20), bytes: z.number().int().min(0).max(2 ** 40).optional() }).strict().optional(),
+  transcript: z.union([z.object({ chars: z.number().int().min(1).max(2_000_000) }).strict(), z.literal(false)]).optional(),
+  summary: z.boolean().optional(),
+  voicemail: z.boolean().optional(),
+  ringing: z.boolean().optional(),
+}).strict();
+
+const messageSchema = z.object({
+  phoneNumberId: z.string().regex(/^PN/).optional(),
+  participant: e164.optional(),
+  alsoTo: z.array(e164).max(9).optional(),
+  direction: z.enum(["incoming", "outgoing"]).optional(),
+  text: z.string().max(1600).optional(),
+  media: z.number().int().min(0).max(10).optional(),
+}).strict();
+
+const trafficSchema = z.object({
+  callsPerMinute: z.number().min(0).max(6000),
+  messagesPerMinute: z.number().min(0).max(6000),
+  durationSeconds: z.number().min(0).max(86_400 * 7).optional(),
+}).strict();
+
+const mediaFaultSchema = z.object({
+  status: z.union([z.literal(403), z.literal(404), z.literal(500), z.literal(503), z.null()]),
+  times: z.number().int().min(1).optional(),
+}).strict();
+
+function parse<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body ?? {});
+  if (result.success) return result.data;
+  const errors = result.error.issues.map((issue) => ({ path: ["body", ...issue.path.map(String)].join("."), message: issue.message, schema: { type: issue.code } }));
+  throw new ApiError(400, errors.map((e) => `${e.path}: ${e.message}`).join("; "), errors);
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address === "127.0.0.1" || address === "::1" || address === "::ffff:127.0.0.1";
+}
+
+export async function handleControlRequest(emulator: OpenPhoneEmulator, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  try {
+    if (!isLoopback(req.socket.remoteAddress)) throw new ApiError(403, "The control API answers loopback callers only");
+    const route = `${req.method ?? "GET"} ${url.pathname.replace(/\/+$/, "")}`;
+    const body = req.method === "POST" || req.method === "PUT" ? await readJsonBody(req) : undefined;
+    const media = /^(GET|PUT) \/_emulator\/media\/([0-9a-f]+)$/.exec(route);
+    if (media) {
+      const file = emulator.store.media.get(media[2]!);
+      if (!file) throw new ApiError(404, `No media file ${media[2]}`);
+      if (media[1] === "PUT") {
+        const fault = parse(mediaFaultSchema, body);
+        emulator.setMediaFault(file.id, fault.status === null ? null : { status: fault.status, remaining: fault.times ?? null });
+      }
+      return sendJson(res, 200, { ...file, url: `${emulator.baseUrl}/media/${file.id}.${file.extension}`, fault: emulator.mediaFaults.get(file.id) ?? null });
+    }
+    switch (route) {
+      case "POST /_emulator/reset":
+        emulator.reset();
+        return sendJson(res, 200, { ok: true });
+      case "POST /_emulator/seed":
+        return sendJson(res, 200, emulator.seed(parse(seedSchema, body)));
+      case "POST /_emulator/calls":
+        return sendJson(res, 200, emulator.createCall(parse(callSchema, body)));
+      case "POST /_emulator/messages":
+        return sendJson(res, 200, emulator.createMessage(parse(messageSchema, body)));
+      case "POST /_emulator/traffic":
+        return sendJson(res, 200, emulator.startTraffic(parse(trafficSchema, body)));
+      case "GET /_emulator/traffic":
+        return sendJson(res, 200, emulator.traffic.status());
+      case "DELETE /_emulator/traffic":
+        emulator.traffic.stop();
+        return sendJson(res, 200, emulator.traffic.status());
+      case "GET /_emulator/config":
+        return sendJson(res, 200, emulator.config);
+      case "PUT /_emulator/config":
+        return sendJson(res, 200, emulator.updateConfig(parse(configUpdateSchema, body)));
+      case "GET /_emulator/stats":
+        return sendJson(res, 200, emulator.stats.snapshot());
+      case "GET /_emulator/workspace": {
+        const { workspace } = emulator.store;
+        return sendJson(res, 200, {
+          orgId: workspace.orgId,
+          phoneNumbers: workspace.phoneNumbers.map((p) => ({ id: p.id, number: p.number, name: p.name })),
+          users: workspace.users.map((u) => ({ id: u.id, email: u.email, role: u.role })),
+          contacts: workspace.contacts.length,
+          calls: emulator.store.calls.size,
+          messages: emulator.store.messages.size,
+          webhooks: [...emulator.store.webhooks.values()].map((w) => ({ id: w.id, url: w.url, events: w.events, status: w.status })),
+        });
+      }
+      case "GET /_emulator/webhooks/deliveries":
+        return sendJson(res, 200, { data: emulator.dispatcher.log.slice(-500) });
+      default:
+        throw new ApiError(404, `No control route ${route}`);
+    }
+  } catch (error) {
+    const status = error instanceof ApiError ? error.status : 500;
+    if (!(error instanceof ApiError)) console.error("openphone emulator: control request failed", error);
+    sendJson(res, status, errorEnvelope(undefined, status, error instanceof Error ? error.message : String(error), error instanceof ApiError ? error.errors : undefined));
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * The emulator's state and its controls, independent of HTTP: the store, the switches, the counters, the webhook
+ * machinery and the traffic generator. The control API and the in-process test API both call these methods.
+ */
+import { SANDBOX_ROSTER_SIZE, SANDBOX_SEED } from "../shared/roster.ts";
+import { buildCall, type CallOptions } from "./call-builder.ts";
+import { applyConfigUpdate, defaultConfig, EmulatorStats, type EmulatorConfig, type EmulatorConfigUpdate } from "./config.ts";
+import { generateHistory, type HistoryOptions } from "./history.ts";
+import type { MediaFault } from "./media.ts";
+import { buildMessage, type MessageOptions } from "./message-builder.ts";
+import { FixedWindowRateLimiter } from "./rate-limit.ts";
+import { EmulatorStore } from "./store.ts";
+import { TrafficGenerator, type TrafficOptions } from "./traffic.ts";
+import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
+import { EventScheduler, type PlannedEvent } from "./webhooks/events.ts";
+
+export interface EmulatorOptions {
+  /** The API key clients must send in `Authorization`. */
+  key: string;
+  /** Seed for ids and generated content. */
+  seed?: number;
+  /** Seed and size of the shared roster (the contacts); the Notion emulator's demo Canvas uses the same. */
+  rosterSeed?: number;
+  rosterSize?: number;
+  lines?: number;
+  users?: number;
+  config?: EmulatorConfigUpdate;
+}
+
+export interface SeedOptions {
+  seed?: number;
+  lines?: number;
+  contacts?: number;
+  days?: number;
+  callsPerDay?: number;
+  messagesPerDay?: number;
+  now?: string;
+}
+
+export const DEFAULT_LINES = 3;
+export const DEFAULT_USERS = 4;
+
+export class OpenPhoneEmulator {
+  readonly key: string;
+  readonly store: EmulatorStore;
+  readonly stats = new EmulatorStats();
+  readonly rateLimiter = new FixedWindowRateLimiter();
+  readonly mediaFaults = new Map<string, MediaFault>();
+  readonly dispatcher: WebhookDispatcher;
+  readonly scheduler: EventScheduler;
+  readonly traffic: TrafficGenerator;
+  config: EmulatorConfig;
+  /** Where the emulator answers; media URLs point here. Set once the server listens. */
+  baseUrl = "http://127.0.0.1";
+  private readonly initialConfig: EmulatorConfigUpdate;
+  private readonly initialWorkspace: EmulatorStore["options"];
+
+  constructor(options: EmulatorOptions) {
+    this.key = options.key;
+    this.initialConfig = options.config ?? {};
+    this.config = applyConfigUpdate(defaultConfig(), this.initialConfig);
+    this.initialWorkspace = {
+      seed: options.seed ?? SANDBOX_SEED,
+      rosterSeed: options.rosterSeed ?? SANDBOX_SEED,
+      rosterSize: options.rosterSize ?? SANDBOX_ROSTER_SIZE,
+      lines: options.lines ?? DEFAULT_LINES,
+      users: options.users ?? DEFAULT_USERS,
+    };
+    this.store = new EmulatorStore({ ...this.initialWorkspace });
+    this.dispatcher = new WebhookDispatcher(
+      () => this.config,
+      this.stats,
+      (id) => this.store.webhooks.get(id)?.status === "enabled",
+    );
+    this.scheduler = new EventScheduler(this.store, this.dispatcher, () => this.config, () => this.baseUrl);
+    this.traffic = new TrafficGenerator(
+      () => this.createCall({}),
+      () => this.createMessage({}),
+    );
+  }
+
+  /** A new call that just ended; its webhook sequence follows at the configured gaps (divided by `timeFactor`). */
+  createCall(options: CallOptions & { ringing?: boolean }): { callId: string; events: PlannedEvent[] } {
+    const k = this.config.timeFactor;
+    const gaps = this.config.eventGapsMs;
+    const record = buildCall(this.store, this.baseUrl, options, new Date(), {
+      recording: gaps.recording / k,
+      transcript: gaps.transcript / k,
+      summary: gaps.summary / k,
+      voicemail: 0,
+    });
+    this.store.addCall(record);
+    const events = this.scheduler.planCall(record, { ringing: options.ringing ?? true });
+    return { callId: record.call.id, events };
+  }
+
+  /** A new text, received or sent now; its webhook goes out at once. */
+  createMessage(options: MessageOptions): { messageId: string; events: PlannedEvent[] } {
+    const record = buildMessage(this.store, options, new Date());
+    this.store.addMessage(record);
+    return { messageId: record.message.id, events: this.scheduler.planMessage(record) };
+  }
+
+  /** History without webhooks. The workspace is rebuilt only if `lines` or `contacts` change it. */
+  seed(options: SeedOptions) {
+    const { store } = this;
+    const lines = options.lines ?? store.options.lines;
+    const contacts = options.contacts ?? store.options.rosterSize;
+    if (lines !== store.options.lines || contacts !== store.options.rosterSize) {
+      const webhooks = [...store.webhooks.values()];
+      store.reset({ lines, rosterSize: contacts });
+      for (const webhook of webhooks) store.webhooks.set(webhook.id, webhook);
+    }
+    const history: HistoryOptions = {
+      seed: options.seed ?? store.options.seed,
+      days: options.days ?? 7,
+      callsPerDay: options.callsPerDay ?? 10,
+      messagesPerDay: options.messagesPerDay ?? 20,
+      now: options.now ? new Date(options.now) : undefined,
+    };
+    const { callIds, messageIds } = generateHistory(store, this.baseUrl, history);
+    return {
+      counts: { lines: store.workspace.phoneNumbers.length, contacts: store.workspace.contacts.length, calls: callIds.length, messages: messageIds.length },
+      callIds,
+      messageIds,
+    };
+  }
+
+  startTraffic(options: TrafficOptions) {
+    return this.traffic.start(options);
+  }
+
+  updateConfig(update: EmulatorConfigUpdate): EmulatorConfig {
+    this.config = applyConfigUpdate(this.config, update);
+    return this.config;
+  }
+
+  setMediaFault(id: string, fault: MediaFault | null): void {
+    if (fault) this.mediaFaults.set(id, fault);
+    else this.mediaFaults.delete(id);
+  }
+
+  /** Empty state (fresh workspace from the start-up seed), default config, counters at zero. */
+  reset(): void {
+    this.traffic.stop();
+    this.scheduler.reset();
+    this.dispatcher.reset();
+    this.dispatcher.log.length = 0;
+    this.store.reset({ ...this.initialWorkspace });
+    this.rateLimiter.reset();
+    this.mediaFaults.clear();
+    this.config = applyConfigUpdate(defaultConfig(), this.initialConfig);
+    Object.assign(this.stats, new EmulatorStats());
+  }
+
+  /** Stops every timer so the process (or test) can end. */
+  stop(): void {
+    this.traffic.stop();
+    this.scheduler.reset();
+    this.dispatcher.reset();
+  }
+}

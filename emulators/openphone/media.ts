@@ -1,0 +1,125 @@
+/**
+ * Recording, voicemail and MMS files, served the way object storage serves them: `Content-Type`, `Content-Length`,
+ * `Accept-Ranges`, `HEAD`, single `Range` requests (206, or 416 when unsatisfiable). The bytes are a pure function of
+ * the file id and the offset, generated chunk by chunk while streaming (never held in memory), so a 200 MB file
+ * costs the emulator a few chunks of memory and any copy can be checked byte for byte with `expectedMediaBytes`.
+ *
+ * Switches: `chunked` omits Content-Length; `expired` answers 403 (or 404) as an expired storage URL does; a
+ * per-file fault answers a given status for the next N requests, then serves the file again.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { EmulatorConfig, EmulatorStats } from "./config.ts";
+import type { MediaFile } from "./model.ts";
+
+const CHUNK_BYTES = 64 * 1024;
+
+export interface MediaFault {
+  status: 403 | 404 | 500 | 503;
+  /** Requests still to fail; `null` = until cleared. */
+  remaining: number | null;
+}
+
+function seedOf(id: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+
+/** The bytes of file `id` from `offset`, `length` long. */
+export function expectedMediaBytes(id: string, offset: number, length: number): Buffer {
+  const seed = seedOf(id);
+  const firstWord = Math.floor(offset / 4);
+  const lastWord = Math.ceil((offset + length) / 4);
+  const words = new Uint32Array(lastWord - firstWord);
+  for (let w = 0; w < words.length; w++) {
+    let x = Math.imul((firstWord + w) ^ seed, 0x9e3779b1);
+    x ^= x >>> 15;
+    x = Math.imul(x, 0x85ebca6b);
+    x ^= x >>> 13;
+    words[w] = x >>> 0;
+  }
+  return Buffer.from(words.buffer, offset - firstWord * 4, length);
+}
+
+function storageError(res: ServerResponse, status: number, code: string, message: string): void {
+  const body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+  res.writeHead(status, { "content-type": "application/xml", "content-length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function parseRange(header: string | undefined, size: number): { start: number; end: number } | "unsatisfiable" | undefined {
+  const match = header ? /^bytes=(\d*)-(\d*)$/.exec(header.trim()) : null;
+  if (!match || (match[1] === "" && match[2] === "")) return undefined;
+  if (match[1] === "") {
+    const suffix = Number(match[2]);
+    if (suffix === 0 || size === 0) return "unsatisfiable";
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(match[1]);
+  const end = match[2] === "" ? size - 1 : Math.min(Number(match[2]), size - 1);
+  if (start >= size || end < start) return "unsatisfiable";
+  return { start, end };
+}
+
+function waitForDrainOrClose(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}
+
+export async function serveMedia(req: IncomingMessage, res: ServerResponse, file: MediaFile | undefined, faults: Map<string, MediaFault>, config: EmulatorConfig["media"], stats: EmulatorStats): Promise<void> {
+  if (!file) {
+    stats.countMedia(404, 0);
+    return storageError(res, 404, "NoSuchKey", "The specified key does not exist.");
+  }
+  const fault = faults.get(file.id);
+  if (fault) {
+    if (fault.remaining !== null && --fault.remaining <= 0) faults.delete(file.id);
+    stats.countMedia(fault.status, 0);
+    return storageError(res, fault.status, fault.status === 404 ? "NoSuchKey" : fault.status === 403 ? "AccessDenied" : "InternalError", "Injected fault.");
+  }
+  if (config.expired) {
+    stats.countMedia(config.expiredStatus, 0);
+    return config.expiredStatus === 404 ? storageError(res, 404, "NoSuchKey", "The specified key does not exist.") : storageError(res, 403, "AccessDenied", "Request has expired");
+  }
+  const range = parseRange(req.headers.range, file.bytes);
+  if (range === "unsatisfiable") {
+    stats.countMedia(416, 0);
+    res.writeHead(416, { "content-range": `bytes */${file.bytes}`, "content-length": 0 });
+    return void res.end();
+  }
+  const start = range?.start ?? 0;
+  const end = range?.end ?? file.bytes - 1;
+  const length = Math.max(0, end - start + 1);
+  const headers: Record<string, string | number> = {
+    "content-type": file.contentType,
+    "accept-ranges": "bytes",
+    etag: `"${file.id}-${file.bytes}"`,
+    "cache-control": "private, max-age=0",
+  };
+  if (!config.chunked) headers["content-length"] = length;
+  if (range) headers["content-range"] = `bytes ${start}-${end}/${file.bytes}`;
+  const status = range ? 206 : 200;
+  res.writeHead(status, headers);
+  if (req.method === "HEAD") {
+    stats.countMedia(status, 0);
+    return void res.end();
+  }
+  let sent = 0;
+  for (let position = start; position <= end && !res.destroyed; ) {
+    const size = Math.min(CHUNK_BYTES, end + 1 - position);
+    const writable = res.write(expectedMediaBytes(file.id, position, size));
+    position += size;
+    sent += size;
+    if (!writable) await waitForDrainOrClose(res);
+    if (config.bytesPerSecond > 0) await new Promise((resolve) => setTimeout(resolve, (size / config.bytesPerSecond) * 1000));
+  }
+  stats.countMedia(status, sent);
+  res.end();
+}

@@ -1,0 +1,59 @@
+/**
+ * `GET /admin/stats`: what the dashboard shows. Today's syncs and Canvas hit ratio (D1 views), every counter of the
+ * last 24 hours, the open dead letters and the state of the Notion and OpenPhone gates.
+ */
+import { Hono } from "hono";
+import { countOpenDeadLetters } from "../db/dead-letters";
+import { readMetrics } from "../db/metrics";
+import type { GateStats } from "../gates/gate-durable-object";
+import type { GatedApi } from "../gates/gated-fetch";
+
+const DAY_MS = 86_400_000;
+const GATES: GatedApi[] = ["notion", "openphone"];
+
+export interface SyncStatsRow {
+  kind: string;
+  outcome: string;
+  syncs: number;
+  notion_requests: number | null;
+  openphone_requests: number | null;
+  avg_latency_ms: number | null;
+  max_latency_ms: number | null;
+}
+
+export interface CanvasHitRatioRow {
+  memory_hits: number;
+  d1_hits: number;
+  notion_lookups: number;
+  misses: number;
+  hit_ratio: number | null;
+}
+
+export async function collectStats(env: Env, now = Date.now()) {
+  const [today, canvas, metrics, openDeadLetters, gates] = await Promise.all([
+    env.DB.prepare("SELECT * FROM sync_stats_today ORDER BY kind, outcome").all<SyncStatsRow>(),
+    env.DB.prepare("SELECT * FROM canvas_hit_ratio").first<CanvasHitRatioRow>(),
+    readMetrics(env.DB, now - DAY_MS),
+    countOpenDeadLetters(env.DB),
+    Promise.all(GATES.map((api) => gateStats(env, api))),
+  ]);
+  return {
+    generatedAt: new Date(now).toISOString(),
+    today: today.results,
+    canvas,
+    metrics24h: metrics,
+    deadLetters: { open: openDeadLetters },
+    gates: Object.fromEntries(GATES.map((api, i) => [api, gates[i]])),
+  };
+}
+
+async function gateStats(env: Env, api: GatedApi): Promise<GateStats | { error: string }> {
+  try {
+    return await env.GATE.get(env.GATE.idFromName(api)).stats();
+  } catch (error) {
+    // One unreachable gate should not hide the rest of the figures.
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+export const statsAdmin = new Hono<{ Bindings: Env }>().get("/", async (c) => c.json(await collectStats(c.env), 200, { "Cache-Control": "no-store" }));

@@ -1,0 +1,18 @@
+/**
+ * `/admin`: the authenticated admin API (bearer `ADMIN_TOKEN`, see `admin-auth.ts`). Every route below the
+ * middleware is protected. Each surface is its own sub-app in its own file, mounted here on its own line:
+ * add new ones (backfill, media, re-sync) the same way.
+ */
+import { Hono } from "hono";
+import { requireAdminToken } from "./admin-auth";
+import { deadLettersAdmin } from "./admin-dead-letters";
+import { adminMediaApp } from "./admin-media";
+import { statsAdmin } from "./admin-stats";
+
+export const adminApp = new Hono<{ Bindings: Env }>();
+
+adminApp.use("*", requireAdminToken);
+
+adminApp.route("/dead-letters", deadLettersAdmin);
+adminApp.route("/stats", statsAdmin);
+adminApp.route("/media", adminMediaApp);

@@ -1,0 +1,177 @@
+/**
+ * `POST /webhooks/openphone`: the real-time intake. Reads the raw body (at most 1 MiB), verifies its signature
+ * before anything else, parses it, queues it for its line and answers 202. Nothing is queued on any refusal.
+ *
+ * | answer | when |
+ * | --- | --- |
+ * | 202 `{accepted: true, id}` | queued; or an unknown/ignored type (counted, not queued); or unroutable (dead-lettered) |
+ * | 400 | the body is not UTF-8 JSON, or not a JSON object |
+ * | 401 | no signing key configured, no/malformed signature, signature from another key, timestamp > 5 min off |
+ * | 413 | the body is over 1 MiB |
+ * | 503 | the queue, R2 or D1 could not take the event: the sender retries, nothing is lost |
+ */
+import { Hono, type Context } from "hono";
+import { getConfig } from "../config";
+import { recordDeadLetters } from "../db/dead-letters";
+import { findLineOfResource, recordWebhookRoutes } from "../db/webhook-routes";
+import { addCounts } from "../observability/counters";
+import { createLogger } from "../observability/logger";
+import type { WebhookMessage } from "../queue/messages";
+import { INLINE_ENVELOPE_MAX_BYTES, storeLargeEnvelope } from "../webhooks/envelope-store";
+import { lineKeyFor, readWebhookEvent, type WebhookEventFacts } from "../webhooks/envelope";
+import { verifyWebhookSignature } from "../webhooks/signatures";
+import { readBodyWithLimit } from "./body-limit";
+
+export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
+/** Where intake failures are filed in `dead_letters` (the queue consumer files its own under the queue's name). */
+export const INTAKE_DEAD_LETTER_QUEUE = "webhooks";
+
+type WebhookContext = Context<{ Bindings: Env }>;
+type Count = (name: string) => void;
+
+export const webhooksApp = new Hono<{ Bindings: Env }>();
+
+webhooksApp.post("/openphone", async (c) => {
+  const counts: Record<string, number> = {};
+  const count: Count = (name) => {
+    counts[name] = (counts[name] ?? 0) + 1;
+  };
+  count("webhook.received");
+  try {
+    return await receiveOpenPhoneWebhook(c, count);
+  } finally {
+    addCounts(c.env.DB, counts, waitUntilOf(c));
+  }
+});
+
+async function receiveOpenPhoneWebhook(c: WebhookContext, count: Count): Promise<Response> {
+  const { config } = getConfig(c.env);
+  const log = createLogger(config.LOG_LEVEL, { route: "webhooks/openphone" });
+  const refuse = (status: 400 | 401 | 413, reason: string, message: string) => {
+    count("webhook.rejected");
+    count(`webhook.rejected.${reason}`);
+    log.warn("webhook refused", { status, reason });
+    return c.json({ error: status === 401 ? "unauthorized" : status === 413 ? "payload_too_large" : "bad_request", reason, message }, status);
+  };
+
+  const body = await readBodyWithLimit(c.req.raw, MAX_WEBHOOK_BODY_BYTES);
+  if (!body.ok) return refuse(413, "too_large", "The webhook body is larger than 1 MiB");
+
+  const signature = await verifyWebhookSignature(c.req.raw.headers, body.bytes, {
+    openphone: config.OPENPHONE_WEBHOOK_KEYS,
+    quo: config.QUO_WEBHOOK_SECRETS,
+  });
+  if (!signature.ok) return refuse(401, signature.failure, signature.message);
+  count("webhook.verified");
+
+  let envelope: unknown;
+  try {
+    envelope = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body.bytes));
+  } catch (error) {
+    const detail = error instanceof SyntaxError ? error.message : "the body is not valid UTF-8";
+    return refuse(400, "malformed_json", `The webhook body is not valid JSON: ${detail}`);
+  }
+  if (envelope === null || typeof envelope !== "object" || Array.isArray(envelope)) {
+    const kind = envelope === null ? "null" : Array.isArray(envelope) ? "an array" : `a ${typeof envelope}`;
+    return refuse(400, "not_an_object", `The webhook body must be a JSON object (an OpenPhone event envelope), not ${kind}`);
+  }
+
+  const facts = readWebhookEvent(envelope as Record<string, unknown>);
+  // Redeliveries carry the same envelope id; a payload without one is keyed by its bytes, which a redelivery repeats.
+  const eventId = facts.eventId ?? `sha256:${await sha256Hex(body.bytes)}`;
+
+  if (facts.category === "unknown" || facts.category === "contact") {
+    count(facts.category === "unknown" ? "webhook.unknown_type" : "webhook.ignored");
+    log.info("webhook acknowledged and ignored", { eventId, eventType: facts.eventType || "(none)" });
+    const ignored = facts.category === "unknown" ? `unknown event type ${JSON.stringify(facts.eventType || null)}` : `${facts.eventType} events are not synced`;
+    return c.json({ accepted: true, id: eventId, ignored }, 202);
+  }
+
+  let lineId: string | undefined;
+  try {
+    lineId = await resolveLineKey(c.env.DB, facts);
+  } catch (error) {
+    log.error("could not look up the line of a webhook's call", { eventId, error });
+    return unavailable(c, count, "Could not look up the line of this event; retry later");
+  }
+
+  const message: WebhookMessage = { type: "webhook", lineId: lineId ?? "unknown", eventId, eventType: facts.eventType, receivedAt: Date.now(), envelope };
+
+  if (!lineId) {
+    // Verified but unroutable: kept whole in the dead letters, where the dashboard shows why, instead of being
+    // refused again and again by every redelivery.
+    const reason = `${facts.eventType} event names neither a line (data.object.phoneNumberId) nor a ${facts.category} id`;
+    try {
+      await recordDeadLetters(c.env.DB, [{ queue: INTAKE_DEAD_LETTER_QUEUE, body: message, reason, attempts: 0 }]);
+    } catch (error) {
+      log.error("could not record an unroutable webhook", { eventId, error });
+      return unavailable(c, count, "Could not record this event; retry later");
+    }
+    count("webhook.dead_lettered");
+    return c.json({ accepted: true, id: eventId, deadLettered: reason }, 202);
+  }
+
+  try {
+    const queued = body.bytes.byteLength > INLINE_ENVELOPE_MAX_BYTES ? await storeLargeEnvelope(c.env.MEDIA, message, body.bytes) : message;
+    await Promise.all([c.env.SYNC_QUEUE.send(queued), rememberRoute(c.env.DB, facts, log)]);
+  } catch (error) {
+    log.error("could not queue a webhook", { eventId, error });
+    return unavailable(c, count, "Could not queue this event; retry later");
+  }
+  count("webhook.enqueued");
+  return c.json({ accepted: true, id: eventId }, 202);
+}
+
+/**
+ * Routing: the payload's line, else the line already seen for this call, else `call:<id>` (see `lineKeyFor`).
+ * Known lines are also kept in this isolate, so a burst of one call's events costs one D1 read at most.
+ */
+const KNOWN_LINES_MAX = 10_000;
+const knownLines = new Map<string, string>();
+
+async function resolveLineKey(db: D1Database, facts: WebhookEventFacts): Promise<string | undefined> {
+  if (facts.phoneNumberId || !facts.resourceId) return lineKeyFor(facts);
+  let known = knownLines.get(facts.resourceId);
+  if (!known) {
+    known = await findLineOfResource(db, facts.resourceId);
+    if (known) rememberLocally(facts.resourceId, known);
+  }
+  return lineKeyFor(facts, known);
+}
+
+async function rememberRoute(db: D1Database, facts: WebhookEventFacts, log: ReturnType<typeof createLogger>): Promise<void> {
+  if (facts.category !== "call" || !facts.resourceId || !facts.phoneNumberId) return;
+  if (knownLines.get(facts.resourceId) === facts.phoneNumberId) return;
+  try {
+    await recordWebhookRoutes(db, [{ resourceId: facts.resourceId, phoneNumberId: facts.phoneNumberId }]);
+    rememberLocally(facts.resourceId, facts.phoneNumberId);
+  } catch (error) {
+    // This event is routed already; only a later summary that arrives without its line would miss the route.
+    log.warn("could not record the line of a call", { resourceId: facts.resourceId, error });
+  }
+}
+
+function rememberLocally(resourceId: string, lineId: string): void {
+  if (knownLines.size >= KNOWN_LINES_MAX) knownLines.delete(knownLines.keys().next().value!);
+  knownLines.set(resourceId, lineId);
+}
+
+function unavailable(c: WebhookContext, count: Count, message: string): Response {
+  count("webhook.unavailable");
+  return c.json({ error: "unavailable", message }, 503, { "Retry-After": "30" });
+}
+
+function waitUntilOf(c: WebhookContext): (promise: Promise<unknown>) => void {
+  try {
+    const ctx = c.executionCtx;
+    return (promise) => ctx.waitUntil(promise);
+  } catch {
+    // Called without an execution context (a direct `app.fetch` in a tool): the promise still runs.
+    return (promise) => void promise;
+  }
+}
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+}

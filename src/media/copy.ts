@@ -1,0 +1,146 @@
+/**
+ * Copies planned media from OpenPhone into R2, streamed (see r2-stream.ts), a few at a time, and records each outcome
+ * in D1 so the cron can retry what failed.
+ *
+ * - Idempotent: an object already under the key is a complete earlier copy (R2 writes are atomic), so it is not
+ *   downloaded again.
+ * - Source URLs on the OpenPhone API's own host spend the shared OpenPhone budget (the gate) and carry the API key;
+ *   downloads from a storage host go straight there, without the key.
+ * - A 403/404/410 usually means the download URL expired: the recordings (or voicemail) are listed again once for a
+ *   fresh URL. If that fails too, the item is "unavailable" with the reason, and never holds back the call's page.
+ */
+import type { Config } from "../config";
+import { recordMediaOutcomes, type MediaOutcome } from "../db/media-items";
+import type { RequestCounter } from "../gates/gated-fetch";
+import { createGatedFetch } from "../gates/gated-fetch";
+import { createOpenPhoneClient, type OpenPhoneClient } from "../openphone/client";
+import { mediaMetadata, type MediaItem } from "./plan";
+import { putStream, type StoredStream } from "./r2-stream";
+import { refreshSourceUrl, type SourceUrlCache } from "./refresh";
+
+export type MediaCopyResult =
+  | { item: MediaItem; status: "stored"; size: number; via: StoredStream["via"] }
+  | { item: MediaItem; status: "already_stored"; size: number }
+  | { item: MediaItem; status: "unavailable"; reason: string };
+
+export interface CopyMediaOptions {
+  /** Lists recordings and voicemails again when a download URL has expired. Defaults to the gated client. */
+  client?: OpenPhoneClient;
+  counter?: RequestCounter;
+  now?: () => number;
+  /** Multipart part size; tests use the default. */
+  partBytes?: number;
+}
+
+export type MediaEnv = Pick<Env, "MEDIA" | "DB" | "GATE">;
+
+/** How long to wait for a source to start answering. The body itself may take much longer to stream. */
+const SOURCE_HEADERS_TIMEOUT_MS = 30_000;
+const EXPIRED_OR_MISSING = new Set([401, 403, 404, 410]);
+
+export async function copyMediaItems(
+  env: MediaEnv,
+  config: Config,
+  items: ReadonlyArray<MediaItem>,
+  options: CopyMediaOptions = {},
+): Promise<MediaCopyResult[]> {
+  const client = options.client ?? createOpenPhoneClient(env, config, options.counter);
+  const apiFetch = createGatedFetch({ api: "openphone", gate: env.GATE, config, counter: options.counter, timeoutMs: SOURCE_HEADERS_TIMEOUT_MS });
+  const apiBase = config.OPENPHONE_API_BASE ?? "https://api.openphone.com";
+  const apiOrigin = new URL(apiBase).origin;
+  const fresh: SourceUrlCache = new Map();
+
+  const download = async (url: string, signal: AbortSignal): Promise<Response> => {
+    const absolute = new URL(url, apiBase);
+    if (absolute.origin === apiOrigin) {
+      return apiFetch(absolute.toString(), { headers: { Authorization: config.OPENPHONE_API_KEY ?? "" }, signal });
+    }
+    return fetch(absolute.toString(), { signal });
+  };
+
+  const copyOne = async (item: MediaItem): Promise<MediaCopyResult> => {
+    const existing = await env.MEDIA.head(item.key);
+    if (existing) return { item, status: "already_stored", size: existing.size };
+
+    let current = item;
+    try {
+      let response = await openSource(download, current.sourceUrl);
+      if (EXPIRED_OR_MISSING.has(response.status) && current.kind !== "mms") {
+        await response.body?.cancel();
+        const refreshed = await refreshSourceUrl(client, current, fresh);
+        if (!refreshed.url) return { item: current, status: "unavailable", reason: `source answered ${describe(response)}; ${refreshed.reason}` };
+        current = { ...current, sourceUrl: refreshed.url };
+        response = await openSource(download, current.sourceUrl);
+      }
+      if (!response.ok || !response.body) {
+        await response.body?.cancel();
+        return { item: current, status: "unavailable", reason: `source answered ${describe(response)}` };
+      }
+      const stored = await putStream(env.MEDIA, current.key, response.body, knownLength(response), {
+        httpMetadata: { contentType: pickContentType(current, response), cacheControl: "private, max-age=31536000, immutable" },
+        customMetadata: mediaMetadata(current),
+      }, options.partBytes);
+      return { item: current, status: "stored", size: stored.size, via: stored.via };
+    } catch (error) {
+      return { item: current, status: "unavailable", reason: `copy failed: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  };
+
+  const results = await mapBounded(items, config.MEDIA_CONCURRENCY, copyOne);
+  await recordMediaOutcomes(
+    env.DB,
+    results.map((result) => ({ item: result.item, outcome: toOutcome(result) })),
+    config.MEDIA_RETRY_LIMIT,
+    options.now?.() ?? Date.now(),
+  );
+  return results;
+}
+
+/** Starts a download, timing out only while waiting for the response headers. */
+async function openSource(download: (url: string, signal: AbortSignal) => Promise<Response>, url: string): Promise<Response> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(`no answer within ${SOURCE_HEADERS_TIMEOUT_MS / 1000} s`)), SOURCE_HEADERS_TIMEOUT_MS);
+  try {
+    return await download(url, controller.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The body length when it is exactly what arrives: a Content-Length with no content coding the runtime undoes. */
+function knownLength(response: Response): number | null {
+  const encoding = response.headers.get("Content-Encoding");
+  if (encoding && encoding.toLowerCase() !== "identity") return null;
+  const header = response.headers.get("Content-Length");
+  if (header === null || !/^\d+$/.test(header.trim())) return null;
+  return Number(header);
+}
+
+/** The planned type unless it was a guess (octet-stream) and the source says better. */
+function pickContentType(item: MediaItem, response: Response): string {
+  const served = response.headers.get("Content-Type")?.split(";")[0]?.trim().toLowerCase();
+  if (item.contentType === "application/octet-stream" && served && served.includes("/")) return served;
+  return item.contentType;
+}
+
+function describe(response: Response): string {
+  return `${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
+}
+
+function toOutcome(result: MediaCopyResult): MediaOutcome {
+  return result.status === "unavailable" ? { status: "unavailable", reason: result.reason } : { status: "stored", size: result.size };
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight, keeping the order of results. */
+async function mapBounded<T, R>(items: ReadonlyArray<T>, limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+  return results;
+}
