@@ -141,6 +141,8 @@ export async function refreshCanvasIndex(client: Client, db: D1Database, config:
     writeCanvasState(db, "index_version", String(version)),
     writeCanvasState(db, "last_refresh_at", String(summary.finishedAt)),
     writeCanvasState(db, "missing_properties", JSON.stringify(summary.missingProperties)),
+    // Expired "unknown" entries are no longer read; keep the table to the live ones.
+    db.prepare("DELETE FROM canvas_negative WHERE expires_at <= ?1").bind(summary.finishedAt),
   ];
   if (watermark) stateWrites.push(writeCanvasState(db, "watermark", watermark));
   if (mode === "full") stateWrites.push(writeCanvasState(db, "full_built_at", String(startedAt)));
