@@ -49,7 +49,7 @@ function renderStats(stats) {
   text($("latency-detail"), `average today · slowest ${seconds(Math.max(0, ...timed.map((r) => r.max_latency_ms ?? 0)) || null)}`);
   const canvas = stats.canvas ?? {};
   text($("canvas"), canvas.hit_ratio == null ? "–" : `${(canvas.hit_ratio * 100).toFixed(1)} %`);
-  text($("canvas-detail"), `${number.format(canvas.memory_hits ?? 0)} memory · ${number.format(canvas.d1_hits ?? 0)} index · ${number.format(canvas.notion_lookups ?? 0)} Notion · ${number.format(canvas.misses ?? 0)} unknown`);
+  text($("canvas-detail"), `${number.format(canvas.memory_hits ?? 0)} memory · ${number.format(canvas.d1_hits ?? 0)} index · ${number.format(canvas.notion_lookups ?? 0)} Notion · ${number.format(canvas.misses ?? 0)} unknown` + (stats.canvasIndex ? ` · index: ${number.format(stats.canvasIndex.pages)} customers, ${number.format(stats.canvasIndex.unmatchedParticipants)} numbers without one` : ""));
   const notionRequests = sum(() => true, "notion_requests");
   const writes = sum(written);
   for (const api of ["notion", "openphone"]) {

@@ -4,6 +4,7 @@
  */
 import { backfillDeps } from "./backfill/deps";
 import { reviveIdleChains, startBackfill } from "./backfill/start";
+import { runCanvasCron } from "./canvas/cron";
 import { getConfig } from "./config";
 import { incrementMetrics } from "./db/metrics";
 import { retryPendingMedia } from "./media/retry";
@@ -16,8 +17,10 @@ export async function handleScheduled(controller: ScheduledController, env: Env)
   await incrementMetrics(env.DB, { [`cron.${controller.cron === BACKFILL_CRON ? "backfill" : "frequent"}`]: 1 }, controller.scheduledTime);
   if (controller.cron === BACKFILL_CRON) await startScheduledBackfill(env);
   else {
-    await retryPendingMedia(env, getConfig(env).config);
-    await reviveIdleChains(backfillDeps(env)).catch((error) => createLogger().warn("could not revive idle backfill chains", { error }));
+    // Independent chores: one failing must not keep the others from running.
+    const outcomes = await Promise.allSettled([retryPendingMedia(env, getConfig(env).config), runCanvasCron(env), reviveIdleChains(backfillDeps(env))]);
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
+    if (failed) throw failed.reason;
   }
 }
 
