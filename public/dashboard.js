@@ -49,7 +49,7 @@ function renderStats(stats) {
   text($("latency-detail"), `average today · slowest ${seconds(Math.max(0, ...timed.map((r) => r.max_latency_ms ?? 0)) || null)}`);
   const canvas = stats.canvas ?? {};
   text($("canvas"), canvas.hit_ratio == null ? "–" : `${(canvas.hit_ratio * 100).toFixed(1)} %`);
-  text($("canvas-detail"), `${number.format(canvas.memory_hits ?? 0)} memory · ${number.format(canvas.d1_hits ?? 0)} index · ${number.format(canvas.notion_lookups ?? 0)} Notion · ${number.format(canvas.misses ?? 0)} unknown`);
+  text($("canvas-detail"), `${number.format(canvas.memory_hits ?? 0)} memory · ${number.format(canvas.d1_hits ?? 0)} index · ${number.format(canvas.notion_lookups ?? 0)} Notion · ${number.format(canvas.misses ?? 0)} unknown` + (stats.canvasIndex ? ` · index: ${number.format(stats.canvasIndex.pages)} customers, ${number.format(stats.canvasIndex.unmatchedParticipants)} numbers without one` : ""));
   const notionRequests = sum(() => true, "notion_requests");
   const writes = sum(written);
   for (const api of ["notion", "openphone"]) {
@@ -101,15 +101,16 @@ function renderBackfill(runs) {
     cell(row, when(run.startedAt ?? run.started_at));
     cell(row, run.status);
     const progress = document.createElement("progress");
+    // Conversations listed over conversations found (GET /admin/backfill; the total grows while they are listed).
     const planned = run.planned ?? 0;
-    const done = (run.written ?? 0) + (run.skipped ?? 0) + (run.failed ?? 0);
+    const done = run.listed ?? 0;
     progress.max = Math.max(planned, done, 1);
     progress.value = run.status === "completed" ? progress.max : done;
     row.insertCell().append(progress);
     cell(row, number.format(run.written ?? 0));
     cell(row, number.format(run.skipped ?? 0));
     cell(row, number.format(run.failed ?? 0));
-    cell(row, `${number.format(run.openphoneRequests ?? run.openphone_requests ?? 0)} OpenPhone · ${number.format(run.notionRequests ?? run.notion_requests ?? 0)} Notion`);
+    cell(row, `${number.format(run.requests?.openphone ?? 0)} OpenPhone · ${number.format(run.requests?.notion ?? 0)} Notion`);
   }
   box.append(table);
 }

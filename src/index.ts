@@ -6,6 +6,7 @@ import { handleScheduled } from "./scheduled";
 
 export { LineDurableObject } from "./line/line-durable-object";
 export { GateDurableObject } from "./gates/gate-durable-object";
+export { CanvasIndexDurableObject } from "./canvas/canvas-index-durable-object";
 
 export default {
   fetch: app.fetch,

@@ -64,6 +64,18 @@ export async function prepareSandbox(options: SandboxOptions): Promise<SandboxPl
     group.spawn("notion", tsx, [notionMain, "--port", String(options.notionPort), "--token", SANDBOX_NOTION_TOKEN, "--demo-data"], { cwd: root, env });
     await waitForHttp(`${notionUrl}/_emulator/stats`, 30_000, group);
     plan.urls.push(["Notion viewer", `${notionUrl}/`]);
+    // The demo workspace's own Canvas (customers) and Mail databases, and where their phones and addresses are.
+    const demo = (await (await fetch(`${notionUrl}/_emulator/workspace`)).json()) as { canvas?: { databaseId: string }; mail?: { databaseId: string } };
+    if (demo.canvas && demo.mail) {
+      Object.assign(plan.workerSettings, {
+        NOTION_CANVAS_DATABASE_ID: demo.canvas.databaseId,
+        NOTION_MAIL_DATABASE_ID: demo.mail.databaseId,
+        CANVAS_PHONE_PROPERTIES: "Phone, Other phones",
+        CANVAS_EMAIL_PROPERTIES: "Email",
+        MAIL_ADDRESS_PROPERTIES: "From, To",
+        MAIL_CANVAS_RELATION_PROPERTY: "Canvas",
+      });
+    }
   }
 
   if (fs.existsSync(openphoneMain) && fs.existsSync(notionMain)) {

@@ -1,37 +1,187 @@
 /**
  * Canvas matching: which customer page a phone number (E.164) or e-mail address belongs to.
  *
- * This first version answers from the D1 Canvas index only. The lookup path the product needs (memory → D1 →
- * incremental refresh → negative cache) extends this class without changing its signature.
+ * Lookup path, cheapest first: this instance's memory → the D1 index (and its negative cache) → for what is still
+ * unknown, one incremental refresh of the index shared by every miss of the burst (the Canvas index Durable Object)
+ * → the index again → remembered as unknown for CANVAS_NEGATIVE_TTL_SECONDS. A Line Durable Object keeps one
+ * matcher for its lifetime, so its memory serves repeated participants without any I/O.
+ *
+ * The workspace's own numbers never match. Counters `canvas.lookup.memory|d1|notion|miss` feed the dashboard's hit
+ * ratio: memory and d1 are answers that cost Notion nothing; notion and miss needed a refresh.
  */
 import type { Config } from "../config";
+import { lookupIndex, lookupNegative, readOwnNumbers, rememberNegative } from "../db/canvas-index";
+import { incrementMetrics } from "../db/metrics";
 import type { RequestCounter } from "../gates/gated-fetch";
+import { createLogger } from "../observability/logger";
+import { indexKey, normalizeParticipant } from "./normalize";
 
-/** A participant key: `+15551234567` or `ann@example.com` (already normalised). */
+/** A participant key: `+15551234567` or `ann@example.com` (normalised here again if it is not quite). */
 export type ParticipantKey = string;
 
+export const CANVAS_INDEX_OBJECT_NAME = "canvas-index";
+
+export interface CanvasMatcherOptions {
+  /** How long an answer is kept in memory. Positive answers: default 5 minutes (the cron refresh interval). */
+  memoryTtlMs?: number;
+  /** Negative answers in memory: default the smaller of one minute and CANVAS_NEGATIVE_TTL_SECONDS. */
+  negativeMemoryTtlMs?: number;
+  now?: () => number;
+}
+
+type MatcherEnv = Pick<Env, "DB" | "GATE" | "CANVAS_INDEX">;
+
+interface Remembered {
+  pageId: string | null;
+  expiresAt: number;
+}
+
+const OWN_NUMBERS_TTL_MS = 10 * 60_000;
+
 export class CanvasMatcher {
+  private readonly memory = new Map<string, Remembered>();
+  private ownNumbers: { numbers: Set<string>; expiresAt: number } | null = null;
+  private ownNumbersRequested = false;
+  private readonly memoryTtlMs: number;
+  private readonly negativeMemoryTtlMs: number;
+  private readonly now: () => number;
+
   constructor(
-    private readonly env: Pick<Env, "DB" | "GATE">,
+    private readonly env: MatcherEnv,
     private readonly config: Config,
     private readonly counter?: RequestCounter,
-  ) {}
+    options: CanvasMatcherOptions = {},
+  ) {
+    this.memoryTtlMs = options.memoryTtlMs ?? 5 * 60_000;
+    this.negativeMemoryTtlMs = options.negativeMemoryTtlMs ?? Math.min(60_000, config.CANVAS_NEGATIVE_TTL_SECONDS * 1000);
+    this.now = options.now ?? Date.now;
+  }
 
   /** For each key, the Canvas page id it belongs to, or null when no customer has it. */
   async match(keys: ParticipantKey[]): Promise<Map<ParticipantKey, string | null>> {
     const result = new Map<ParticipantKey, string | null>();
-    const unique = [...new Set(keys)];
-    if (unique.length === 0) return result;
-    const indexKeys = unique.map((k) => (k.includes("@") ? `email:${k}` : `phone:${k}`));
-    const placeholders = indexKeys.map((_, i) => `?${i + 1}`).join(", ");
-    // Ambiguous numbers (two customers share one) resolve to the smallest page id, so the choice is stable.
-    const { results } = await this.env.DB.prepare(
-      `SELECT key, MIN(page_id) AS page_id FROM canvas_index WHERE key IN (${placeholders}) GROUP BY key`,
-    )
-      .bind(...indexKeys)
-      .all<{ key: string; page_id: string }>();
-    const found = new Map(results.map((r) => [r.key, r.page_id]));
-    unique.forEach((key, i) => result.set(key, found.get(indexKeys[i]!) ?? null));
+    const counts = { memory: 0, d1: 0, notion: 0, miss: 0, own: 0 };
+    const byIndexKey = new Map<string, ParticipantKey[]>();
+    const own = await this.loadOwnNumbers();
+    for (const key of new Set(keys)) {
+      result.set(key, null);
+      const normal = normalizeParticipant(key, this.config.DEFAULT_REGION);
+      if (!normal) continue;
+      if (own.has(normal)) {
+        counts.own++;
+        continue;
+      }
+      const ik = indexKey(normal);
+      byIndexKey.set(ik, [...(byIndexKey.get(ik) ?? []), key]);
+    }
+    const answer = (ik: string, pageId: string | null) => {
+      for (const key of byIndexKey.get(ik) ?? []) result.set(key, pageId);
+    };
+
+    const now = this.now();
+    let pending: string[] = [];
+    for (const ik of byIndexKey.keys()) {
+      const remembered = this.memory.get(ik);
+      if (remembered && remembered.expiresAt > now) {
+        counts.memory++;
+        answer(ik, remembered.pageId);
+      } else {
+        if (remembered) this.memory.delete(ik);
+        pending.push(ik);
+      }
+    }
+
+    if (pending.length > 0) {
+      const [found, unknown] = await Promise.all([lookupIndex(this.env.DB, pending), lookupNegative(this.env.DB, pending, now)]);
+      const rest: string[] = [];
+      for (const ik of pending) {
+        const pageId = found.get(ik);
+        if (pageId !== undefined || unknown.has(ik)) {
+          counts.d1++;
+          this.remember(ik, pageId ?? null);
+          answer(ik, pageId ?? null);
+        } else {
+          rest.push(ik);
+        }
+      }
+      pending = rest;
+    }
+
+    if (pending.length > 0) await this.resolveMisses(pending, answer, counts);
+
+    await incrementMetrics(this.env.DB, {
+      "canvas.lookup.memory": counts.memory,
+      "canvas.lookup.d1": counts.d1,
+      "canvas.lookup.notion": counts.notion,
+      "canvas.lookup.miss": counts.miss,
+      "canvas.own_number": counts.own,
+    });
     return result;
+  }
+
+  /** Forgets what memory says about these participants (e.g. after the relation was set by hand). */
+  forget(keys: ParticipantKey[]): void {
+    for (const key of keys) {
+      const normal = normalizeParticipant(key, this.config.DEFAULT_REGION);
+      if (normal) this.memory.delete(indexKey(normal));
+    }
+  }
+
+  private async resolveMisses(pending: string[], answer: (ik: string, pageId: string | null) => void, counts: Record<"notion" | "miss", number>): Promise<void> {
+    if (!this.config.NOTION_CANVAS_DATABASE_ID) {
+      // No Canvas configured: nothing to ask, nothing to remember.
+      counts.miss += pending.length;
+      return;
+    }
+    const stub = this.env.CANVAS_INDEX.get(this.env.CANVAS_INDEX.idFromName(CANVAS_INDEX_OBJECT_NAME));
+    const refresh = await stub.refreshForMisses();
+    if (this.counter) this.counter.notion += refresh.notionRequests;
+    if (!refresh.ok) {
+      // Notion could not be asked: answer "unknown" now without remembering it; relinking catches up later.
+      counts.miss += pending.length;
+      return;
+    }
+    const found = await lookupIndex(this.env.DB, pending);
+    const unknown: string[] = [];
+    for (const ik of pending) {
+      let pageId = found.get(ik) ?? null;
+      if (pageId === null && this.config.CANVAS_CREATE_UNKNOWN && ik.startsWith("phone:")) {
+        pageId = await stub.createForUnknown(ik.slice("phone:".length)).catch((error: unknown) => {
+          createLogger(this.config.LOG_LEVEL).warn("could not create a Canvas page for an unknown number", { error });
+          return null;
+        });
+      }
+      if (pageId === null) {
+        counts.miss++;
+        unknown.push(ik);
+      } else {
+        counts.notion++;
+      }
+      this.remember(ik, pageId);
+      answer(ik, pageId);
+    }
+    if (unknown.length > 0 && this.config.CANVAS_NEGATIVE_TTL_SECONDS > 0) {
+      await rememberNegative(this.env.DB, unknown, this.now(), this.config.CANVAS_NEGATIVE_TTL_SECONDS * 1000);
+    }
+  }
+
+  private remember(ik: string, pageId: string | null): void {
+    const ttl = pageId === null ? this.negativeMemoryTtlMs : this.memoryTtlMs;
+    if (ttl > 0) this.memory.set(ik, { pageId, expiresAt: this.now() + ttl });
+  }
+
+  private async loadOwnNumbers(): Promise<Set<string>> {
+    const now = this.now();
+    if (this.ownNumbers && this.ownNumbers.expiresAt > now) return this.ownNumbers.numbers;
+    let numbers = await readOwnNumbers(this.env.DB);
+    if (numbers.size === 0 && !this.ownNumbersRequested && this.config.OPENPHONE_API_KEY) {
+      // First lookup on a fresh install: read the lines once rather than risk matching one of them.
+      this.ownNumbersRequested = true;
+      const stub = this.env.CANVAS_INDEX.get(this.env.CANVAS_INDEX.idFromName(CANVAS_INDEX_OBJECT_NAME));
+      const loaded = await stub.ensureOwnNumbers().catch(() => false);
+      if (loaded) numbers = await readOwnNumbers(this.env.DB);
+    }
+    this.ownNumbers = { numbers, expiresAt: now + OWN_NUMBERS_TTL_MS };
+    return numbers;
   }
 }

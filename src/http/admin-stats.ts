@@ -1,8 +1,10 @@
 /**
- * `GET /admin/stats`: what the dashboard shows. Today's syncs and Canvas hit ratio (D1 views), every counter of the
- * last 24 hours, the open dead letters and the state of the Notion and OpenPhone gates.
+ * `GET /admin/stats`: what the dashboard shows. Today's syncs and Canvas hit ratio (D1 views), the Canvas index's
+ * size and unmatched participants, every counter of the last 24 hours, the open dead letters and the state of the
+ * Notion and OpenPhone gates.
  */
 import { Hono } from "hono";
+import { readCanvasIndexStats } from "../db/canvas-index";
 import { countOpenDeadLetters } from "../db/dead-letters";
 import { readMetrics } from "../db/metrics";
 import type { GateStats } from "../gates/gate-durable-object";
@@ -30,17 +32,19 @@ export interface CanvasHitRatioRow {
 }
 
 export async function collectStats(env: Env, now = Date.now()) {
-  const [today, canvas, metrics, openDeadLetters, gates] = await Promise.all([
+  const [today, canvas, metrics, openDeadLetters, gates, canvasIndex] = await Promise.all([
     env.DB.prepare("SELECT * FROM sync_stats_today ORDER BY kind, outcome").all<SyncStatsRow>(),
     env.DB.prepare("SELECT * FROM canvas_hit_ratio").first<CanvasHitRatioRow>(),
     readMetrics(env.DB, now - DAY_MS),
     countOpenDeadLetters(env.DB),
     Promise.all(GATES.map((api) => gateStats(env, api))),
+    readCanvasIndexStats(env.DB),
   ]);
   return {
     generatedAt: new Date(now).toISOString(),
     today: today.results,
     canvas,
+    canvasIndex,
     metrics24h: metrics,
     deadLetters: { open: openDeadLetters },
     gates: Object.fromEntries(GATES.map((api, i) => [api, gates[i]])),

@@ -5,6 +5,7 @@
  */
 import { Hono } from "hono";
 import { requireAdminToken } from "./admin-auth";
+import { backfillApp } from "./backfill";
 import { deadLettersAdmin } from "./admin-dead-letters";
 import { adminMediaApp } from "./admin-media";
 import { statsAdmin } from "./admin-stats";
@@ -16,3 +17,4 @@ adminApp.use("*", requireAdminToken);
 adminApp.route("/dead-letters", deadLettersAdmin);
 adminApp.route("/stats", statsAdmin);
 adminApp.route("/media", adminMediaApp);
+adminApp.route("/backfill", backfillApp);

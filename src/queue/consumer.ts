@@ -6,7 +6,8 @@
 import { recordDeadLetters, type DeadLetterInput } from "../db/dead-letters";
 import { createLogger } from "../observability/logger";
 import { getConfig } from "../config";
-import type { MessageOutcome, SyncMessage } from "./messages";
+import { processBackfillMessages } from "../backfill/queue";
+import type { BackfillMessage, MessageOutcome, SyncMessage } from "./messages";
 import { resolveUnroutedKeys } from "./routing";
 
 export const DEAD_LETTER_QUEUE = "sync-events-dlq";
@@ -23,10 +24,15 @@ export async function handleQueueBatch(batch: MessageBatch<SyncMessage>, env: En
   const log = createLogger(config.LOG_LEVEL, { queue: batch.queue });
 
   const failures: DeadLetterInput[] = [];
-  const routes = await resolveUnroutedKeys(env, config, batch.messages.map((m) => m.body));
+  // Backfill steps go to the job runner, one per message and in parallel (one chain per line); the rest to the lines.
+  const backfill = batch.messages.filter((m): m is Message<BackfillMessage> => m.body?.type === "backfill");
+  const events = batch.messages.filter((m) => m.body?.type !== "backfill");
+  const backfillDone = processBackfillMessages(backfill, env, batch.queue, failures, log);
+
+  const routes = await resolveUnroutedKeys(env, config, events.map((m) => m.body));
   // The body handed to the Line DO carries the resolved line; the message itself is only acked or retried.
   const byLine = new Map<string, { message: Message<SyncMessage>; body: SyncMessage }[]>();
-  for (const message of batch.messages) {
+  for (const message of events) {
     let lineId = typeof message.body?.lineId === "string" && message.body.lineId ? message.body.lineId : "unknown";
     const route = routes.get(lineId);
     if (route && "retryAfterMs" in route) {
@@ -43,8 +49,9 @@ export async function handleQueueBatch(batch: MessageBatch<SyncMessage>, env: En
     byLine.set(lineId, group);
   }
 
-  await Promise.all(
-    [...byLine].map(async ([lineId, entries]) => {
+  await Promise.all([
+    backfillDone,
+    ...[...byLine].map(async ([lineId, entries]) => {
       let outcomes: MessageOutcome[];
       try {
         const stub = env.LINE.get(env.LINE.idFromName(lineId));
@@ -71,7 +78,7 @@ export async function handleQueueBatch(batch: MessageBatch<SyncMessage>, env: En
         }
       });
     }),
-  );
+  ]);
   if (failures.length > 0) {
     // Record first, then ack: if D1 is down the messages come back instead of vanishing.
     try {

@@ -18,12 +18,15 @@ export interface WebhookMessage {
   envelopeKey?: string;
 }
 
-/** A unit of backfill work: one page of a listing, carried with its cursor so it can resume anywhere. */
+/**
+ * The next step of one line's backfill chain, carried with its cursor (`LineCursor`: the step, what to list next
+ * with its page token, the conversations in hand) so it can resume anywhere.
+ */
 export interface BackfillMessage {
   type: "backfill";
   lineId: string;
   runId: string;
-  job: Record<string, unknown>;
+  job: import("../backfill/plan").LineCursor;
 }
 
 export type SyncMessage = WebhookMessage | BackfillMessage;

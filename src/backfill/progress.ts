@@ -1,0 +1,49 @@
+/** The progress of a run as the admin API and the CLI show it: counters, per-line chains, times in ISO. */
+import type { RunLineRow, RunRow } from "../db/backfill-runs";
+
+export interface BackfillProgress {
+  id: string;
+  status: RunRow["status"];
+  trigger: RunRow["trigger"];
+  since: string | null;
+  lines: { id: string; status: RunLineRow["status"]; conversations: number; listed: number; items: number; error: string | null }[];
+  /** Conversations found so far (grows while conversation pages are listed). */
+  planned: number;
+  /** Conversations whose calls and texts have all been listed and merged. */
+  listed: number;
+  /** Calls and texts listed. */
+  fetched: number;
+  /** Listed items new to their line, handed to it for writing. */
+  written: number;
+  /** Listed items the line already had (from webhooks or an earlier run), and calls not ended yet. */
+  skipped: number;
+  failed: number;
+  requests: { openphone: number; notion: number };
+  error: string | null;
+  startedAt: string;
+  endedAt: string | null;
+  elapsedSeconds: number;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function toProgress(run: RunRow, lines: RunLineRow[], now: number): BackfillProgress {
+  return {
+    id: run.id,
+    status: run.status,
+    trigger: run.trigger,
+    since: iso(run.since),
+    lines: lines.map((l) => ({ id: l.line_id, status: l.status, conversations: l.conversations, listed: l.listed, items: l.items, error: l.error })),
+    planned: run.planned,
+    listed: run.listed,
+    fetched: run.fetched,
+    written: run.written,
+    skipped: run.skipped,
+    failed: run.failed,
+    requests: { openphone: run.openphone_requests, notion: run.notion_requests },
+    error: run.error,
+    startedAt: iso(run.started_at)!,
+    endedAt: iso(run.ended_at),
+    elapsedSeconds: Math.round(((run.ended_at ?? now) - run.started_at) / 100) / 10,
+  };
+}

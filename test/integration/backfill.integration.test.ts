@@ -1,0 +1,234 @@
+import { createExecutionContext, createScheduledController } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { BackfillDeps } from "../../src/backfill/deps";
+import { backfillOpenPhoneClient } from "../../src/backfill/deps";
+import type { BackfillProgress } from "../../src/backfill/progress";
+import { runBackfillJob } from "../../src/backfill/runner";
+import { reviveIdleChains, startBackfill } from "../../src/backfill/start";
+import { loadConfig } from "../../src/config";
+import { getRun } from "../../src/db/backfill-runs";
+import worker from "../../src/index";
+import type { BackfillMessage, SyncMessage } from "../../src/queue/messages";
+import { BACKFILL_CRON } from "../../src/scheduled";
+import { answer, buildWorkspace, type FakeStats, type FakeWorkspace } from "./fake-openphone";
+
+const secrets = {
+  OPENPHONE_API_KEY: "test-openphone-key",
+  NOTION_TOKEN: "test-notion-token",
+  ADMIN_TOKEN: "test-admin-token",
+  NOTION_CALLS_DATABASE_ID: "0123456789abcdef0123456789abcdef",
+  NOTION_MESSAGES_DATABASE_ID: "fedcba9876543210fedcba9876543210",
+  OPENPHONE_WEBHOOK_KEYS: "ZW11bGF0b3ItdGVzdC1zaWduaW5nLWtleS0wMDAwMDE=",
+  MEDIA_SIGNING_KEYS: "media-signing-key-0001",
+};
+
+let ws: FakeWorkspace;
+let stats: FakeStats;
+let rateLimitEvery: number | undefined;
+
+beforeEach(() => {
+  stats = { requests: 0, byPath: {}, badRequests: [] };
+  rateLimitEvery = undefined;
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => answer(ws, stats, new Request(input, init), { rateLimitEvery }));
+});
+afterEach(() => vi.restoreAllMocks());
+
+interface Harness {
+  deps: BackfillDeps;
+  queue: BackfillMessage[];
+  /** Distinct event ids the Line DOs were handed. */
+  merged: Set<string>;
+}
+
+function harness(faults: { enqueueFailsEvery?: number; ingestFailsEvery?: number } = {}): Harness {
+  const { config } = loadConfig({ ...env, ...secrets, BACKFILL_SUBREQUEST_BUDGET: "24" });
+  const queue: BackfillMessage[] = [];
+  const merged = new Set<string>();
+  let enqueues = 0;
+  let ingests = 0;
+  const deps: BackfillDeps = {
+    db: env.DB,
+    config,
+    ingest: async (lineId: string, messages: SyncMessage[]) => {
+      if (faults.ingestFailsEvery && ++ingests % faults.ingestFailsEvery === 0) throw new Error("Line DO restarted");
+      const result = await env.LINE.get(env.LINE.idFromName(lineId)).ingest(messages);
+      for (const m of messages) if (m.type === "webhook") merged.add(m.eventId);
+      return result;
+    },
+    enqueue: async (messages: BackfillMessage[]) => {
+      // Fails after the step was checkpointed: the message comes back and must resume from the checkpoint.
+      if (faults.enqueueFailsEvery && ++enqueues % faults.enqueueFailsEvery === 0) throw new Error("queue unavailable");
+      queue.push(...(JSON.parse(JSON.stringify(messages)) as BackfillMessage[]));
+    },
+    openphone: (counter) => backfillOpenPhoneClient(env, config, counter),
+    now: () => Date.now(),
+  };
+  return { deps, queue, merged };
+}
+
+/** Delivers queued steps until none is left; `duplicates` delivers every message twice (at-least-once). */
+async function drain(h: Harness, options: { duplicates?: boolean } = {}): Promise<number> {
+  let deliveries = 0;
+  while (h.queue.length > 0) {
+    if (++deliveries > 2000) throw new Error("the backfill does not end");
+    const message = h.queue.shift()!;
+    try {
+      const outcome = await runBackfillJob(message, h.deps);
+      expect(outcome.status).toBe("done");
+      if (options.duplicates) await runBackfillJob(JSON.parse(JSON.stringify(message)) as BackfillMessage, h.deps);
+    } catch {
+      h.queue.push(message); // the consumer retries a message whose step threw
+    }
+  }
+  return deliveries;
+}
+
+function totals(workspace: FakeWorkspace) {
+  return { calls: workspace.calls.filter((c) => c.status === "completed").length, messages: workspace.messages.length };
+}
+
+describe("backfill job chains", () => {
+  it("merges every call and text of every line once and moves each line's watermark to the run's start", async () => {
+    ws = buildWorkspace({ prefix: "a", lines: 3, people: 4, callsEach: 2, messagesEach: 3, now: Date.now(), unfinishedCallOnLine: 2 });
+    const { calls, messages } = totals(ws);
+    const h = harness();
+    const started = await startBackfill(h.deps, {}, "admin");
+    expect(started).toMatchObject({ started: true, lines: ["PNaline1", "PNaline2", "PNaline3"] });
+    expect(h.queue).toHaveLength(3);
+    await drain(h);
+
+    const found = (await getRun(env.DB, started.id))!;
+    expect(found.run).toMatchObject({ status: "completed", written: calls + messages, failed: 0, planned: 15, listed: 15, error: null });
+    // Calls of the group conversation's two members are listed twice; the second listing merges nothing new.
+    expect(found.run.fetched).toBe(found.run.written + found.run.skipped);
+    // The unfinished call's participant is also in the group conversation: it is held back twice.
+    expect(found.run.skipped).toBe(3 * 2 * 2 + 2);
+    expect(h.merged.size).toBe(calls + messages);
+    expect(found.run.openphone_requests).toBe(stats.requests);
+    expect(stats.badRequests).toEqual([]);
+    expect(found.lines.map((l) => l.status)).toEqual(["completed", "completed", "completed"]);
+
+    const marks = await env.DB.prepare("SELECT phone_number_id, number, backfill_watermark FROM lines WHERE phone_number_id LIKE 'PNaline%' ORDER BY 1").all<{ phone_number_id: string; number: string; backfill_watermark: number }>();
+    expect(marks.results.map((r) => r.number)).toEqual(["+15550000001", "+15550000002", "+15550000003"]);
+    // Line 2 had a call still in progress: its watermark stays before it so the next run lists it again.
+    const ringing = Date.parse(ws.calls.find((c) => c.id === "ACringing2")!.createdAt);
+    expect(marks.results[1]!.backfill_watermark).toBe(ringing - 1);
+    expect(marks.results[0]!.backfill_watermark).toBeGreaterThanOrEqual(found.run.started_at);
+
+    // A second run lists only what is new: the phone numbers, then one conversations page per line, nothing else.
+    stats.requests = 0;
+    stats.byPath = {};
+    const second = await startBackfill(h.deps, {}, "cron");
+    await drain(h);
+    const again = (await getRun(env.DB, second.id))!.run;
+    console.log(`second backfill run: ${again.openphone_requests} OpenPhone requests (listing only), ${again.written} new items`);
+    expect(again).toMatchObject({ status: "completed", written: 0, failed: 0 });
+    expect(stats.byPath["/v1/calls"] ?? 0).toBeLessThanOrEqual(1); // line 2's conversation with the unfinished call
+    expect(again.openphone_requests).toBe(stats.requests);
+    expect(again.openphone_requests).toBeLessThanOrEqual(1 + 3 + 2);
+  }, 60_000);
+
+  it("resumes a chain whose next step was lost (a restart that emptied the queue) from its checkpoint", async () => {
+    ws = buildWorkspace({ prefix: "f", lines: 2, people: 4, callsEach: 2, messagesEach: 3, now: Date.now() });
+    const { calls, messages } = totals(ws);
+    const h = harness();
+    const started = await startBackfill(h.deps, {}, "admin");
+    // Two steps run, then the queue is lost with whatever was in it.
+    for (let i = 0; i < 2; i++) await runBackfillJob(h.queue.shift()!, h.deps);
+    h.queue.length = 0;
+    expect(await reviveIdleChains(h.deps)).toBe(0);
+    const later = { ...h.deps, now: () => Date.now() + h.deps.config.BACKFILL_IDLE_SECONDS * 1000 + 1000 };
+    expect(await reviveIdleChains(later)).toBe(2);
+    expect(await reviveIdleChains(later)).toBe(0);
+    await drain(h);
+    const run = (await getRun(env.DB, started.id))!.run;
+    expect(run).toMatchObject({ status: "completed", written: calls + messages, failed: 0, planned: 10, listed: 10 });
+  }, 60_000);
+
+  it("lists from the run's since, and keeps one running run per line", async () => {
+    ws = buildWorkspace({ prefix: "c", lines: 2, people: 3, callsEach: 2, messagesEach: 2, now: Date.now() });
+    const h = harness();
+    const since = Date.now() - 20 * 86_400_000;
+    const first = await startBackfill(h.deps, { since, lines: ["PNcline1"] }, "admin");
+    const overlapping = await startBackfill(h.deps, { lines: ["PNcline2", "PNcline1"] }, "admin");
+    expect(overlapping).toMatchObject({ id: first.id, started: false });
+    await expect(startBackfill(h.deps, { lines: ["PNnope"] }, "admin")).rejects.toThrow(/unknown line\(s\) PNnope; this workspace's lines are: PNcline1 \(\+15550000001\), PNcline2/);
+    await drain(h);
+    const run = (await getRun(env.DB, first.id))!.run;
+    const inWindow = [...ws.calls, ...ws.messages].filter((i) => i.phoneNumberId === "PNcline1" && Date.parse(i.createdAt) > since).length;
+    expect(run).toMatchObject({ status: "completed", written: inWindow, since });
+    expect(inWindow).toBeLessThan(ws.calls.length + ws.messages.length);
+  }, 60_000);
+});
+
+describe("/admin/backfill and the cron, through the real queue", () => {
+  const admin = (path: string, init: RequestInit = {}, token = secrets.ADMIN_TOKEN) =>
+    worker.fetch(new Request(`http://worker/admin/backfill${path}`, { ...init, headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" } }), { ...env, ...secrets }, createExecutionContext());
+
+  async function waitForEnd(id: string): Promise<BackfillProgress> {
+    for (let i = 0; i < 120; i++) {
+      const progress = await (await admin(`/${id}`)).json<BackfillProgress>();
+      if (progress.status !== "running") return progress;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error(`run ${id} did not end`);
+  }
+
+  it("refuses a wrong token and bad input with a clear message", async () => {
+    ws = buildWorkspace({ prefix: "d", lines: 1, people: 1, callsEach: 1, messagesEach: 1, now: Date.now() });
+    expect((await admin("", { method: "POST", body: "{}" }, "wrong")).status).toBe(401);
+    const badSince = await admin("", { method: "POST", body: JSON.stringify({ since: "last week" }) });
+    expect(badSince.status).toBe(400);
+    expect((await badSince.json<{ message: string }>()).message).toMatch(/since must be a date/);
+    const notJson = await admin("", { method: "POST", body: "since=2026" });
+    expect(notJson.status).toBe(400);
+    const badLine = await admin("", { method: "POST", body: JSON.stringify({ lines: ["PNmissing"] }) });
+    expect(badLine.status).toBe(400);
+    expect((await badLine.json<{ message: string }>()).message).toMatch(/unknown line\(s\) PNmissing/);
+    expect((await admin("/no-such-run")).status).toBe(404);
+  });
+
+  it("starts a run, answers the running id to a second request, shows progress until it completes; the cron adds nothing new", async () => {
+    ws = buildWorkspace({ prefix: "e", lines: 2, people: 3, callsEach: 2, messagesEach: 2, now: Date.now() });
+    const { calls, messages } = totals(ws);
+    const created = await admin("", { method: "POST", body: JSON.stringify({ since: new Date(Date.now() - 85 * 86_400_000).toISOString().slice(0, 10) }) });
+    expect(created.status).toBe(202);
+    const { id } = await created.json<{ id: string }>();
+    const second = await admin("", { method: "POST", body: "" });
+    expect(second.status).toBe(200);
+    expect(await second.json()).toMatchObject({ id, alreadyRunning: true });
+
+    const done = await waitForEnd(id);
+    expect(done).toMatchObject({ status: "completed", written: calls + messages, failed: 0, trigger: "admin" });
+    expect(done.lines.map((l) => l.status)).toEqual(["completed", "completed"]);
+    expect(done.requests.openphone).toBeGreaterThan(0);
+
+    await worker.scheduled(createScheduledController({ scheduledTime: new Date(), cron: BACKFILL_CRON }), { ...env, ...secrets }, createExecutionContext());
+    const latest = await env.DB.prepare("SELECT id FROM backfill_runs WHERE trigger = 'cron' ORDER BY started_at DESC LIMIT 1").first<{ id: string }>();
+    expect(latest).not.toBeNull();
+    const cron = await waitForEnd(latest!.id);
+    expect(cron).toMatchObject({ status: "completed", written: 0 });
+  }, 90_000);
+});
+
+// Last: the 429s it provokes slow the shared OpenPhone gate down for a minute, as they should.
+describe("faults", () => {
+  it("ends with the same exact set under duplicate deliveries, lost continuations, a Line DO restart and 429s", async () => {
+    ws = buildWorkspace({ prefix: "b", lines: 3, people: 4, callsEach: 2, messagesEach: 3, now: Date.now() });
+    const { calls, messages } = totals(ws);
+    rateLimitEvery = 7;
+    const h = harness({ enqueueFailsEvery: 3, ingestFailsEvery: 5 });
+    const started = await startBackfill(h.deps, {}, "admin").catch(async () => startBackfill(h.deps, {}, "admin"));
+    await drain(h, { duplicates: true });
+    const run = (await getRun(env.DB, started.id))!.run;
+    expect(run.status).toBe("completed");
+    expect(h.merged.size).toBe(calls + messages);
+    // Counters are added once per step, whichever copy of it ran: the listing is exactly the clean one.
+    expect(run).toMatchObject({ listed: 15, planned: 15, failed: 0 });
+    expect(run.fetched).toBe(calls + messages + 3 * 2 * 2);
+    expect(run.written).toBeLessThanOrEqual(calls + messages);
+    expect(run.written + run.skipped).toBe(run.fetched);
+  }, 90_000);
+
+});
