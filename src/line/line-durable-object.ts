@@ -50,6 +50,11 @@ export interface ResourceStatus {
   source: string;
 }
 
+/** Where a call or text first came from, for the sync history: a webhook, or the backfill's synthetic events. */
+function sourceOf(envelope: unknown): string {
+  return (envelope as { source?: unknown } | null)?.source === "backfill" ? "backfill" : "webhook";
+}
+
 /** Webhook redeliveries stop within about a day (openphone-api.md §8.5); a week of event ids is kept for dedupe. */
 const EVENT_RETENTION_MS = 7 * 86_400_000;
 /** Resources flushed per alarm; more are left for the next alarm, set right away. */
@@ -113,7 +118,7 @@ export class LineDurableObject extends DurableObject<Env> {
         const record = current ?? newRecord(event.resourceId, event.kind, state, message.receivedAt ?? now);
         // The window counts from when the webhook arrived, not from when the queue handed it over.
         const since = Math.min(now, message.receivedAt ?? now);
-        this.store.put(markDue({ ...record, state, version: record.version + 1, failedAt: null, failedReason: null, failedProperty: null, source: current?.failedAt ? "replay" : record.source }, since, config.COALESCE_MS));
+        this.store.put(markDue({ ...record, state, version: record.version + 1, failedAt: null, failedReason: null, failedProperty: null, source: current?.failedAt ? "replay" : current ? record.source : sourceOf(envelope) }, since, config.COALESCE_MS));
       } else {
         duplicates++;
         // A replayed dead letter: the event is known, but the resource's last flush failed for good. Try again.
