@@ -29,11 +29,14 @@ async function fetchOrAbsent<T>(fetcher: () => Promise<T>): Promise<T | null | u
 export function callNeeds(state: CallState): { recordings: boolean; transcript: boolean; summary: boolean; voicemail: boolean } {
   const finished = isCallFinished(state.status);
   const talked = finished && wasAnswered(state) && (state.duration ?? 0) > 0;
-  const hasRecordingUrl = (state.recordings ?? []).some((r) => r.url);
+  // A segment is usable once its id and URL are known (the id names its file); webhooks may carry only the URL.
+  const hasRecordingUrl = (state.recordings ?? []).some((r) => r.url && r.id);
   return {
-    recordings: !hasRecordingUrl && ((state.recordingAnnounced === true && finished) || (talked && state.recordings === undefined)),
-    transcript: talked && state.transcript === undefined,
-    summary: talked && state.summary === undefined,
+    recordings: !hasRecordingUrl && ((state.recordingAnnounced === true && finished) || (talked && state.recordings === undefined) || (finished && (state.recordings ?? []).some((r) => r.url))),
+    // "In progress" is asked again: its webhook may never come (not registered, lost), and the flush that waited
+    // for it should find it done.
+    transcript: talked && (state.transcript === undefined || state.transcript?.status === "in-progress"),
+    summary: talked && (state.summary === undefined || state.summary?.status === "in-progress"),
     voicemail: finished && state.direction === "incoming" && !wasAnswered(state) && (state.voicemail === undefined || state.voicemail?.processing === true),
   };
 }
@@ -93,7 +96,7 @@ export async function enrichCall(state: CallState, openphone: OpenPhoneClient, n
       const v = result?.data;
       // A voicemail still processing has no URL yet; it is marked so a later flush asks again.
       const processing = v?.status === "in-progress" && !v.recordingUrl;
-      const voicemail = v ? { url: v.recordingUrl ?? null, type: v.recordingUrl ? "audio/mpeg" : null, duration: v.duration ?? null, transcript: v.transcript ?? null, ...(processing ? { processing } : {}) } : null;
+      const voicemail = v ? { id: v.id, url: v.recordingUrl ?? null, type: v.recordingUrl ? "audio/mpeg" : null, duration: v.duration ?? null, transcript: v.transcript ?? null, ...(processing ? { processing } : {}) } : null;
       found.push({ patch: { voicemail }, source: source("getCallVoicemails") });
     }
   }

@@ -143,7 +143,7 @@ function firstIssue(error: z.ZodError): string {
 function toRecordings(items: z.infer<typeof mediaItem>[] | null | undefined): Recording[] | null | undefined {
   if (items === undefined) return undefined;
   if (items === null || items.length === 0) return null;
-  return items.map((m, i) => ({ id: m.id ?? `segment${i + 1}`, url: m.url ?? null, type: m.type ?? null, duration: m.duration ?? null }));
+  return items.map((m) => ({ id: m.id ?? null, url: m.url ?? null, type: m.type ?? null, duration: m.duration ?? null }));
 }
 
 /** Reads the envelope the intake queued (kept whole) into one normalised event, or says why it cannot. */
@@ -215,7 +215,7 @@ export function parseEnvelope(envelope: unknown, receivedAt = Date.now()): Parse
     text: o.text ?? o.body,
     createdAt: o.createdAt ?? undefined,
     userId: o.userId,
-    media: o.media === undefined ? undefined : o.media?.length ? o.media.filter((m) => m.url).map((m) => ({ url: m.url!, type: m.type ?? null })) : null,
+    media: o.media === undefined ? undefined : o.media?.length ? o.media.map((m) => ({ url: m.url ?? null, type: m.type ?? null })) : null,
   };
   return { outcome: "event", event: { kind: "message", eventId, type, resourceId: o.id, occurredAt, patch } };
 }

@@ -9,15 +9,16 @@
  */
 import type { Client } from "@notionhq/client";
 import type { Config } from "../config";
-import { extensionFor, mediaUrl, messageMediaKey, recordingKey, voicemailKey } from "../media/links";
+import { mediaUrl } from "../media/links";
+import { type MediaItem, planCallMedia, planMessageMedia } from "../media/plan";
 import { buildCallBody, diffProperties, mapCallToProperties, mapMessageToProperties, type Block, type BodySection, type PageProperties } from "../notion/mapping";
 import { appendBlocks, classifyNotionError, createPage, findPageByUniqueId, updatePageProperties, type NotionFailure, type PageParent } from "../notion/pages";
 import { type DatabaseKind, type PropertyNames, uniqueProperty } from "../notion/schema";
-import { OpenPhoneError, type OpenPhoneClient } from "../openphone/client";
+import { type CallRecording, OpenPhoneError, type OpenPhoneClient, type Voicemail } from "../openphone/client";
 import { GateClosedError } from "../gates/gated-fetch";
 import { enrichCall, type Enrichment } from "./enrich";
-import { type CallState, callParticipant, callUserId, mergeCall, messageParticipant, type ResourceState } from "./state";
-import type { MediaCopy, ResourceRecord } from "./storage";
+import { type CallState, callParticipant, callUserId, mergeCall, messageParticipant, type Recording, type ResourceState } from "./state";
+import type { ResourceRecord } from "./storage";
 
 export const SYNCED_AT = "Synced At";
 /** How long after a create with an unknown outcome its page may still be missing from queries. */
@@ -52,7 +53,7 @@ export interface FlushProgress {
   /** The create claim is settled (page created, found, or surely not created). */
   claimSettled: boolean;
   /** Media whose link is now in Notion: the bytes are to be copied into R2 under these keys. */
-  mediaCopies: MediaCopy[];
+  mediaCopies: MediaItem[];
 }
 
 export type FlushResult = FlushProgress &
@@ -63,34 +64,29 @@ export type FlushResult = FlushProgress &
     | { outcome: "failed"; message: string; property?: string }
   );
 
-interface MediaSource {
-  key: string;
-  sourceUrl: string;
-  contentType: string | null;
-  /** Recording id, "voicemail", or the media index. */
-  ref: string;
-}
-
-function mediaSources(state: ResourceState): MediaSource[] {
+/**
+ * The media of a call or text as the media pipeline plans it (same keys as its copier), each with the reference
+ * the page mapping looks its link up by: the recording id, "voicemail", or the attachment's position.
+ */
+function mediaSources(state: ResourceState): { item: MediaItem; ref: string }[] {
   if (state.kind === "call") {
-    const sources: MediaSource[] = (state.recordings ?? [])
-      .filter((r) => r.url)
-      .map((r) => ({ key: recordingKey(state.createdAt, state.id, r.id, extensionFor(r.type, r.url)), sourceUrl: r.url!, contentType: r.type, ref: r.id }));
-    if (state.voicemail?.url) {
-      sources.push({ key: voicemailKey(state.createdAt, state.id, extensionFor(state.voicemail.type, state.voicemail.url)), sourceUrl: state.voicemail.url, contentType: state.voicemail.type, ref: "voicemail" });
-    }
-    return sources;
+    const recordings = (state.recordings ?? [])
+      .filter((r): r is Recording & { id: string } => r.id !== null)
+      .map((r) => ({ id: r.id, url: r.url, type: r.type, duration: r.duration, startTime: null, status: null }) as unknown as CallRecording);
+    const v = state.voicemail;
+    const voicemail = v ? ({ id: v.id ?? "", status: v.processing ? "in-progress" : "completed", duration: v.duration, transcript: v.transcript, recordingUrl: v.url } as Voicemail) : null;
+    return planCallMedia({ id: state.id, createdAt: state.createdAt ?? "" }, recordings, voicemail).map((item) => ({ item, ref: item.kind === "voicemail" ? "voicemail" : item.mediaId }));
   }
-  return (state.media ?? []).map((m, i) => ({ key: messageMediaKey(state.createdAt, state.id, i + 1, extensionFor(m.type, m.url)), sourceUrl: m.url, contentType: m.type, ref: String(i) }));
+  return planMessageMedia({ id: state.id, createdAt: state.createdAt, media: state.media }).map((item) => ({ item, ref: item.mediaId }));
 }
 
 /** Links are computed once per key and kept, so a link with an expiry does not make every flush an update. */
-async function resolveLinks(config: Config, sources: MediaSource[], known: Record<string, string>): Promise<Record<string, string>> {
+async function resolveLinks(config: Config, sources: { item: MediaItem }[], known: Record<string, string>): Promise<Record<string, string>> {
   const links = { ...known };
   const base = config.PUBLIC_BASE_URL;
   if (!config.MEDIA_PUBLIC_BASE_URL && (!base || config.MEDIA_SIGNING_KEYS.length === 0)) return links;
-  for (const source of sources) {
-    if (!links[source.key]) links[source.key] = await mediaUrl(config, source.key, base ?? "");
+  for (const { item } of sources) {
+    if (!links[item.key]) links[item.key] = await mediaUrl(config, item.key, base ?? "");
   }
   return links;
 }
@@ -161,12 +157,12 @@ export async function flushResource(record: ResourceRecord, deps: FlushDeps): Pr
   const sources = mediaSources(state);
   progress.links = await resolveLinks(deps.config, sources, record.links);
   const names = deps.names(kind);
-  const linkFor = (ref: string) => progress.links[sources.find((s) => s.ref === ref)?.key ?? ""];
+  const linkFor = (ref: string) => progress.links[sources.find((s) => s.ref === ref)?.item.key ?? ""];
   let desired: PageProperties;
   let sections: BodySection[] = [];
   if (state.kind === "call") {
     const recordingLinks: Record<string, string> = {};
-    for (const r of state.recordings ?? []) if (linkFor(r.id)) recordingLinks[r.id] = linkFor(r.id)!;
+    for (const r of state.recordings ?? []) if (r.id && linkFor(r.id)) recordingLinks[r.id] = linkFor(r.id)!;
     const ctx = { names, lineLabel: line.label, lineNumber: line.number, userNames, canvasPageId: deps.canvasPageId, recordingLinks, voicemailLink: linkFor("voicemail") };
     desired = mapCallToProperties(state, ctx);
     sections = buildCallBody(state, ctx);
@@ -230,7 +226,7 @@ export async function flushResource(record: ResourceRecord, deps: FlushDeps): Pr
   }
 
   // After the page is written, copy media: every linked source becomes a copy request for the media copier.
-  progress.mediaCopies = sources.filter((s) => progress.links[s.key]).map((s) => ({ key: s.key, resourceId: record.resourceId, sourceUrl: s.sourceUrl, contentType: s.contentType }));
+  progress.mediaCopies = sources.filter((s) => progress.links[s.item.key]).map((s) => s.item);
   return { ...progress, outcome };
 }
 

@@ -28,6 +28,8 @@ export function markDue(record: ResourceRecord, now: number, coalesceMs: number)
   } else if (state.kind === "call" && record.pageId && awaitsProducts(state)) {
     const finishedAt = (state.completedAt ? Date.parse(state.completedAt) : NaN) || record.firstEventAt;
     candidate = Math.max(candidate, finishedAt + PRODUCTS_WAIT_MS);
+    // A voicemail is looked at again shortly (no webhook announces it), the rest at the end of the wait.
+    if (state.voicemail?.processing) candidate = Math.min(candidate, now + VOICEMAIL_RECHECK_MS);
   }
   const dueAt = record.dirty && record.dueAt !== null ? Math.min(record.dueAt, candidate) : candidate;
   return { ...record, dirty: true, dueAt };

@@ -9,7 +9,7 @@ import type { RequestCounter } from "../gates/gated-fetch";
 import type { DatabaseKind } from "../notion/schema";
 import type { FlushResult } from "./flush";
 import { flushBackoffMs, PRODUCTS_WAIT_MS, VOICEMAIL_RECHECK_MS } from "./schedule";
-import { mergeCall, type ResourceState } from "./state";
+import { awaitsProducts, mergeCall, type ResourceState } from "./state";
 import type { LineStorage, ResourceRecord } from "./storage";
 
 export interface SettleContext {
@@ -41,9 +41,12 @@ export function settleFlush(store: LineStorage, flushed: ResourceRecord, result:
   const history = { resourceId: flushed.resourceId, kind: flushed.kind, source: flushed.source, pageId: next.pageId, notionRequests: counter.notion, openphoneRequests: counter.openphone };
   if (result.outcome === "created" || result.outcome === "updated" || result.outcome === "unchanged") {
     Object.assign(next, { attempts: 0, dirty: changedMeanwhile, dueAt: changedMeanwhile ? current.dueAt : null, failedAt: null, failedReason: null, failedProperty: null });
-    // No webhook says when a voicemail is processed: look again shortly, for a bounded time.
-    if (!changedMeanwhile && state.kind === "call" && state.voicemail?.processing && now - next.firstEventAt < PRODUCTS_WAIT_MS) {
-      Object.assign(next, { dirty: true, dueAt: now + VOICEMAIL_RECHECK_MS });
+    if (!changedMeanwhile && state.kind === "call" && next.pageId && awaitsProducts(state)) {
+      // No webhook says when a voicemail is processed: look again shortly. For a recording, transcript or summary
+      // still being produced, look again at the end of the wait in case its webhook never comes (both bounded).
+      const finishedAt = (state.completedAt ? Date.parse(state.completedAt) : NaN) || next.firstEventAt;
+      const deadline = finishedAt + PRODUCTS_WAIT_MS;
+      if (now < deadline) Object.assign(next, { dirty: true, dueAt: state.voicemail?.processing ? Math.min(deadline, now + VOICEMAIL_RECHECK_MS) : deadline });
     }
     if (!changedMeanwhile) store.markEventsFlushed(flushed.resourceId, now);
     store.requestMediaCopies(result.mediaCopies, now);

@@ -11,13 +11,16 @@
  */
 
 export interface Recording {
-  id: string;
+  /** OpenPhone's recording id (CR…); webhook payloads may omit it, the recordings list always has it. */
+  id: string | null;
   url: string | null;
   type: string | null;
   duration: number | null;
 }
 
 export interface Voicemail {
+  /** VM…, known once the voicemail was read from the API. */
+  id?: string | null;
   url: string | null;
   type: string | null;
   duration: number | null;
@@ -74,7 +77,8 @@ export interface MessagePatch {
   text?: string | null;
   createdAt?: string;
   userId?: string | null;
-  media?: { url: string; type: string | null }[] | null;
+  /** MMS attachments in the order the message lists them (an attachment's position names its file). */
+  media?: { url: string | null; type: string | null }[] | null;
 }
 
 interface Stamped {
@@ -108,7 +112,8 @@ function callStatusRank(status: string | undefined): number {
 
 function fieldRank(kind: "call" | "message", key: string, value: unknown, patchStatus: string | undefined): number {
   if (key === "summary" || key === "transcript") return AI_STATUS_RANK[(value as { status: string }).status] ?? 0;
-  if (key === "recordings") return Math.min(9, (value as Recording[]).filter((r) => r.url).length);
+  // Only a segment with its id and URL can be stored and linked; a list with more of those is further along.
+  if (key === "recordings") return Math.min(9, (value as Recording[]).filter((r) => r.url && r.id).length);
   if (key === "voicemail") return (value as Voicemail).url ? 2 : 1;
   if (kind === "message") return patchStatus === undefined ? 0 : (MESSAGE_STATUS_RANK[patchStatus] ?? 3);
   return callStatusRank(patchStatus);
@@ -189,6 +194,7 @@ export function wasAnswered(state: CallState): boolean {
 
 /** OpenPhone is still producing something for this call: a recording without its URL, a transcript or a summary. */
 export function awaitsProducts(state: CallState): boolean {
+  // A segment with a URL is ready (its id, if a webhook left it out, is one fetch away).
   const recordingPending = (state.recordings?.length ?? 0) > 0 && !state.recordings!.some((r) => r.url);
   return recordingPending || state.transcript?.status === "in-progress" || state.summary?.status === "in-progress" || state.voicemail?.processing === true;
 }

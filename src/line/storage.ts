@@ -7,8 +7,9 @@
  *   create claim (`creating` is written durably before Notion is asked to create), what was last written
  *   (properties and body sections) so updates send only what changed, and a permanent failure if one happened.
  * - `users`, `line_info`: small caches of OpenPhone lookups.
- * - `media_copies`: media whose link is in Notion and whose bytes must be copied into R2.
+ * - `media_copies`: media whose link is in Notion and whose bytes must be copied into R2 (planned `MediaItem`s).
  */
+import type { MediaItem } from "../media/plan";
 import type { WebhookMessage } from "../queue/messages";
 import type { PageProperties } from "../notion/mapping";
 import type { ResourceState } from "./state";
@@ -62,13 +63,6 @@ interface ResourceRow extends Record<string, SqlStorageValue> {
   source: string;
 }
 
-export interface MediaCopy {
-  key: string;
-  resourceId: string;
-  sourceUrl: string;
-  contentType: string | null;
-}
-
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS events (
     event_id TEXT PRIMARY KEY,
@@ -108,8 +102,7 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS media_copies (
     key TEXT PRIMARY KEY,
     resource_id TEXT NOT NULL,
-    source_url TEXT NOT NULL,
-    content_type TEXT,
+    item TEXT NOT NULL,
     requested_at INTEGER NOT NULL,
     copied_at INTEGER
   )`,
@@ -257,27 +250,24 @@ export class LineStorage {
     this.sql.exec("INSERT OR REPLACE INTO line_info (key, value, fetched_at) VALUES (?, ?, ?)", key, value, at);
   }
 
-  requestMediaCopies(copies: MediaCopy[], at: number): void {
-    for (const c of copies) {
+  /** After the page is written: the media its links point to, for the copier (`copyMediaItems` in src/media). */
+  requestMediaCopies(items: MediaItem[], at: number): void {
+    for (const item of items) {
       this.sql.exec(
-        "INSERT INTO media_copies (key, resource_id, source_url, content_type, requested_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET source_url = excluded.source_url",
-        c.key,
-        c.resourceId,
-        c.sourceUrl,
-        c.contentType,
+        "INSERT INTO media_copies (key, resource_id, item, requested_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET item = excluded.item",
+        item.key,
+        item.resourceId,
+        JSON.stringify(item),
         at,
       );
     }
   }
 
-  pendingMediaCopies(limit = 50): MediaCopy[] {
+  pendingMediaCopies(limit = 50): MediaItem[] {
     return this.sql
-      .exec<{ key: string; resource_id: string; source_url: string; content_type: string | null }>(
-        "SELECT key, resource_id, source_url, content_type FROM media_copies WHERE copied_at IS NULL ORDER BY requested_at LIMIT ?",
-        limit,
-      )
+      .exec<{ item: string }>("SELECT item FROM media_copies WHERE copied_at IS NULL ORDER BY requested_at LIMIT ?", limit)
       .toArray()
-      .map((r) => ({ key: r.key, resourceId: r.resource_id, sourceUrl: r.source_url, contentType: r.content_type }));
+      .map((r) => JSON.parse(r.item) as MediaItem);
   }
 
   markMediaCopied(key: string, at: number): void {

@@ -4,7 +4,7 @@
  *
  * A property the state does not know yet is left out, so an update never blanks what an earlier write set.
  */
-import type { CallState, MessageState, TranscriptTurn } from "../line/state";
+import type { CallState, MessageState, Recording, TranscriptTurn } from "../line/state";
 import { callParticipant, isCallFinished, messageParticipant, wasAnswered } from "../line/state";
 import type { PropertyNames } from "./schema";
 
@@ -71,6 +71,11 @@ export interface CallMappingContext {
   voicemailLink?: string;
 }
 
+/** Recording segments whose file has a link (an id and a URL). */
+function linkedRecordings(state: CallState, ctx: CallMappingContext): (Recording & { id: string })[] {
+  return (state.recordings ?? []).filter((r): r is Recording & { id: string } => r.id !== null && Boolean(ctx.recordingLinks[r.id]));
+}
+
 function callTitle(state: CallState, participant: string | undefined): string {
   const who = participant ?? "unknown number";
   const finished = isCallFinished(state.status);
@@ -102,7 +107,7 @@ export function mapCallToProperties(state: CallState, ctx: CallMappingContext): 
   if (state.answeredAt) p[n["Answered"]!] = dateProperty(state.answeredAt);
   if (state.completedAt) p[n["Ended"]!] = dateProperty(state.completedAt);
   if (typeof state.duration === "number" && isCallFinished(state.status)) p[n["Duration"]!] = { number: state.duration };
-  const recordings = (state.recordings ?? []).filter((r) => ctx.recordingLinks[r.id]);
+  const recordings = linkedRecordings(state, ctx);
   if (recordings.length > 0) {
     p[n["Recording"]!] = { url: ctx.recordingLinks[recordings[0]!.id]! };
     const seconds = recordings.reduce((sum, r) => sum + (r.duration ?? 0), 0);
@@ -209,7 +214,7 @@ export function buildCallBody(state: CallState, ctx: CallMappingContext): BodySe
       blocks: [heading("Next steps"), ...summary.nextSteps.slice(0, 50).map((step): Block => ({ type: "to_do", to_do: { rich_text: richText(step), checked: false } }))],
     });
   }
-  const recordings = (state.recordings ?? []).filter((r) => ctx.recordingLinks[r.id]);
+  const recordings = linkedRecordings(state, ctx);
   recordings.forEach((r, i) => {
     const length = r.duration !== null ? ` (${formatDuration(r.duration)})` : "";
     sections.push({ key: `recording:${r.id}`, blocks: [audio(ctx.recordingLinks[r.id]!, `Recording${recordings.length > 1 ? ` ${i + 1}` : ""}${length}`)] });

@@ -2,19 +2,14 @@
  * Real time, end to end: OpenPhone emulator → signed webhooks → Worker (wrangler dev) → queue → Line Durable Objects
  * → Notion emulator, with `setup` run first. Prints the Notion requests spent per call.
  */
-import fs from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateRoster, SANDBOX_ROSTER_SIZE, SANDBOX_SEED } from "../../emulators/shared/roster.ts";
-import { type DumpedPage, E2E_NOTION_TOKEN, type E2ESandbox, notionPages, plainText, startE2ESandbox, waitFor } from "./harness.ts";
+import { type DumpedPage, E2E_NOTION_TOKEN, E2E_OPENPHONE_KEY, type E2ESandbox, notionPages, plainText, startE2ESandbox, waitFor } from "./harness.ts";
 
 interface NotionStats {
   requests: { total: number; byOperation: Record<string, number>; byOperationAndStatus: Record<string, Record<string, number>> };
   rateLimited: number;
 }
-
-/** The Canvas relation needs the Canvas index (src/canvas/index-refresh.ts); without it pages are written unlinked. */
-const CANVAS_INDEX_PRESENT = fs.existsSync(path.resolve(import.meta.dirname, "..", "..", "src", "canvas", "index-refresh.ts"));
 
 let sandbox: E2ESandbox;
 let customers: { phone: string }[];
@@ -51,7 +46,7 @@ function callIsComplete(page: DumpedPage): boolean {
     plainText(p["Next Steps"]).length > 0 &&
     (p["Transcript Status"]?.select as { name?: string } | undefined)?.name === "completed" &&
     typeof p["Recording"]?.url === "string" &&
-    (!CANVAS_INDEX_PRESENT || ((p["Canvas"]?.relation as unknown[]) ?? []).length === 1) &&
+    ((p["Canvas"]?.relation as unknown[]) ?? []).length === 1 &&
     body.includes("Transcript") &&
     body.includes('"to_do"') &&
     body.includes('"audio"')
@@ -85,8 +80,13 @@ describe("real-time sync", () => {
     expect(new Set(m.map((p) => plainText(p.properties["Message ID"])))).toEqual(new Set(texts.map((x) => x.messageId)));
     for (const page of done.m) {
       expect(plainText(page.properties["Text"])).toMatch(/^Hello, this is message \d+$/);
-      if (CANVAS_INDEX_PRESENT) expect(((page.properties["Canvas"]?.relation as unknown[]) ?? []).length).toBe(1);
+      expect(((page.properties["Canvas"]?.relation as unknown[]) ?? []).length).toBe(1);
     }
+
+    // The recording link names the file the media copier stores: the call's recording id from OpenPhone.
+    const sample = c.find((p) => plainText(p.properties["Call ID"]) === calls[0]!.callId)!;
+    const listed = await sandbox.json<{ data: { id: string }[] }>(`${sandbox.openphoneUrl}/v1/call-recordings/${calls[0]!.callId}`, { headers: { Authorization: E2E_OPENPHONE_KEY } });
+    expect(sample.properties["Recording"]?.url).toContain(`/${calls[0]!.callId}/${listed.data[0]!.id}.`);
 
     const stats = await notionStats();
     const writes = (stats.requests.byOperation["pages.create"] ?? 0) + (stats.requests.byOperation["pages.update"] ?? 0) + (stats.requests.byOperation["blocks.children.append"] ?? 0);
