@@ -8,6 +8,7 @@ import { requireAdminToken } from "./admin-auth";
 import { backfillApp } from "./backfill";
 import { deadLettersAdmin } from "./admin-dead-letters";
 import { adminMediaApp } from "./admin-media";
+import { resyncAdmin } from "./admin-resync";
 import { statsAdmin } from "./admin-stats";
 
 export const adminApp = new Hono<{ Bindings: Env }>();
@@ -16,5 +17,6 @@ adminApp.use("*", requireAdminToken);
 
 adminApp.route("/dead-letters", deadLettersAdmin);
 adminApp.route("/stats", statsAdmin);
+adminApp.route("/resync", resyncAdmin);
 adminApp.route("/media", adminMediaApp);
 adminApp.route("/backfill", backfillApp);

@@ -1,0 +1,60 @@
+/**
+ * `POST /admin/resync {"id": "AC…"}`: sync one call or text again from what OpenPhone says now. The current object is
+ * fetched and handed to its line's Durable Object as a fresh event, through the same merge as webhooks and backfill,
+ * so the page is found (never duplicated) and only properties that changed are written.
+ */
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { z } from "zod";
+import { callEvent, messageEvent } from "../backfill/envelope";
+import { getConfig } from "../config";
+import { GateClosedError } from "../gates/gated-fetch";
+import { createOpenPhoneClient, OpenPhoneError, type Call, type Message } from "../openphone/client";
+import type { WebhookMessage } from "../queue/messages";
+
+const body = z.object({ id: z.string().trim().regex(/^AC\w+$/, "expected an OpenPhone call or message id (AC…)") }).strict();
+
+type Found = { kind: "call"; call: Call } | { kind: "message"; message: Message };
+
+export const resyncAdmin = new Hono<{ Bindings: Env }>().post("/", async (c) => {
+  const parsed = body.safeParse(await c.req.json().catch(() => undefined));
+  if (!parsed.success) throw new HTTPException(400, { message: 'The body must be {"id": "AC…"} with an OpenPhone call or message id' });
+  const { id } = parsed.data;
+  const { config } = getConfig(c.env);
+  const known = await c.env.DB.prepare("SELECT kind FROM resources WHERE resource_id = ?1").bind(id).first<{ kind: "call" | "message" }>();
+  const client = createOpenPhoneClient(c.env, config);
+
+  let found: Found | undefined;
+  try {
+    for (const kind of known ? [known.kind] : (["call", "message"] as const)) {
+      try {
+        found =
+          kind === "call"
+            ? { kind, call: (await client.request("getCallById_v1", { path: { callId: id } })).data }
+            : { kind, message: (await client.request("getMessageById_v1", { path: { id } })).data };
+        break;
+      } catch (error) {
+        if (!(error instanceof OpenPhoneError && error.status === 404)) throw error;
+      }
+    }
+  } catch (error) {
+    const retryable = error instanceof GateClosedError || (error instanceof OpenPhoneError && error.retryable);
+    throw new HTTPException(retryable ? 503 : 502, { message: `OpenPhone could not be read: ${error instanceof Error ? error.message : String(error)}` });
+  }
+  if (!found) throw new HTTPException(404, { message: `OpenPhone has no call or message ${id}` });
+
+  const now = Date.now();
+  const lineId = found.kind === "call" ? found.call.phoneNumberId : found.message.phoneNumberId;
+  if (!lineId) throw new HTTPException(422, { message: `OpenPhone names no line for ${id}` });
+  const event = found.kind === "call" ? callEvent(lineId, "resync", found.call, now) : messageEvent(lineId, "resync", found.message, now);
+  // A fresh event id: the line must not take it for a duplicate of the backfill or of an earlier re-sync.
+  const eventId = `resync:${id}:${now}`;
+  const message: WebhookMessage = { ...event, eventId, envelope: { ...(event.envelope as object), id: eventId, source: "resync" } };
+  const stub = c.env.LINE.get(c.env.LINE.idFromName(message.lineId));
+  const result = await stub.ingest([message]);
+  const outcome = result.outcomes[0];
+  if (outcome?.status !== "done") {
+    throw new HTTPException(outcome?.status === "retry" ? 503 : 422, { message: `The line did not take the re-sync: ${outcome && "reason" in outcome ? outcome.reason : "no outcome"}` });
+  }
+  return c.json({ id, kind: found.kind, line: message.lineId, queued: true }, 202);
+});
