@@ -54,7 +54,8 @@ function renderStats(stats) {
   const writes = sum(written);
   for (const api of ["notion", "openphone"]) {
     const gate = stats.gates?.[api] ?? {};
-    text($(api), gate.error ? "unreachable" : `${number.format(gate.granted ?? 0)} req`);
+    // Requests come from the D1 counters (they survive gate restarts); rate, pauses and 429s from the gate itself.
+    text($(api), `${number.format(stats.metrics24h?.[`${api}.requests`] ?? 0)} req / 24 h`);
     const paused = gate.breakerOpenUntil > Date.now() ? " · paused (breaker open)" : gate.pausedUntil > Date.now() ? " · paused (429)" : "";
     const perItem = api === "notion" && writes > 0 ? ` · ${(notionRequests / writes).toFixed(2)} per item` : "";
     text($(`${api}-detail`), gate.error ?? `${number.format(gate.rateLimited ?? 0)} × 429 · ${(gate.rate ?? 0).toFixed(1)}/${gate.configuredRate ?? "?"} per s${perItem}${paused}`);

@@ -4,11 +4,12 @@
  * Notion and OpenPhone gates.
  */
 import { Hono } from "hono";
+import { getConfig } from "../config";
 import { readCanvasIndexStats } from "../db/canvas-index";
 import { countOpenDeadLetters } from "../db/dead-letters";
 import { readMetrics } from "../db/metrics";
 import type { GateStats } from "../gates/gate-durable-object";
-import type { GatedApi } from "../gates/gated-fetch";
+import { gateSettings, type GatedApi } from "../gates/gated-fetch";
 
 const DAY_MS = 86_400_000;
 const GATES: GatedApi[] = ["notion", "openphone"];
@@ -53,7 +54,10 @@ export async function collectStats(env: Env, now = Date.now()) {
 
 async function gateStats(env: Env, api: GatedApi): Promise<GateStats | { error: string }> {
   try {
-    return await env.GATE.get(env.GATE.idFromName(api)).stats();
+    const gate = env.GATE.get(env.GATE.idFromName(api));
+    // A gate that has been idle may have been evicted and forgotten its settings; show the configured ones.
+    await gate.configure(gateSettings(getConfig(env).config, api));
+    return await gate.stats();
   } catch (error) {
     // One unreachable gate should not hide the rest of the figures.
     return { error: error instanceof Error ? error.message : String(error) };

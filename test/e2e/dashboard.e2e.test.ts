@@ -1,0 +1,85 @@
+/**
+ * The dashboard in headless Chromium against the sandbox: what an operator sees after a few calls and texts, and the
+ * re-sync form.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { type BrowserContext, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateRoster, SANDBOX_ROSTER_SIZE, SANDBOX_SEED } from "../../emulators/shared/roster.ts";
+import { E2E_ADMIN_TOKEN, type E2ESandbox, notionPages, plainText, startE2ESandbox, waitFor } from "./harness.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+let sandbox: E2ESandbox;
+let browser: BrowserContext;
+let profileDir: string;
+let callIds: string[];
+
+beforeAll(async () => {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium is required for the dashboard test and was not found at ${CHROMIUM}. Install it: apt-get install -y chromium`);
+  sandbox = await startE2ESandbox({ openphoneConfig: { timeFactor: 50 } });
+  const workspace = await sandbox.json<{ canvasRosterIndexes: number[] }>(`${sandbox.notionUrl}/_emulator/workspace`);
+  const roster = generateRoster(SANDBOX_SEED, SANDBOX_ROSTER_SIZE);
+  const customers = workspace.canvasRosterIndexes.slice(0, 2).map((i) => roster[i]!);
+  callIds = [];
+  for (const customer of customers) {
+    const { callId } = await sandbox.json<{ callId: string }>(`${sandbox.openphoneUrl}/_emulator/calls`, {
+      method: "POST",
+      body: JSON.stringify({ participant: customer.phone, direction: "incoming", status: "answered", durationSeconds: 60, recording: { segments: 1, bytes: 20_000 }, transcript: { chars: 300 }, summary: true }),
+    });
+    callIds.push(callId);
+    await sandbox.json(`${sandbox.openphoneUrl}/_emulator/messages`, { method: "POST", body: JSON.stringify({ participant: customer.phone, direction: "incoming", text: "See you Thursday" }) });
+  }
+  await waitFor("2 call pages and 2 message pages", 120_000, async () => {
+    const [calls, texts] = await Promise.all([notionPages(sandbox, sandbox.sync.notion.calls.dataSourceId), notionPages(sandbox, sandbox.sync.notion.messages.dataSourceId)]);
+    return calls.length === 2 && texts.length === 2 && calls.every((p) => plainText(p.properties["Summary"]).length > 0);
+  });
+  profileDir = fs.mkdtempSync(path.join(os.tmpdir(), "dashboard-chromium-"));
+  browser = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await sandbox?.close();
+  if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
+});
+
+describe("dashboard", () => {
+  it("asks for the admin token, then shows health, today's syncs, the Canvas hit ratio and no failures", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${sandbox.workerUrl}/`);
+    await expect.poll(() => page.locator("#health-badge").textContent()).toBe("healthy");
+    await expect.poll(() => page.locator("#auth-message").textContent()).toContain("admin token");
+
+    await page.fill("#token", E2E_ADMIN_TOKEN);
+    await page.click("#token-form button");
+    await expect.poll(() => page.locator("#synced").textContent(), { timeout: 15_000 }).not.toBe("–");
+    const synced = Number((await page.locator("#synced").textContent())!.replace(/\D/g, ""));
+    expect(synced).toBeGreaterThanOrEqual(4);
+    expect(await page.locator("#synced-detail").textContent()).toMatch(/2 calls, 2 texts/);
+    expect(await page.locator("#failed").textContent()).toBe("0");
+    expect(await page.locator("#canvas").textContent()).toMatch(/^\d+(\.\d)? %$/);
+    expect(await page.locator("#notion").textContent()).toMatch(/^\d+ req \/ 24 h$/);
+    expect(await page.locator("#dead-count").textContent()).toBe("(none)");
+    await page.close();
+  });
+
+  it("re-syncs a call from the form", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${sandbox.workerUrl}/`);
+    await page.fill("#token", E2E_ADMIN_TOKEN);
+    await page.click("#token-form button");
+    await page.fill("#resync-id", callIds[0]!);
+    await page.click("#resync-form button");
+    await expect.poll(() => page.locator("#resync-result").textContent()).toBe(`Re-sync of ${callIds[0]} queued.`);
+    await page.fill("#resync-id", "ACnosuchcall0000");
+    await page.click("#resync-form button");
+    await expect.poll(() => page.locator("#resync-result").textContent()).toContain("OpenPhone has no call or message ACnosuchcall0000");
+    await page.close();
+  });
+});
