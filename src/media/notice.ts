@@ -16,7 +16,7 @@ export interface UnavailableMedia {
 /** The callout's text, or null when every file is stored (then there is no note). */
 export function mediaNoticeText(items: ReadonlyArray<UnavailableMedia>): string | null {
   if (items.length === 0) return null;
-  const lines = items.map((item) => `${item.label} is unavailable: ${item.reason.replace(/[.\s]+$/, "")}.`);
+  const lines = items.map((item) => `${item.label} is unavailable: it could not be copied from OpenPhone (${item.reason.replace(/[.\s]+$/, "")}).`);
   const closing =
     items.length === 1
       ? "The sync tries again automatically; this note disappears once the file is stored, and its link then plays."

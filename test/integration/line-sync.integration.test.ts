@@ -81,8 +81,10 @@ describe("Line Durable Object → Notion", () => {
     expect(body).toContain("[00:01] +12125550101: Hello, it's Ada");
     expect(body).toContain("[00:04] Maya Rossi: Hi Ada");
     expect(page.children.some((b) => b.type === "audio")).toBe(true);
-    // One data source lookup (cached from then on) and one create.
+    // One data source lookup (cached from then on) and one create; copying the recording after it costs Notion nothing.
     expect(notionRequests(state).map((r) => `${r.method} ${r.path}`)).toEqual(["GET notion:/v1/databases/0123456789abcdef0123456789abcdef", "POST notion:/v1/pages"]);
+    const stored = await env.MEDIA.get("recordings/2026/03/02/AC100/CR1.mp3");
+    expect(await stored?.text()).toBe("fake recording AC100");
 
     const history = await env.DB.prepare("SELECT outcome, notion_requests, latency_ms FROM sync_history WHERE resource_id = 'AC100'").all<{ outcome: string; notion_requests: number; latency_ms: number }>();
     expect(history.results).toEqual([{ outcome: "created", notion_requests: 2, latency_ms: expect.any(Number) }]);
