@@ -13,6 +13,7 @@ import { mediaItemsOf } from "../db/media-items";
 import { copyCallMedia } from "../media/call-media";
 import type { MediaCopyResult } from "../media/copy";
 import { announceStoredMedia, retryPendingMedia } from "../media/retry";
+import { createLogger } from "../observability/logger";
 import { createOpenPhoneClient, OpenPhoneError } from "../openphone/client";
 
 function summarize(results: MediaCopyResult[]) {
@@ -35,7 +36,7 @@ export const adminMediaApp = new Hono<{ Bindings: Env }>()
     const baseUrl = config.PUBLIC_BASE_URL ?? new URL(c.req.url).origin;
     try {
       const outcome = await copyCallMedia(c.env, config, createOpenPhoneClient(c.env, config), callId, baseUrl);
-      await announceStoredMedia(c.env, outcome.results);
+      await announceStoredMedia(c.env, outcome.results).catch((error) => createLogger(config.LOG_LEVEL).error("could not tell the pages their media is stored now", { error }));
       return c.json({ callId, links: outcome.items.map((i) => ({ key: i.key, url: i.url })), results: summarize(outcome.results) });
     } catch (error) {
       if (error instanceof OpenPhoneError && error.status === 404) throw new HTTPException(404, { message: `OpenPhone has no call ${callId}` });

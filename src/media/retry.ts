@@ -7,6 +7,7 @@
 import type { Config } from "../config";
 import { dueMediaItems } from "../db/media-items";
 import { linesOfResources } from "../db/sync-history";
+import { createLogger } from "../observability/logger";
 import { copyMediaItems, type CopyMediaOptions, type MediaCopyResult, type MediaEnv } from "./copy";
 import type { MediaItem } from "./plan";
 
@@ -36,7 +37,9 @@ export async function retryPendingMedia(env: RetryEnv, config: Config, options: 
     durationSeconds,
   }));
   const results = await copyMediaItems(env, config, items, options);
-  await announceStoredMedia(env, results);
+  await announceStoredMedia(env, results).catch((error) =>
+    createLogger(config.LOG_LEVEL, { component: "media-retry" }).error("media stored, but the pages that said it was unavailable could not be told", { error }),
+  );
   return results;
 }
 
