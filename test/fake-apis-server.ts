@@ -47,7 +47,7 @@ export class FakeApiState {
     }
     if (api === "openphone") {
       this.requests.push({ method: request.method, path: `openphone:${path}`, body });
-      return this.openphone(path);
+      return this.openphone(path, url.origin);
     }
     return new Response("no such fake API", { status: 404 });
   }
@@ -107,12 +107,14 @@ export class FakeApiState {
     return this.error(400, "invalid_request_url", `no route ${method} ${path}`);
   }
 
-  private openphone(path: string): Response {
+  private openphone(path: string, origin: string): Response {
     let m: RegExpMatchArray | null;
+    // Recording files, served where the recordings list says they are (a small fixed body per file).
+    if ((m = path.match(/^\/media\/([^/]+)\.mp3$/))) return new Response(`fake recording ${m[1]}`, { headers: { "Content-Type": "audio/mpeg" } });
     if ((m = path.match(/^\/v1\/users\/([^/]+)$/))) return this.json(200, { data: { id: m[1], firstName: "Maya", lastName: "Rossi", email: "maya@example.com", role: "owner", pictureUrl: null, createdAt: "2026-01-01T00:00:00Z", updatedAt: "2026-01-01T00:00:00Z" } });
     if ((m = path.match(/^\/v1\/calls\/([^/]+)$/))) return this.json(200, { data: { id: m[1], phoneNumberId: `PN${m[1]!.slice(2)}`, direction: "incoming", status: "completed", participants: ["+12125550101"], userId: "US1", createdAt: "2026-03-02T10:00:00.000Z", updatedAt: null, answeredAt: "2026-03-02T10:00:04.000Z", answeredBy: "US1", initiatedBy: null, completedAt: "2026-03-02T10:03:00.000Z", duration: 176, callRoute: null, forwardedFrom: null, forwardedTo: null, aiHandled: null } });
     if ((m = path.match(/^\/v1\/phone-numbers\/([^/]+)$/))) return this.json(200, { data: { id: m[1], number: "+13055550100", name: "Sales" } });
-    if ((m = path.match(/^\/v1\/call-recordings\/([^/]+)$/))) return this.json(200, { data: [{ id: "CR1", url: `https://media.openphone.test/${m[1]}.mp3`, type: "audio/mpeg", duration: 170, startTime: null, status: "completed" }] });
+    if ((m = path.match(/^\/v1\/call-recordings\/([^/]+)$/))) return this.json(200, { data: [{ id: "CR1", url: `${origin}/openphone/media/${m[1]}.mp3`, type: "audio/mpeg", duration: 170, startTime: null, status: "completed" }] });
     if ((m = path.match(/^\/v1\/call-transcripts\/([^/]+)$/))) return this.transcripts.has(m[1]!) ? this.json(200, { data: this.transcripts.get(m[1]!) }) : this.json(404, { message: "Not found", code: "0600404" });
     if ((m = path.match(/^\/v1\/call-summaries\/([^/]+)$/))) return this.summaries.has(m[1]!) ? this.json(200, { data: this.summaries.get(m[1]!) }) : this.json(404, { message: "Not found", code: "0500404" });
     if (path.startsWith("/v1/call-voicemails/")) return this.json(404, { message: "Not found", code: "1200404" });
@@ -138,7 +140,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const request = new Request(`http://127.0.0.1${req.url}`, { method: req.method, headers: req.headers as Record<string, string>, body: req.method === "GET" || req.method === "HEAD" ? undefined : Buffer.concat(chunks) });
+    const request = new Request(`http://${req.headers.host ?? "127.0.0.1"}${req.url}`, { method: req.method, headers: req.headers as Record<string, string>, body: req.method === "GET" || req.method === "HEAD" ? undefined : Buffer.concat(chunks) });
     const response = req.url?.startsWith("/_fake/") ? await control(state, request) : await state.current.answer(request);
     res.writeHead(response.status, { "Content-Type": response.headers.get("Content-Type") ?? "application/json" });
     res.end(Buffer.from(await response.arrayBuffer()));

@@ -141,3 +141,14 @@ export async function listSchemaProblems(db: D1Database): Promise<OpenSchemaProb
     .all<{ database: "calls" | "messages"; property: string; message: string; first_seen_at: number; last_seen_at: number }>();
   return results.map((r) => ({ database: r.database, property: r.property, message: r.message, firstSeenAt: r.first_seen_at, lastSeenAt: r.last_seen_at }));
 }
+
+/** The line (Line Durable Object name) of each call or text that has been written, from the `resources` mirror. */
+export async function linesOfResources(db: D1Database, resourceIds: string[]): Promise<{ resourceId: string; lineId: string }[]> {
+  if (resourceIds.length === 0) return [];
+  const placeholders = resourceIds.map((_, i) => `?${i + 1}`).join(", ");
+  const { results } = await db
+    .prepare(`SELECT resource_id, phone_number_id FROM resources WHERE resource_id IN (${placeholders}) AND phone_number_id LIKE 'PN%'`)
+    .bind(...resourceIds)
+    .all<{ resource_id: string; phone_number_id: string }>();
+  return results.map((r) => ({ resourceId: r.resource_id, lineId: r.phone_number_id }));
+}

@@ -2,7 +2,7 @@
  * Admin API for media (bearer ADMIN_TOKEN):
  * - `GET  /admin/media/items/:resourceId`: what is stored for a call or message, and why anything is not.
  * - `POST /admin/media/calls/:callId`: copy (again) the recordings and voicemail of a call; what is already in R2
- *   is not downloaded again.
+ *   is not downloaded again. A page that said a file was unavailable stops saying so once it is stored.
  * - `POST /admin/media/retry`: run the retry of unavailable media now, as the cron would. `{"all": true}` does not
  *   wait for each item's retry time (the retry limit still applies).
  */
@@ -12,7 +12,8 @@ import { getConfig } from "../config";
 import { mediaItemsOf } from "../db/media-items";
 import { copyCallMedia } from "../media/call-media";
 import type { MediaCopyResult } from "../media/copy";
-import { retryPendingMedia } from "../media/retry";
+import { announceStoredMedia, retryPendingMedia } from "../media/retry";
+import { createLogger } from "../observability/logger";
 import { createOpenPhoneClient, OpenPhoneError } from "../openphone/client";
 
 function summarize(results: MediaCopyResult[]) {
@@ -35,6 +36,7 @@ export const adminMediaApp = new Hono<{ Bindings: Env }>()
     const baseUrl = config.PUBLIC_BASE_URL ?? new URL(c.req.url).origin;
     try {
       const outcome = await copyCallMedia(c.env, config, createOpenPhoneClient(c.env, config), callId, baseUrl);
+      await announceStoredMedia(c.env, outcome.results).catch((error) => createLogger(config.LOG_LEVEL).error("could not tell the pages their media is stored now", { error }));
       return c.json({ callId, links: outcome.items.map((i) => ({ key: i.key, url: i.url })), results: summarize(outcome.results) });
     } catch (error) {
       if (error instanceof OpenPhoneError && error.status === 404) throw new HTTPException(404, { message: `OpenPhone has no call ${callId}` });

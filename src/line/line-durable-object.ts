@@ -25,6 +25,7 @@ import { loadWebhookEnvelope } from "../webhooks/envelope-store";
 import { parseEnvelope } from "./events";
 import { flushResource, participantOf } from "./flush";
 import { LineLookups } from "./lookups";
+import { copyRequestedMedia, syncMediaNotices } from "./media";
 import { flushBackoffMs, markDue, newRecord } from "./schedule";
 import { settleFlush } from "./settle";
 import { emptyCall, emptyMessage, mergeCall, mergeMessage, type ResourceState } from "./state";
@@ -60,6 +61,13 @@ const EVENT_RETENTION_MS = 7 * 86_400_000;
 /** Resources flushed per alarm; more are left for the next alarm, set right away. */
 const FLUSH_BATCH = 25;
 const FLUSH_CONCURRENCY = 4;
+/**
+ * How long a media copy may run before the alarm set when it started copies it again (the object died mid-copy).
+ * Longer than a large recording takes to stream; a copy made twice is harmless.
+ */
+const MEDIA_COPY_LEASE_MS = 10 * 60_000;
+/** After a copy run failed as a whole (D1 unreachable), when to try again. */
+const MEDIA_COPY_RETRY_MS = 60_000;
 
 export class LineDurableObject extends DurableObject<Env> {
   private readonly store: LineStorage;
@@ -67,6 +75,9 @@ export class LineDurableObject extends DurableObject<Env> {
   private matcher?: CanvasMatcher;
   private readonly lookups: LineLookups;
   private flushing: Promise<void> = Promise.resolve();
+  private mediaRun?: Promise<void>;
+  /** Pending media copies are not due before this (they are being copied, or the last run failed). */
+  private mediaCopyNotBefore = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -148,9 +159,48 @@ export class LineDurableObject extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     // An alarm set while another runs may start before that one ends; flushes of one line never overlap, so a
     // resource is never written by two flushes at once.
+    // Media is copied right after the flushes. The alarm the flush sets meanwhile counts from the copy's lease, so
+    // should this object die mid-copy, that alarm copies again.
+    this.mediaCopyNotBefore = Date.now() + MEDIA_COPY_LEASE_MS;
     const run = this.flushing.then(() => this.flushDue());
     this.flushing = run.catch(() => undefined);
     await run;
+    this.mediaRun ??= this.mediaWork().finally(() => (this.mediaRun = undefined));
+    await this.mediaRun;
+  }
+
+  /**
+   * After a retry stored media of these calls or texts (cron, admin API): the pages that show an "unavailable" note
+   * get it updated. Returns how many do.
+   */
+  async mediaRetried(resourceIds: string[]): Promise<number> {
+    const now = Date.now();
+    const noted = resourceIds.filter((id) => this.store.media.notice(id));
+    for (const id of noted) this.store.media.markNoticeDue(id, now);
+    if (noted.length > 0) await this.armAlarm();
+    return noted.length;
+  }
+
+  /** Copies a batch of the media the flushes asked for, then brings the pages' "unavailable" notes up to date. */
+  private async mediaWork(): Promise<void> {
+    const { config, problems } = getConfig(this.env);
+    if (problems.some((p) => ["NOTION_TOKEN", "OPENPHONE_API_KEY"].includes(p.setting))) return;
+    const log = createLogger(config.LOG_LEVEL, { component: "line-media" });
+    const counter = newRequestCounter();
+    const deps = { env: this.env, store: this.store, config, notion: createNotionClient(this.env, config, counter), counter, log, now: Date.now };
+    const metrics: Record<string, number> = {};
+    try {
+      const copied = await copyRequestedMedia(deps);
+      this.mediaCopyNotBefore = 0;
+      Object.assign(metrics, { "media.stored": copied.stored, "media.unavailable": copied.unavailable, "media.bytes": copied.bytes });
+    } catch (error) {
+      log.error("media copy failed; trying again shortly", { error });
+      this.mediaCopyNotBefore = Date.now() + MEDIA_COPY_RETRY_MS;
+    }
+    await syncMediaNotices(deps);
+    Object.assign(metrics, { "media.notion_requests": counter.notion, "notion.requests": counter.notion, "openphone.requests": counter.openphone, "notion.rate_limited": counter.rateLimited });
+    await incrementMetrics(this.env.DB, metrics).catch((error) => log.warn("could not count media copies", { error }));
+    await this.armAlarm(true);
   }
 
   private async flushDue(): Promise<void> {
@@ -187,10 +237,17 @@ export class LineDurableObject extends DurableObject<Env> {
   }
 
   private async armAlarm(afterAlarm = false): Promise<void> {
-    const next = this.store.nextDueAt();
+    const next = this.nextWorkAt();
     if (next === null) return;
     const existing = afterAlarm ? null : await this.ctx.storage.getAlarm();
     if (existing === null || existing > next) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+  }
+
+  /** When there is next something to do: a flush, a media copy, a page's media note. */
+  private nextWorkAt(): number | null {
+    const times = [this.store.nextDueAt(), this.store.media.nextNoticeAt(), this.store.media.hasPendingCopies() ? Math.max(Date.now(), this.mediaCopyNotBefore) : null];
+    const known = times.filter((t): t is number => t !== null);
+    return known.length > 0 ? Math.min(...known) : null;
   }
 
   /** The external party, leaving out the line's own number when it is known. */

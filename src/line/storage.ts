@@ -7,9 +7,10 @@
  *   create claim (`creating` is written durably before Notion is asked to create), what was last written
  *   (properties and body sections) so updates send only what changed, and a permanent failure if one happened.
  * - `users`, `line_info`: small caches of OpenPhone lookups.
- * - `media_copies`: media whose link is in Notion and whose bytes must be copied into R2 (planned `MediaItem`s).
+ * - `media_copies`, `media_notices`: see media-storage.ts.
  */
 import type { MediaItem } from "../media/plan";
+import { MediaStorage } from "./media-storage";
 import type { WebhookMessage } from "../queue/messages";
 import type { PageProperties } from "../notion/mapping";
 import type { ResourceState } from "./state";
@@ -99,13 +100,6 @@ const SCHEMA = [
   `CREATE INDEX IF NOT EXISTS resources_due ON resources (due_at) WHERE dirty = 1`,
   `CREATE TABLE IF NOT EXISTS users (user_id TEXT PRIMARY KEY, name TEXT NOT NULL, fetched_at INTEGER NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS line_info (key TEXT PRIMARY KEY, value TEXT NOT NULL, fetched_at INTEGER NOT NULL)`,
-  `CREATE TABLE IF NOT EXISTS media_copies (
-    key TEXT PRIMARY KEY,
-    resource_id TEXT NOT NULL,
-    item TEXT NOT NULL,
-    requested_at INTEGER NOT NULL,
-    copied_at INTEGER
-  )`,
 ];
 
 const json = <T>(text: string | null, fallback: T): T => (text ? (JSON.parse(text) as T) : fallback);
@@ -137,10 +131,16 @@ function toRecord(r: ResourceRow): ResourceRecord {
 }
 
 export class LineStorage {
-  constructor(private readonly sql: SqlStorage) {}
+  /** Media copies and the "unavailable" notes, in the same database. */
+  readonly media: MediaStorage;
+
+  constructor(private readonly sql: SqlStorage) {
+    this.media = new MediaStorage(sql);
+  }
 
   migrate(): void {
     for (const statement of SCHEMA) this.sql.exec(statement);
+    this.media.migrate();
   }
 
   /** Stores the event; false when its id was seen before. */
@@ -250,27 +250,8 @@ export class LineStorage {
     this.sql.exec("INSERT OR REPLACE INTO line_info (key, value, fetched_at) VALUES (?, ?, ?)", key, value, at);
   }
 
-  /** After the page is written: the media its links point to, for the copier (`copyMediaItems` in src/media). */
+  /** After the page is written: the media its links point to, for the copier (see media-storage.ts). */
   requestMediaCopies(items: MediaItem[], at: number): void {
-    for (const item of items) {
-      this.sql.exec(
-        "INSERT INTO media_copies (key, resource_id, item, requested_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET item = excluded.item",
-        item.key,
-        item.resourceId,
-        JSON.stringify(item),
-        at,
-      );
-    }
-  }
-
-  pendingMediaCopies(limit = 50): MediaItem[] {
-    return this.sql
-      .exec<{ item: string }>("SELECT item FROM media_copies WHERE copied_at IS NULL ORDER BY requested_at LIMIT ?", limit)
-      .toArray()
-      .map((r) => JSON.parse(r.item) as MediaItem);
-  }
-
-  markMediaCopied(key: string, at: number): void {
-    this.sql.exec("UPDATE media_copies SET copied_at = ? WHERE key = ?", at, key);
+    this.media.requestCopies(items, at);
   }
 }

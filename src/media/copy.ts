@@ -63,6 +63,7 @@ export async function copyMediaItems(
     if (existing) return { item, status: "already_stored", size: existing.size };
 
     let current = item;
+    let refreshedOnce = false;
     try {
       let response = await openSource(download, current.sourceUrl);
       if (EXPIRED_OR_MISSING.has(response.status) && current.kind !== "mms") {
@@ -70,11 +71,13 @@ export async function copyMediaItems(
         const refreshed = await refreshSourceUrl(client, current, fresh);
         if (!refreshed.url) return { item: current, status: "unavailable", reason: `source answered ${describe(response)}; ${refreshed.reason}` };
         current = { ...current, sourceUrl: refreshed.url };
+        refreshedOnce = true;
         response = await openSource(download, current.sourceUrl);
       }
       if (!response.ok || !response.body) {
         await response.body?.cancel();
-        return { item: current, status: "unavailable", reason: `source answered ${describe(response)}` };
+        const again = refreshedOnce ? ", also at the fresh URL OpenPhone listed" : "";
+        return { item: current, status: "unavailable", reason: `source answered ${describe(response)}${again}` };
       }
       const stored = await putStream(env.MEDIA, current.key, response.body, knownLength(response), {
         httpMetadata: { contentType: pickContentType(current, response), cacheControl: "private, max-age=31536000, immutable" },

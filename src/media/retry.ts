@@ -1,10 +1,13 @@
 /**
  * The later, bounded retry of media that could not be copied. The cron calls `retryPendingMedia`; each run takes the
  * items whose retry time has come (D1 `media_items`) and copies them again, listing the recordings again for a fresh
- * URL where needed. The results say which calls and messages now have their media, so their pages can be updated.
+ * URL where needed. The calls and texts that now have their media are announced to their Line Durable Objects, which
+ * take the "unavailable" note off their pages (the link on the page was there all along).
  */
 import type { Config } from "../config";
 import { dueMediaItems } from "../db/media-items";
+import { linesOfResources } from "../db/sync-history";
+import { createLogger } from "../observability/logger";
 import { copyMediaItems, type CopyMediaOptions, type MediaCopyResult, type MediaEnv } from "./copy";
 import type { MediaItem } from "./plan";
 
@@ -17,7 +20,9 @@ export interface RetryMediaOptions extends CopyMediaOptions {
 
 export const MEDIA_RETRY_BATCH = 20;
 
-export async function retryPendingMedia(env: MediaEnv, config: Config, options: RetryMediaOptions = {}): Promise<MediaCopyResult[]> {
+export type RetryEnv = MediaEnv & Pick<Env, "LINE">;
+
+export async function retryPendingMedia(env: RetryEnv, config: Config, options: RetryMediaOptions = {}): Promise<MediaCopyResult[]> {
   if (config.MEDIA_RETRY_LIMIT === 0) return [];
   const now = options.now?.() ?? Date.now();
   const due = await dueMediaItems(env.DB, options.dueBy ?? now, options.limit ?? MEDIA_RETRY_BATCH);
@@ -31,5 +36,21 @@ export async function retryPendingMedia(env: MediaEnv, config: Config, options: 
     mediaId,
     durationSeconds,
   }));
-  return copyMediaItems(env, config, items, options);
+  const results = await copyMediaItems(env, config, items, options);
+  await announceStoredMedia(env, results).catch((error) =>
+    createLogger(config.LOG_LEVEL, { component: "media-retry" }).error("media stored, but the pages that said it was unavailable could not be told", { error }),
+  );
+  return results;
+}
+
+/**
+ * Tells each Line Durable Object which of its calls and texts have media stored now, so the pages that say a file
+ * is unavailable stop saying so. Pages without such a note cost nothing.
+ */
+export async function announceStoredMedia(env: Pick<Env, "DB" | "LINE">, results: ReadonlyArray<MediaCopyResult>): Promise<void> {
+  const resourceIds = [...new Set(results.filter((r) => r.status !== "unavailable").map((r) => r.item.resourceId))];
+  if (resourceIds.length === 0) return;
+  const byLine = new Map<string, string[]>();
+  for (const { resourceId, lineId } of await linesOfResources(env.DB, resourceIds)) byLine.set(lineId, [...(byLine.get(lineId) ?? []), resourceId]);
+  await Promise.all([...byLine].map(([lineId, ids]) => env.LINE.get(env.LINE.idFromName(lineId)).mediaRetried(ids)));
 }

@@ -8,6 +8,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import type { OpenPhoneEmulator } from "../../emulators/openphone/server.ts";
 import { ProcessGroup, waitForHttp } from "../../scripts/lib/processes.ts";
 import { setUpSandboxSync, type SandboxSync } from "../../scripts/lib/sandbox-sync.ts";
 
@@ -22,7 +23,7 @@ interface RunningServer {
   close(): Promise<void>;
 }
 interface EmulatorModules {
-  startOpenPhoneEmulator(options: { key: string; port?: number; config?: unknown }): Promise<RunningServer>;
+  startOpenPhoneEmulator(options: { key: string; port?: number; config?: unknown }): Promise<RunningServer & { emulator: OpenPhoneEmulator }>;
   startNotionEmulator(options: { port?: number; token?: string; demoData?: boolean; config?: unknown }): Promise<RunningServer>;
 }
 
@@ -55,6 +56,8 @@ export interface E2ESandbox {
   workerUrl: string;
   openphoneUrl: string;
   notionUrl: string;
+  /** The OpenPhone emulator's state, for what no API shows yet (e.g. a call's media files before they are ready). */
+  openphoneEmulator: OpenPhoneEmulator;
   sync: SandboxSync;
   /** JSON from a control or API route, failing loudly on an error status. */
   json<T = unknown>(url: string, init?: RequestInit): Promise<T>;
@@ -117,6 +120,7 @@ export async function startE2ESandbox(options: E2EOptions = {}): Promise<E2ESand
       workerUrl,
       openphoneUrl: openphone.url,
       notionUrl: notion.url,
+      openphoneEmulator: openphone.emulator,
       sync,
       json,
       admin: (pathname, init) => json(`${workerUrl}${pathname}`, { ...init, headers: { Authorization: `Bearer ${E2E_ADMIN_TOKEN}`, ...(init?.headers as Record<string, string>) } }),

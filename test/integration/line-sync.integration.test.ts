@@ -3,7 +3,9 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import type { WebhookMessage } from "../../src/queue/messages";
-import { fakeApis, notionRequests, TEST_SETTINGS } from "./fake-apis";
+import type { MediaItem } from "../../src/media/plan";
+import type { LineStorage } from "../../src/line/storage";
+import { FAKE_APIS_URL, fakeApis, notionRequests, TEST_SETTINGS } from "./fake-apis";
 
 const CALL = {
   id: "AC100",
@@ -81,8 +83,10 @@ describe("Line Durable Object → Notion", () => {
     expect(body).toContain("[00:01] +12125550101: Hello, it's Ada");
     expect(body).toContain("[00:04] Maya Rossi: Hi Ada");
     expect(page.children.some((b) => b.type === "audio")).toBe(true);
-    // One data source lookup (cached from then on) and one create.
+    // One data source lookup (cached from then on) and one create; copying the recording after it costs Notion nothing.
     expect(notionRequests(state).map((r) => `${r.method} ${r.path}`)).toEqual(["GET notion:/v1/databases/0123456789abcdef0123456789abcdef", "POST notion:/v1/pages"]);
+    const stored = await env.MEDIA.get("recordings/2026/03/02/AC100/CR1.mp3");
+    expect(await stored?.text()).toBe("fake recording AC100");
 
     const history = await env.DB.prepare("SELECT outcome, notion_requests, latency_ms FROM sync_history WHERE resource_id = 'AC100'").all<{ outcome: string; notion_requests: number; latency_ms: number }>();
     expect(history.results).toEqual([{ outcome: "created", notion_requests: 2, latency_ms: expect.any(Number) }]);
@@ -199,5 +203,28 @@ describe("Line Durable Object → Notion", () => {
     expect(result.outcomes[0]).toMatchObject({ status: "failed", reason: expect.stringContaining("data.object.id") });
     expect(result.outcomes[1]).toEqual({ status: "done" });
     expect(await stub.pendingEvents()).toBe(0);
+  });
+  it("copies the media an object was copying when it died, when its alarm fires again", async () => {
+    const stub = await lineWithSettings("PNsync9");
+    const item: MediaItem = {
+      kind: "recording",
+      key: "recordings/2026/03/02/ACdied/CR1.mp3",
+      sourceUrl: `${FAKE_APIS_URL}/openphone/media/ACdied.mp3`,
+      contentType: "audio/mpeg",
+      resourceId: "ACdied",
+      mediaId: "CR1",
+      durationSeconds: 170,
+    };
+    // The state a crash mid-copy leaves: the copy requested after the page write, and the alarm the flush set.
+    await runInDurableObject(stub, async (instance, state) => {
+      (instance as unknown as { store: LineStorage }).store.requestMediaCopies([item], Date.now());
+      await state.storage.setAlarm(Date.now() + 600_000);
+    });
+    expect(await env.MEDIA.head(item.key)).toBeNull();
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await (await env.MEDIA.get(item.key))?.text()).toBe("fake recording ACdied");
+    const pending = await runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM media_copies WHERE copied_at IS NULL").one().n);
+    expect(pending).toBe(0);
+    expect(notionRequests(await fakeApis.state())).toEqual([]);
   });
 });

@@ -181,9 +181,9 @@ describe("copying a call's media into R2", () => {
     await control("/control/calls/ACgone01", { call, recordings: [recording("CRgone", "gone.mp3", 60_000, 6)], voicemail: null });
     const items = planCallMedia(call, [recording("CRgone", "gone.mp3", 60_000, 6)], null);
     const [result] = await copyMediaItems(env, config, items);
-    expect(result).toMatchObject({ status: "unavailable", reason: "source answered 404 Not Found" });
+    expect(result).toMatchObject({ status: "unavailable", reason: "source answered 404 Not Found, also at the fresh URL OpenPhone listed" });
     const [row] = await mediaItemsOf(env.DB, "ACgone01");
-    expect(row).toMatchObject({ status: "unavailable", attempts: 1, reason: "source answered 404 Not Found" });
+    expect(row).toMatchObject({ status: "unavailable", attempts: 1, reason: "source answered 404 Not Found, also at the fresh URL OpenPhone listed" });
     expect(row!.nextAttemptAt).toBeGreaterThan(Date.now());
     expect(await env.MEDIA.head(items[0]!.key)).toBeNull();
 
