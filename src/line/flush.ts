@@ -38,6 +38,8 @@ export interface FlushDeps {
   userNames(ids: string[]): Promise<Record<string, string>>;
   line(lineId: string | undefined): Promise<LineLabel>;
   canvasPageId: string | null | undefined;
+  /** The matched customer's name, shown instead of the bare number. */
+  canvasTitle?: string;
   /** Stores the create claim durably; resolves only once it is on disk. */
   claim(resourceId: string, props: PageProperties, sections: string[]): Promise<void>;
   now(): number;
@@ -163,7 +165,7 @@ export async function flushResource(record: ResourceRecord, deps: FlushDeps): Pr
   if (state.kind === "call") {
     const recordingLinks: Record<string, string> = {};
     for (const r of state.recordings ?? []) if (r.id && linkFor(r.id)) recordingLinks[r.id] = linkFor(r.id)!;
-    const ctx = { names, lineLabel: line.label, lineNumber: line.number, userNames, canvasPageId: deps.canvasPageId, recordingLinks, voicemailLink: linkFor("voicemail") };
+    const ctx = { names, lineLabel: line.label, lineNumber: line.number, userNames, canvasPageId: deps.canvasPageId, participantName: deps.canvasTitle, recordingLinks, voicemailLink: linkFor("voicemail") };
     desired = mapCallToProperties(state, ctx);
     sections = buildCallBody(state, ctx);
   } else {

@@ -261,6 +261,12 @@ export class LineDurableObject extends DurableObject<Env> {
     return this.matcher.match(keys);
   }
 
+  /** A customer's name from the D1 Canvas index (no Notion request); undefined when the page has no title. */
+  private async canvasTitle(pageId: string): Promise<string | undefined> {
+    const row = await this.env.DB.prepare("SELECT title FROM canvas_pages WHERE page_id = ?1").bind(pageId).first<{ title: string | null }>().catch(() => null);
+    return row?.title?.trim() || undefined;
+  }
+
   private async flushOne(record: ResourceRecord, config: Config, canvas: Map<string, string | null>, report: FlushReport): Promise<void> {
     const counter = newRequestCounter();
     const notion = createNotionClient(this.env, config, counter);
@@ -274,6 +280,7 @@ export class LineDurableObject extends DurableObject<Env> {
       notion,
       openphone,
       canvasPageId,
+      canvasTitle: canvasPageId ? await this.canvasTitle(canvasPageId) : undefined,
       now: Date.now,
       names: (kind) => resolvePropertyNames(kind, config.NOTION_PROPERTY_MAP),
       parent: (kind) => this.lookups.pageParent(kind, config, notion),

@@ -66,6 +66,8 @@ export interface CallMappingContext {
   /** Display names of OpenPhone users by id. */
   userNames: Record<string, string>;
   canvasPageId?: string | null;
+  /** The customer's name from Canvas, when the participant is a customer. */
+  participantName?: string;
   /** Links to the stored media: recording id → link, and the voicemail link. */
   recordingLinks: Record<string, string>;
   voicemailLink?: string;
@@ -76,8 +78,8 @@ function linkedRecordings(state: CallState, ctx: CallMappingContext): (Recording
   return (state.recordings ?? []).filter((r): r is Recording & { id: string } => r.id !== null && Boolean(ctx.recordingLinks[r.id]));
 }
 
-function callTitle(state: CallState, participant: string | undefined): string {
-  const who = participant ?? "unknown number";
+function callTitle(state: CallState, participant: string | undefined, name: string | undefined): string {
+  const who = name ?? participant ?? "unknown number";
   const finished = isCallFinished(state.status);
   if (state.direction === "incoming" && finished && !wasAnswered(state)) {
     return state.voicemail?.url ? `Voicemail from ${who}` : `Missed call from ${who}`;
@@ -95,7 +97,7 @@ export function mapCallToProperties(state: CallState, ctx: CallMappingContext): 
   const n = ctx.names;
   const participant = callParticipant(state, ctx.lineNumber);
   const p: PageProperties = {};
-  p[n["Name"]!] = { title: richText(callTitle(state, participant)) };
+  p[n["Name"]!] = { title: richText(callTitle(state, participant, ctx.participantName)) };
   p[n["Call ID"]!] = textProperty(state.id);
   if (state.direction) p[n["Direction"]!] = { select: { name: state.direction === "incoming" ? "Incoming" : "Outgoing" } };
   if (state.status) p[n["Status"]!] = { select: { name: state.status.replace(/,/g, " ") } };
@@ -169,14 +171,15 @@ const heading = (text: string): Block => ({ type: "heading_2", heading_2: { rich
 const paragraph = (items: RichTextItem[]): Block => ({ type: "paragraph", paragraph: { rich_text: items } });
 const audio = (url: string, caption: string): Block => ({ type: "audio", audio: { type: "external", external: { url }, caption: richText(caption) } });
 
-function speakerName(turn: TranscriptTurn, ctx: CallMappingContext): string {
+function speakerName(turn: TranscriptTurn, ctx: CallMappingContext, participant: string | undefined): string {
   if (turn.userId) return ctx.userNames[turn.userId] ?? turn.userId;
+  if (ctx.participantName && turn.identifier && turn.identifier === participant) return ctx.participantName;
   return turn.identifier ?? "Unknown speaker";
 }
 
 /** Transcript turns `[mm:ss] Speaker: text`, packed into paragraphs of at most 2000 characters each. */
-export function transcriptBlocks(dialogue: TranscriptTurn[], ctx: CallMappingContext): Block[] {
-  const lines = [...dialogue].sort((a, b) => a.start - b.start).map((t) => `[${formatOffset(t.start)}] ${speakerName(t, ctx)}: ${t.content.trim()}`);
+export function transcriptBlocks(dialogue: TranscriptTurn[], ctx: CallMappingContext, participant?: string): Block[] {
+  const lines = [...dialogue].sort((a, b) => a.start - b.start).map((t) => `[${formatOffset(t.start)}] ${speakerName(t, ctx, participant)}: ${t.content.trim()}`);
   const blocks: Block[] = [];
   let current = "";
   const push = () => {
@@ -225,7 +228,7 @@ export function buildCallBody(state: CallState, ctx: CallMappingContext): BodySe
     sections.push({ key: "voicemail", blocks });
   }
   if (state.transcript?.status === "completed" && state.transcript.dialogue.length > 0) {
-    sections.push({ key: "transcript", blocks: [heading("Transcript"), ...transcriptBlocks(state.transcript.dialogue, ctx)] });
+    sections.push({ key: "transcript", blocks: [heading("Transcript"), ...transcriptBlocks(state.transcript.dialogue, ctx, callParticipant(state, ctx.lineNumber))] });
   }
   return sections;
 }

@@ -36,6 +36,14 @@ describe("mapCallToProperties", () => {
     expect(props["Next Steps"]).toEqual({ rich_text: richText("Send the contract\nCall back Friday") });
   });
 
+  it("names the customer instead of the number when Canvas knows them, in the title and the transcript", () => {
+    const named = { ...ctx, participantName: "Ada Brennan" };
+    expect(mapCallToProperties(completedCall, named)["Name"]).toEqual({ title: richText("Incoming call from Ada Brennan · 2m 55s") });
+    const lines = JSON.stringify(transcriptBlocks(completedCall.transcript!.dialogue, named, "+12125550101"));
+    expect(lines).toContain("[00:01] Ada Brennan: Hello");
+    expect(lines).toContain("[01:05] Maya Rossi: Hi Ada");
+  });
+
   it("names a missed call and uses remapped property names", () => {
     const missed = mergeCall(emptyCall("AC2"), { direction: "incoming", status: "missed", answeredAt: null, participants: ["+12125550101"] }, { id: "EV", at: 1 });
     const names = resolvePropertyNames("calls", { "Calls.Status": "Call status", Name: "Title" });
