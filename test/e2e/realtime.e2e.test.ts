@@ -12,7 +12,8 @@ interface NotionStats {
 }
 
 let sandbox: E2ESandbox;
-let customers: { phone: string }[];
+let customers: { phone: string; firstName: string; lastName: string }[];
+let customerNames: Map<string, string>;
 
 beforeAll(async () => {
   // Notion at its real 3 requests/s; every webhook delivered twice and a call's events shuffled.
@@ -20,6 +21,7 @@ beforeAll(async () => {
   const workspace = await sandbox.json<{ canvasRosterIndexes: number[] }>(`${sandbox.notionUrl}/_emulator/workspace`);
   const roster = generateRoster(SANDBOX_SEED, SANDBOX_ROSTER_SIZE);
   customers = workspace.canvasRosterIndexes.slice(0, 10).map((i) => roster[i]!);
+  customerNames = new Map(customers.map((c) => [c.phone, `${c.firstName} ${c.lastName}`]));
 }, 240_000);
 
 afterAll(async () => {
@@ -78,6 +80,11 @@ describe("real-time sync", () => {
     expect(m).toHaveLength(50);
     expect(new Set(c.map((p) => plainText(p.properties["Call ID"])))).toEqual(new Set(calls.map((x) => x.callId)));
     expect(new Set(m.map((p) => plainText(p.properties["Message ID"])))).toEqual(new Set(texts.map((x) => x.messageId)));
+    // The title names the customer from Canvas, not the bare number.
+    for (const page of c) {
+      const name = customerNames.get(String(page.properties["Participant"]?.phone_number))!;
+      expect(plainText(page.properties["Name"])).toMatch(new RegExp(`^(Incoming call from|Outgoing call to) ${name} · `));
+    }
     for (const page of done.m) {
       expect(plainText(page.properties["Text"])).toMatch(/^Hello, this is message \d+$/);
       expect(((page.properties["Canvas"]?.relation as unknown[]) ?? []).length).toBe(1);
