@@ -165,6 +165,7 @@ export class LineDurableObject extends DurableObject<Env> {
     const due = this.store.due(now, FLUSH_BATCH);
     const report = emptyReport();
     if (due.length > 0) {
+      await this.learnLineNumbers(due, config).catch((error) => log.warn("could not look up the line's own number", { error }));
       const canvas = await this.matchCanvas(due, config).catch((error) => {
         log.warn("Canvas lookup failed; pages are written without the relation for now", { error });
         return new Map<string, string | null>();
@@ -196,6 +197,17 @@ export class LineDurableObject extends DurableObject<Env> {
   /** The external party, leaving out the line's own number when it is known. */
   private participant(state: ResourceState): string | undefined {
     return participantOf(state, this.lookups.cachedLineNumber(state.lineId));
+  }
+
+  /**
+   * The line's own number tells the external party apart (an outgoing call lists the line first); it must be known
+   * before the Canvas lookup, or a line's first flush would look up its own number. One request per line a day.
+   */
+  private async learnLineNumbers(records: ResourceRecord[], config: Config): Promise<void> {
+    const unknown = [...new Set(records.map((r) => r.state.lineId))].filter((id): id is string => Boolean(id?.startsWith("PN")) && this.lookups.cachedLineNumber(id) === undefined);
+    if (unknown.length === 0) return;
+    const openphone = createOpenPhoneClient(this.env, config, newRequestCounter());
+    for (const lineId of unknown) await this.lookups.lineLabel(lineId, openphone);
   }
 
   private async matchCanvas(records: ResourceRecord[], config: Config): Promise<Map<string, string | null>> {
