@@ -25,7 +25,7 @@ import { loadWebhookEnvelope } from "../webhooks/envelope-store";
 import { parseEnvelope } from "./events";
 import { flushResource, participantOf } from "./flush";
 import { LineLookups } from "./lookups";
-import { flushBackoffMs, markDue, newRecord } from "./schedule";
+import { backfillWindowMs, flushBackoffMs, markDue, newRecord } from "./schedule";
 import { settleFlush } from "./settle";
 import { emptyCall, emptyMessage, mergeCall, mergeMessage, type ResourceState } from "./state";
 import { LineStorage, type ResourceRecord } from "./storage";
@@ -58,8 +58,10 @@ function sourceOf(envelope: unknown): string {
 /** Webhook redeliveries stop within about a day (openphone-api.md §8.5); a week of event ids is kept for dedupe. */
 const EVENT_RETENTION_MS = 7 * 86_400_000;
 /** Resources flushed per alarm; more are left for the next alarm, set right away. */
-const FLUSH_BATCH = 25;
-const FLUSH_CONCURRENCY = 4;
+const FLUSH_BATCH = 50;
+const FLUSH_CONCURRENCY = 8;
+/** How fresh the Canvas index must be for a backfilled participant's miss to be taken as final (see matchCanvas). */
+const BACKFILL_CANVAS_REFRESH_MS = 5 * 60_000;
 
 export class LineDurableObject extends DurableObject<Env> {
   private readonly store: LineStorage;
@@ -118,7 +120,8 @@ export class LineDurableObject extends DurableObject<Env> {
         const record = current ?? newRecord(event.resourceId, event.kind, state, message.receivedAt ?? now);
         // The window counts from when the webhook arrived, not from when the queue handed it over.
         const since = Math.min(now, message.receivedAt ?? now);
-        this.store.put(markDue({ ...record, state, version: record.version + 1, failedAt: null, failedReason: null, failedProperty: null, source: current?.failedAt ? "replay" : current ? record.source : sourceOf(envelope) }, since, config.COALESCE_MS));
+        const window = sourceOf(envelope) === "backfill" ? backfillWindowMs(state, now, config.COALESCE_MS) : config.COALESCE_MS;
+        this.store.put(markDue({ ...record, state, version: record.version + 1, failedAt: null, failedReason: null, failedProperty: null, source: current?.failedAt ? "replay" : current ? record.source : sourceOf(envelope) }, since, window));
       } else {
         duplicates++;
         // A replayed dead letter: the event is known, but the resource's last flush failed for good. Try again.
@@ -210,10 +213,21 @@ export class LineDurableObject extends DurableObject<Env> {
     for (const lineId of unknown) await this.lookups.lineLabel(lineId, openphone);
   }
 
+  /**
+   * Live calls and texts ask for a Canvas refresh on a miss (a customer added a moment ago); backfilled ones accept
+   * an index this object refreshed within BACKFILL_CANVAS_REFRESH_MS, so a run of unknown numbers does not cost a
+   * Notion query per flush.
+   */
   private async matchCanvas(records: ResourceRecord[], config: Config): Promise<Map<string, string | null>> {
-    this.matcher ??= new CanvasMatcher(this.env, config, this.canvasCounter);
-    const keys = records.map((r) => this.participant(r.state)).filter((k): k is string => Boolean(k));
-    return this.matcher.match(keys);
+    const matcher = (this.matcher ??= new CanvasMatcher(this.env, config, this.canvasCounter));
+    const keysOf = (rs: ResourceRecord[]) => rs.map((r) => this.participant(r.state)).filter((k): k is string => Boolean(k));
+    const live = keysOf(records.filter((r) => r.source !== "backfill"));
+    const past = keysOf(records.filter((r) => r.source === "backfill"));
+    const [liveMatches, pastMatches] = await Promise.all([
+      live.length > 0 ? matcher.match(live) : new Map<string, string | null>(),
+      past.length > 0 ? matcher.match(past, { acceptRefreshWithinMs: BACKFILL_CANVAS_REFRESH_MS }) : new Map<string, string | null>(),
+    ]);
+    return new Map([...pastMatches, ...liveMatches]);
   }
 
   private async flushOne(record: ResourceRecord, config: Config, canvas: Map<string, string | null>, report: FlushReport): Promise<void> {
