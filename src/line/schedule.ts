@@ -25,14 +25,26 @@ export function markDue(record: ResourceRecord, now: number, coalesceMs: number)
   let candidate = now + coalesceMs;
   if (state.kind === "call" && state.status !== undefined && !isCallFinished(state.status)) {
     candidate = Math.max(candidate, record.firstEventAt + CALL_HOLD_MS);
-  } else if (state.kind === "call" && record.pageId && awaitsProducts(state)) {
-    const finishedAt = (state.completedAt ? Date.parse(state.completedAt) : NaN) || record.firstEventAt;
-    candidate = Math.max(candidate, finishedAt + PRODUCTS_WAIT_MS);
-    // A voicemail is looked at again shortly (no webhook announces it), the rest at the end of the wait.
-    if (state.voicemail?.processing) candidate = Math.min(candidate, now + VOICEMAIL_RECHECK_MS);
+  } else {
+    const held = productsDueAt(record, now);
+    if (held !== null) candidate = Math.max(candidate, held);
   }
   const dueAt = record.dirty && record.dueAt !== null ? Math.min(record.dueAt, candidate) : candidate;
   return { ...record, dirty: true, dueAt };
+}
+
+/**
+ * When a call whose page is written, and whose recording, transcript or summary are still being produced, is next
+ * flushed: at the end of the products wait, so they land in one update, or shortly for a voicemail being processed
+ * (no webhook announces it). Null when nothing is awaited, the page is not written yet, or the wait is over.
+ */
+export function productsDueAt(record: Pick<ResourceRecord, "state" | "pageId" | "firstEventAt">, now: number): number | null {
+  const state = record.state;
+  if (state.kind !== "call" || !record.pageId || !awaitsProducts(state)) return null;
+  const finishedAt = (state.completedAt ? Date.parse(state.completedAt) : NaN) || record.firstEventAt;
+  const deadline = finishedAt + PRODUCTS_WAIT_MS;
+  if (now >= deadline) return null;
+  return state.voicemail?.processing ? Math.min(deadline, now + VOICEMAIL_RECHECK_MS) : deadline;
 }
 
 export function newRecord(resourceId: string, kind: "call" | "message", state: ResourceState, firstEventAt: number): ResourceRecord {

@@ -8,8 +8,8 @@ import type { FlushReport } from "../db/sync-history";
 import type { RequestCounter } from "../gates/gated-fetch";
 import type { DatabaseKind } from "../notion/schema";
 import type { FlushResult } from "./flush";
-import { flushBackoffMs, PRODUCTS_WAIT_MS, VOICEMAIL_RECHECK_MS } from "./schedule";
-import { awaitsProducts, mergeCall, type ResourceState } from "./state";
+import { flushBackoffMs, productsDueAt } from "./schedule";
+import { mergeCall, type ResourceState } from "./state";
 import type { LineStorage, ResourceRecord } from "./storage";
 
 export interface SettleContext {
@@ -41,13 +41,11 @@ export function settleFlush(store: LineStorage, flushed: ResourceRecord, result:
   const history = { resourceId: flushed.resourceId, kind: flushed.kind, source: flushed.source, pageId: next.pageId, notionRequests: counter.notion, openphoneRequests: counter.openphone };
   if (result.outcome === "created" || result.outcome === "updated" || result.outcome === "unchanged") {
     Object.assign(next, { attempts: 0, dirty: changedMeanwhile, dueAt: changedMeanwhile ? current.dueAt : null, failedAt: null, failedReason: null, failedProperty: null });
-    if (!changedMeanwhile && state.kind === "call" && next.pageId && awaitsProducts(state)) {
-      // No webhook says when a voicemail is processed: look again shortly. For a recording, transcript or summary
-      // still being produced, look again at the end of the wait in case its webhook never comes (both bounded).
-      const finishedAt = (state.completedAt ? Date.parse(state.completedAt) : NaN) || next.firstEventAt;
-      const deadline = finishedAt + PRODUCTS_WAIT_MS;
-      if (now < deadline) Object.assign(next, { dirty: true, dueAt: state.voicemail?.processing ? Math.min(deadline, now + VOICEMAIL_RECHECK_MS) : deadline });
-    }
+    // Products still being produced (now that the page exists and the flush asked OpenPhone): look again at the end
+    // of the wait in case a webhook never comes. Events that arrived during the flush (a recording while the page
+    // was being created) wait with them rather than costing an update of their own.
+    const held = productsDueAt(next, now);
+    if (held !== null) Object.assign(next, { dirty: true, dueAt: changedMeanwhile && current.dueAt !== null ? Math.max(current.dueAt, held) : held });
     if (!changedMeanwhile) store.markEventsFlushed(flushed.resourceId, now);
     store.requestMediaCopies(result.mediaCopies, now);
     report.history.push({ ...history, outcome: result.outcome, latencyMs: result.outcome === "unchanged" || pendingSince === null ? null : now - pendingSince, error: null });
