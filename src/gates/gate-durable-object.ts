@@ -4,8 +4,8 @@
  *
  * The budget is a token bucket kept as GCRA (a single "theoretical arrival time"): `acquire()` reserves the next
  * slot and tells the caller how long to wait for it, so callers queue without polling. A 429 pauses everyone for
- * its Retry-After and lowers the rate by a quarter; the rate creeps back to the configured one after a quiet
- * minute. Consecutive failures (5xx, timeouts) open a circuit breaker for a cool-down, during which `acquire()`
+ * its Retry-After; a second one within a minute also lowers the rate by a quarter, and the rate creeps back to the
+ * configured one after a quiet minute. Consecutive failures (5xx, timeouts) open a circuit breaker for a cool-down, during which `acquire()`
  * refuses at once so queue messages are retried later instead of burning their attempts.
  */
 import { DurableObject } from "cloudflare:workers";
@@ -88,9 +88,12 @@ export class GateDurableObject extends DurableObject<Env> {
     }
     if (report.outcome === "rate_limited") {
       this.rateLimited++;
+      // An isolated 429 is a burst edge (requests that left together after a stall); it pauses everyone but leaves
+      // the rate alone. A second one within the quiet minute says the configured rate is too high: slow down.
+      const repeated = now - this.last429At < RECOVERY_QUIET_MS;
       this.last429At = now;
       this.pausedUntil = Math.max(this.pausedUntil, now + Math.max(0, report.retryAfterMs));
-      this.rate = Math.max(this.settings.ratePerSecond * MIN_RATE_SHARE, this.rate * 0.75);
+      if (repeated) this.rate = Math.max(this.settings.ratePerSecond * MIN_RATE_SHARE, this.rate * 0.75);
       return;
     }
     this.failures++;

@@ -95,6 +95,9 @@ describe("Gate Durable Object", () => {
     await gate.report({ outcome: "rate_limited", retryAfterMs: 3000 });
     const paused = await gate.acquire();
     expect(paused.ok && paused.waitMs).toBeGreaterThanOrEqual(2900);
+    // One 429 is a burst edge: the rate stays. Another within the minute lowers it by a quarter.
+    expect((await gate.stats()).rate).toBe(4);
+    await gate.report({ outcome: "rate_limited", retryAfterMs: 1000 });
     expect((await gate.stats()).rate).toBe(3);
   });
 
