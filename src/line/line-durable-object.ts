@@ -60,6 +60,7 @@ function sourceOf(envelope: unknown): string {
 const EVENT_RETENTION_MS = 7 * 86_400_000;
 /** Resources flushed per alarm; more are left for the next alarm, set right away. */
 const FLUSH_BATCH = 50;
+/** Flushes in flight per line: enough that waiting on OpenPhone and Notion round trips keeps the Notion gate busy. */
 const FLUSH_CONCURRENCY = 8;
 /** How fresh the Canvas index must be for a backfilled participant's miss to be taken as final (see matchCanvas). */
 const BACKFILL_CANVAS_REFRESH_MS = 5 * 60_000;
