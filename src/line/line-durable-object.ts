@@ -23,6 +23,7 @@ import { createLogger } from "../observability/logger";
 import type { MessageOutcome, SyncMessage } from "../queue/messages";
 import { loadWebhookEnvelope } from "../webhooks/envelope-store";
 import { parseEnvelope } from "./events";
+import { BackfillSpend, backfillRunOf } from "./backfill-spend";
 import { flushResource, participantOf } from "./flush";
 import { LineLookups } from "./lookups";
 import { copyRequestedMedia, syncMediaNotices } from "./media";
@@ -60,6 +61,7 @@ function sourceOf(envelope: unknown): string {
 const EVENT_RETENTION_MS = 7 * 86_400_000;
 /** Resources flushed per alarm; more are left for the next alarm, set right away. */
 const FLUSH_BATCH = 50;
+/** Flushes in flight per line: enough that waiting on OpenPhone and Notion round trips keeps the Notion gate busy. */
 const FLUSH_CONCURRENCY = 8;
 /**
  * How long a media copy may run before the alarm set when it started copies it again (the object died mid-copy).
@@ -217,6 +219,7 @@ export class LineDurableObject extends DurableObject<Env> {
     const now = Date.now();
     const due = this.store.due(now, FLUSH_BATCH);
     const report = emptyReport();
+    const spend = new BackfillSpend();
     if (due.length > 0) {
       await this.learnLineNumbers(due, config).catch((error) => log.warn("could not look up the line's own number", { error }));
       const canvas = await this.matchCanvas(due, config).catch((error) => {
@@ -226,7 +229,7 @@ export class LineDurableObject extends DurableObject<Env> {
       const queue = [...due];
       const worker = async () => {
         for (let record = queue.shift(); record; record = queue.shift()) {
-          await this.flushOne(record, config, canvas, report).catch((error) => {
+          await this.flushOne(record, config, canvas, report, spend).catch((error) => {
             log.error("flush crashed; retrying later", { resourceId: record.resourceId, error });
             const current = this.store.get(record.resourceId);
             if (current) this.store.put({ ...current, attempts: current.attempts + 1, dueAt: Date.now() + flushBackoffMs(current.attempts + 1, 5000) });
@@ -235,6 +238,7 @@ export class LineDurableObject extends DurableObject<Env> {
       };
       await Promise.all(Array.from({ length: Math.min(FLUSH_CONCURRENCY, due.length) }, worker));
       await this.writeReport(report, log);
+      await spend.write(this.env.DB).catch((error) => log.warn("could not credit the backfill run with its flush requests", { error }));
     }
     this.store.pruneFlushedEvents(now - EVENT_RETENTION_MS);
     await this.armAlarm(true);
@@ -293,7 +297,7 @@ export class LineDurableObject extends DurableObject<Env> {
     return row?.title?.trim() || undefined;
   }
 
-  private async flushOne(record: ResourceRecord, config: Config, canvas: Map<string, string | null>, report: FlushReport): Promise<void> {
+  private async flushOne(record: ResourceRecord, config: Config, canvas: Map<string, string | null>, report: FlushReport, spend: BackfillSpend): Promise<void> {
     const counter = newRequestCounter();
     const notion = createNotionClient(this.env, config, counter);
     const openphone = createOpenPhoneClient(this.env, config, counter);
@@ -318,6 +322,7 @@ export class LineDurableObject extends DurableObject<Env> {
       },
     });
     settleFlush(this.store, record, result, { canvasPageId, pendingSince, counter, participantOf: (state) => this.participant(state) }, report);
+    if (record.source === "backfill") spend.add(backfillRunOf(this.store.eventMessages(record.resourceId)), counter, result.outcome === "failed");
   }
 
   /** One D1 round trip per alarm. Dead letters must land: if D1 fails, the failed resources are retried instead. */

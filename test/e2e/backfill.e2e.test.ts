@@ -127,13 +127,14 @@ describe("backfill", () => {
     };
     const expectedCalls = () => seeded.callIds.length + newCallIds.length;
     const expectedPages = () => expectedCalls() + seeded.messageIds.length;
-    const { run, lastNotionActivity } = await waitForRunAndPages(sandbox, runId, expectedPages, {
+    const { lastNotionActivity } = await waitForRunAndPages(sandbox, runId, expectedPages, {
       timeoutMs: FULL ? 1_200_000 : 300_000,
       onTick: async (progress) => {
         if (!webhooksSent && progress.fetched > 0) await sendWebhooks();
       },
     });
     const wallSeconds = (lastNotionActivity - started) / 1000;
+    const run = await runProgress(sandbox, runId);
     const notion = await notionStats(sandbox);
     const openphone = openphoneDelta(opBefore, await openphoneStats(sandbox));
 
@@ -201,6 +202,10 @@ describe("backfill", () => {
       ].join("\n"),
     );
     expect(run.failed).toBe(0);
+    // The run is credited with what writing its items cost, not only with its listings.
+    expect(run.requests.notion).toBeGreaterThanOrEqual(seeded.callIds.length + seeded.messageIds.length - REPLAYED_CALLS);
+    expect(run.requests.notion).toBeLessThanOrEqual(notion.requests.total);
+    expect(run.requests.openphone).toBeGreaterThan(openphone.byOperation["listCalls_v1"]!);
     const dead = await sandbox.admin<{ open: number }>("/admin/dead-letters");
     expect(dead.open).toBe(0);
   }, FULL ? 1_500_000 : 420_000);
