@@ -81,6 +81,12 @@ export async function handleControlRequest(emulator: OpenPhoneEmulator, req: Inc
       }
       return sendJson(res, 200, { ...file, url: `${emulator.baseUrl}/media/${file.id}.${file.extension}`, fault: emulator.mediaFaults.get(file.id) ?? null });
     }
+    const replay = /^POST \/_emulator\/calls\/(AC[A-Za-z0-9]+)\/webhooks$/.exec(route);
+    if (replay) {
+      const replayed = emulator.replayCallWebhooks(replay[1]!);
+      if (!replayed) throw new ApiError(404, `No call ${replay[1]}`);
+      return sendJson(res, 200, replayed);
+    }
     switch (route) {
       case "POST /_emulator/reset":
         emulator.reset();

@@ -94,6 +94,16 @@ export class OpenPhoneEmulator {
     return { callId: record.call.id, events };
   }
 
+  /**
+   * Sends an existing call's webhook sequence again, now (a seeded call's events arriving late, or redelivered).
+   * Artifacts that are ready go out at once; `undefined` when there is no such call.
+   */
+  replayCallWebhooks(callId: string): { callId: string; events: PlannedEvent[] } | undefined {
+    const record = this.store.calls.get(callId);
+    if (!record) return undefined;
+    return { callId, events: this.scheduler.planCall(record, { ringing: true }) };
+  }
+
   /** A new text, received or sent now; its webhook goes out at once. */
   createMessage(options: MessageOptions): { messageId: string; events: PlannedEvent[] } {
     const record = buildMessage(this.store, options, new Date());

@@ -41,6 +41,15 @@ export class ProcessGroup {
     return output;
   }
 
+  /** Sends `signal` to one started process's group, waits for it to exit and forgets it (a crash in a test). */
+  async kill(entry: Started, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+    const exited = entry.child.exitCode !== null || entry.child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => entry.child.once("exit", () => resolve()));
+    killGroup(entry.child, signal);
+    await exited;
+    const index = this.started.indexOf(entry);
+    if (index >= 0) this.started.splice(index, 1);
+  }
+
   /** SIGTERM to every group, then SIGKILL to whatever is still alive after the grace period. */
   async stopAll(graceMs = 5000): Promise<void> {
     const alive = this.started.filter((s) => s.child.exitCode === null && s.child.signalCode === null);

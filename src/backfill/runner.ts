@@ -37,7 +37,13 @@ export const LISTINGS_IN_FLIGHT = 4;
 /** Consecutive steps that could not move before a line's chain gives up. */
 export const MAX_CONSECUTIVE_FAILURES = 12;
 
-type StepEnd = { kind: "continue" } | { kind: "retry"; delayMs: number; reason: string } | { kind: "fail"; reason: string };
+/**
+ * How a step stopped. A retry that `yielded` made way for the API's budget (the gate's line was long, or OpenPhone
+ * answered 429): the chain comes back after the wait it was given, and it does not count as a failure of the line.
+ */
+type StepEnd = { kind: "continue" } | { kind: "retry"; delayMs: number; reason: string; yielded?: boolean } | { kind: "fail"; reason: string };
+
+const isFailure = (end: StepEnd) => end.kind === "retry" && !end.yielded;
 
 interface ListingResult {
   work: ConversationWork | null;
@@ -93,7 +99,7 @@ async function runStep(runId: string, lineId: string, start: LineCursor, deps: B
       } catch (error) {
         const classified = classify(error);
         end = classified.kind === "skip" ? { kind: "fail", reason: `listing conversations: ${classified.reason}` } : classified;
-        cursor = { ...cursor, failures: cursor.failures + 1 };
+        cursor = { ...cursor, failures: isFailure(end) ? cursor.failures + 1 : cursor.failures };
       }
       continue;
     }
@@ -105,7 +111,7 @@ async function runStep(runId: string, lineId: string, start: LineCursor, deps: B
       if (result.skipped) note = result.skipped;
     }
     const stops = results.map((r) => r.end).filter((e) => e.kind !== "continue");
-    cursor = replaceWork(cursor, taken.length, results.map((r) => r.work), stops.some((e) => e.kind === "retry"));
+    cursor = replaceWork(cursor, taken.length, results.map((r) => r.work), stops.some(isFailure));
     end = stops.find((e) => e.kind === "fail") ?? stops.find((e) => e.kind === "retry") ?? end;
   }
   counts.openphoneRequests = counter.openphone;
@@ -131,7 +137,7 @@ async function runStep(runId: string, lineId: string, start: LineCursor, deps: B
   });
   if (!won) return { status: "done" };
   if (status === "running") {
-    const delaySeconds = end.kind === "retry" ? Math.max(Math.ceil(end.delayMs / 1000), chainBackoffSeconds(next.failures)) : 0;
+    const delaySeconds = end.kind === "retry" ? Math.max(Math.ceil(end.delayMs / 1000), end.yielded ? 0 : chainBackoffSeconds(next.failures)) : 0;
     await deps.enqueue([{ type: "backfill", runId, lineId, job: next }], delaySeconds);
   } else {
     await finishRunIfDone(db, runId, now);
@@ -197,10 +203,10 @@ async function listAndMerge(
 }
 
 /** Retry later (rate limit, outage, the gate asking backfill to yield), fail the line (auth), or skip one listing. */
-function classify(error: unknown): { kind: "retry"; delayMs: number; reason: string } | { kind: "fail"; reason: string } | { kind: "skip"; reason: string } {
-  if (error instanceof GateClosedError) return { kind: "retry", delayMs: error.retryAfterMs, reason: error.message };
+function classify(error: unknown): { kind: "retry"; delayMs: number; reason: string; yielded?: boolean } | { kind: "fail"; reason: string } | { kind: "skip"; reason: string } {
+  if (error instanceof GateClosedError) return { kind: "retry", delayMs: error.retryAfterMs, reason: error.message, yielded: error.reason !== "circuit breaker open" };
   if (error instanceof OpenPhoneError) {
-    if (error.retryable) return { kind: "retry", delayMs: error.retryAfterMs ?? 0, reason: error.message };
+    if (error.retryable) return { kind: "retry", delayMs: error.retryAfterMs ?? 0, reason: error.message, ...(error.status === 429 ? { yielded: true } : {}) };
     if (error.status === 401) return { kind: "fail", reason: `OpenPhone refused the API key: ${error.message}` };
     return { kind: "skip", reason: error.message };
   }

@@ -38,10 +38,20 @@ interface Remembered {
 
 const OWN_NUMBERS_TTL_MS = 10 * 60_000;
 
+export interface MatchOptions {
+  /**
+   * Misses accept an index this matcher refreshed that recently, instead of asking for a refresh per burst. For
+   * history (the backfill): one refresh per period still finds customers added lately, and one added after is
+   * linked by the cron's relinking when the index gains their number.
+   */
+  acceptRefreshWithinMs?: number;
+}
+
 export class CanvasMatcher {
   private readonly memory = new Map<string, Remembered>();
   private ownNumbers: { numbers: Set<string>; expiresAt: number } | null = null;
   private ownNumbersRequested = false;
+  private lastMissRefreshAt = Number.NEGATIVE_INFINITY;
   private readonly memoryTtlMs: number;
   private readonly negativeMemoryTtlMs: number;
   private readonly now: () => number;
@@ -58,7 +68,7 @@ export class CanvasMatcher {
   }
 
   /** For each key, the Canvas page id it belongs to, or null when no customer has it. */
-  async match(keys: ParticipantKey[]): Promise<Map<ParticipantKey, string | null>> {
+  async match(keys: ParticipantKey[], options: MatchOptions = {}): Promise<Map<ParticipantKey, string | null>> {
     const result = new Map<ParticipantKey, string | null>();
     const counts = { memory: 0, d1: 0, notion: 0, miss: 0, own: 0 };
     const byIndexKey = new Map<string, ParticipantKey[]>();
@@ -107,7 +117,11 @@ export class CanvasMatcher {
       pending = rest;
     }
 
-    if (pending.length > 0) await this.resolveMisses(pending, answer, counts);
+    if (pending.length > 0 && options.acceptRefreshWithinMs !== undefined && now - this.lastMissRefreshAt < options.acceptRefreshWithinMs) {
+      // Unknown as of a recent refresh: answered null and kept in memory only (not a verified negative).
+      counts.miss += pending.length;
+      for (const ik of pending) this.remember(ik, null);
+    } else if (pending.length > 0) await this.resolveMisses(pending, answer, counts);
 
     await incrementMetrics(this.env.DB, {
       "canvas.lookup.memory": counts.memory,
@@ -136,6 +150,7 @@ export class CanvasMatcher {
     const stub = this.env.CANVAS_INDEX.get(this.env.CANVAS_INDEX.idFromName(CANVAS_INDEX_OBJECT_NAME));
     const refresh = await stub.refreshForMisses();
     if (this.counter) this.counter.notion += refresh.notionRequests;
+    if (refresh.ok) this.lastMissRefreshAt = this.now();
     if (!refresh.ok) {
       // Notion could not be asked: answer "unknown" now without remembering it; relinking catches up later.
       counts.miss += pending.length;

@@ -4,8 +4,8 @@
  *
  * The budget is a token bucket kept as GCRA (a single "theoretical arrival time"): `acquire()` reserves the next
  * slot and tells the caller how long to wait for it, so callers queue without polling. A 429 pauses everyone for
- * its Retry-After and lowers the rate by a quarter; the rate creeps back to the configured one after a quiet
- * minute. Consecutive failures (5xx, timeouts) open a circuit breaker for a cool-down, during which `acquire()`
+ * its Retry-After; when 429s are more than a rare burst edge (see MISCONFIGURED_SHARE) each also lowers the rate by a
+ * quarter, and the rate creeps back to the configured one after a quiet minute. Consecutive failures (5xx, timeouts) open a circuit breaker for a cool-down, during which `acquire()`
  * refuses at once so queue messages are retried later instead of burning their attempts.
  */
 import { DurableObject } from "cloudflare:workers";
@@ -37,6 +37,12 @@ export interface GateStats {
 
 const RECOVERY_QUIET_MS = 60_000;
 const MIN_RATE_SHARE = 0.25;
+/**
+ * More 429s than this share of the permits granted over the last minute or two means the configured rate is too
+ * high (SPEC: at most 0.5 % with a misconfigured limit). Fewer are burst edges: requests that left late and
+ * together after an isolate was busy, which a pause absorbs without slowing everyone for minutes.
+ */
+const MISCONFIGURED_SHARE = 0.005;
 
 export class GateDurableObject extends DurableObject<Env> {
   private settings: GateSettings = { ratePerSecond: 3, burst: 3, breakerFailures: 5, breakerCooldownMs: 30_000 };
@@ -48,6 +54,8 @@ export class GateDurableObject extends DurableObject<Env> {
   private last429At = 0;
   private granted = 0;
   private rateLimited = 0;
+  /** 429s and permits in the current minute and the one before, to tell burst edges from a rate set too high. */
+  private window = { startedAt: 0, grantedAtStart: 0, limited: 0, previousGranted: 0, previousLimited: 0 };
   private failures = 0;
 
   /** Applies settings from the caller's config; the rate resets only when the configured rate changes. */
@@ -67,6 +75,7 @@ export class GateDurableObject extends DurableObject<Env> {
       return { ok: false, retryAfterMs: this.breakerOpenUntil - now, reason: "circuit breaker open" };
     }
     this.recover(now);
+    this.rollWindow(now);
     const interval = 1000 / this.rate;
     const tolerance = (this.settings.burst - 1) * interval;
     const start = Math.max(now, this.pausedUntil);
@@ -90,7 +99,7 @@ export class GateDurableObject extends DurableObject<Env> {
       this.rateLimited++;
       this.last429At = now;
       this.pausedUntil = Math.max(this.pausedUntil, now + Math.max(0, report.retryAfterMs));
-      this.rate = Math.max(this.settings.ratePerSecond * MIN_RATE_SHARE, this.rate * 0.75);
+      if (this.countLimited(now)) this.rate = Math.max(this.settings.ratePerSecond * MIN_RATE_SHARE, this.rate * 0.75);
       return;
     }
     this.failures++;
@@ -112,6 +121,23 @@ export class GateDurableObject extends DurableObject<Env> {
       rateLimited: this.rateLimited,
       failures: this.failures,
     };
+  }
+
+  /** Starts a new minute of counts when the current one is over (called on every permit and every 429). */
+  private rollWindow(now: number): void {
+    const w = this.window;
+    if (now - w.startedAt < RECOVERY_QUIET_MS) return;
+    const adjacent = now - w.startedAt < 2 * RECOVERY_QUIET_MS;
+    this.window = { startedAt: now, grantedAtStart: this.granted, limited: 0, previousGranted: adjacent ? this.granted - w.grantedAtStart : 0, previousLimited: adjacent ? w.limited : 0 };
+  }
+
+  /** Counts a 429; true when 429s are frequent enough (two at least) to mean the rate is set too high. */
+  private countLimited(now: number): boolean {
+    this.rollWindow(now);
+    this.window.limited++;
+    const limited = this.window.limited + this.window.previousLimited;
+    const granted = this.granted - this.window.grantedAtStart + this.window.previousGranted;
+    return limited >= 2 && limited > granted * MISCONFIGURED_SHARE;
   }
 
   /** After a quiet minute without 429s the rate climbs 10 % a minute back to the configured one. */

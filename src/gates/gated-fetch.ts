@@ -27,7 +27,7 @@ export class GateClosedError extends Error {
   constructor(
     readonly api: GatedApi,
     readonly retryAfterMs: number,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`${api} is paused: ${reason}; retry in ${Math.ceil(retryAfterMs / 1000)} s`);
     this.name = "GateClosedError";

@@ -60,45 +60,39 @@ export async function enrichCall(state: CallState, openphone: OpenPhoneClient, n
   }
   const needs = callNeeds(state);
 
-  if (needs.recordings) {
-    const result = await fetchOrAbsent(() => openphone.request("getCallRecordings_v1", { path: { callId } }));
-    if (result !== undefined) {
-      const recordings: Recording[] | null = result?.data.length
-        ? result.data.map((r) => ({ id: r.id, url: r.url ?? null, type: r.type ?? null, duration: r.duration ?? null }))
-        : null;
-      found.push({ patch: { recordings }, source: source("getCallRecordings") });
-    }
+  // The fetches are independent: asked at once, so a call's enrichment costs one round trip instead of up to four.
+  const [recordings, transcript, summary, voicemail] = await Promise.all([
+    needs.recordings ? fetchOrAbsent(() => openphone.request("getCallRecordings_v1", { path: { callId } })) : undefined,
+    needs.transcript ? fetchOrAbsent(() => openphone.request("getCallTranscript_v1", { path: { id: callId } })) : undefined,
+    needs.summary ? fetchOrAbsent(() => openphone.request("getCallSummary_v1", { path: { callId } })) : undefined,
+    needs.voicemail ? fetchOrAbsent(() => openphone.request("getCallVoicemails_v1", { path: { callId } })) : undefined,
+  ]);
+  if (recordings !== undefined) {
+    const list: Recording[] | null = recordings?.data.length
+      ? recordings.data.map((r) => ({ id: r.id, url: r.url ?? null, type: r.type ?? null, duration: r.duration ?? null }))
+      : null;
+    found.push({ patch: { recordings: list }, source: source("getCallRecordings") });
   }
-  if (needs.transcript) {
-    const result = await fetchOrAbsent(() => openphone.request("getCallTranscript_v1", { path: { id: callId } }));
-    if (result !== undefined) {
-      const t = result?.data;
-      const transcript = t
-        ? {
-            status: t.status,
-            dialogue: (t.dialogue ?? []).map((d) => ({ start: d.start, end: d.end ?? null, content: d.content, identifier: d.identifier ?? null, userId: d.userId ?? null })),
-          }
-        : null;
-      found.push({ patch: { transcript }, source: source("getCallTranscript") });
-    }
+  if (transcript !== undefined) {
+    const t = transcript?.data;
+    const value = t
+      ? {
+          status: t.status,
+          dialogue: (t.dialogue ?? []).map((d) => ({ start: d.start, end: d.end ?? null, content: d.content, identifier: d.identifier ?? null, userId: d.userId ?? null })),
+        }
+      : null;
+    found.push({ patch: { transcript: value }, source: source("getCallTranscript") });
   }
-  if (needs.summary) {
-    const result = await fetchOrAbsent(() => openphone.request("getCallSummary_v1", { path: { callId } }));
-    if (result !== undefined) {
-      const s = result?.data;
-      const summary = s ? { status: s.status, summary: s.summary ?? [], nextSteps: s.nextSteps ?? [] } : null;
-      found.push({ patch: { summary }, source: source("getCallSummary") });
-    }
+  if (summary !== undefined) {
+    const s = summary?.data;
+    found.push({ patch: { summary: s ? { status: s.status, summary: s.summary ?? [], nextSteps: s.nextSteps ?? [] } : null }, source: source("getCallSummary") });
   }
-  if (needs.voicemail) {
-    const result = await fetchOrAbsent(() => openphone.request("getCallVoicemails_v1", { path: { callId } }));
-    if (result !== undefined) {
-      const v = result?.data;
-      // A voicemail still processing has no URL yet; it is marked so a later flush asks again.
-      const processing = v?.status === "in-progress" && !v.recordingUrl;
-      const voicemail = v ? { id: v.id, url: v.recordingUrl ?? null, type: v.recordingUrl ? "audio/mpeg" : null, duration: v.duration ?? null, transcript: v.transcript ?? null, ...(processing ? { processing } : {}) } : null;
-      found.push({ patch: { voicemail }, source: source("getCallVoicemails") });
-    }
+  if (voicemail !== undefined) {
+    const v = voicemail?.data;
+    // A voicemail still processing has no URL yet; it is marked so a later flush asks again.
+    const processing = v?.status === "in-progress" && !v.recordingUrl;
+    const value = v ? { id: v.id, url: v.recordingUrl ?? null, type: v.recordingUrl ? "audio/mpeg" : null, duration: v.duration ?? null, transcript: v.transcript ?? null, ...(processing ? { processing } : {}) } : null;
+    found.push({ patch: { voicemail: value }, source: source("getCallVoicemails") });
   }
   return found;
 }

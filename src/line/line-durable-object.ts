@@ -23,10 +23,11 @@ import { createLogger } from "../observability/logger";
 import type { MessageOutcome, SyncMessage } from "../queue/messages";
 import { loadWebhookEnvelope } from "../webhooks/envelope-store";
 import { parseEnvelope } from "./events";
+import { BackfillSpend, backfillRunOf } from "./backfill-spend";
 import { flushResource, participantOf } from "./flush";
 import { LineLookups } from "./lookups";
 import { copyRequestedMedia, syncMediaNotices } from "./media";
-import { flushBackoffMs, markDue, newRecord } from "./schedule";
+import { backfillWindowMs, flushBackoffMs, markDue, newRecord } from "./schedule";
 import { settleFlush } from "./settle";
 import { emptyCall, emptyMessage, mergeCall, mergeMessage, type ResourceState } from "./state";
 import { LineStorage, type ResourceRecord } from "./storage";
@@ -59,8 +60,9 @@ function sourceOf(envelope: unknown): string {
 /** Webhook redeliveries stop within about a day (openphone-api.md §8.5); a week of event ids is kept for dedupe. */
 const EVENT_RETENTION_MS = 7 * 86_400_000;
 /** Resources flushed per alarm; more are left for the next alarm, set right away. */
-const FLUSH_BATCH = 25;
-const FLUSH_CONCURRENCY = 4;
+const FLUSH_BATCH = 50;
+/** Flushes in flight per line: enough that waiting on OpenPhone and Notion round trips keeps the Notion gate busy. */
+const FLUSH_CONCURRENCY = 8;
 /**
  * How long a media copy may run before the alarm set when it started copies it again (the object died mid-copy).
  * Longer than a large recording takes to stream; a copy made twice is harmless.
@@ -68,6 +70,8 @@ const FLUSH_CONCURRENCY = 4;
 const MEDIA_COPY_LEASE_MS = 10 * 60_000;
 /** After a copy run failed as a whole (D1 unreachable), when to try again. */
 const MEDIA_COPY_RETRY_MS = 60_000;
+/** How fresh the Canvas index must be for a backfilled participant's miss to be taken as final (see matchCanvas). */
+const BACKFILL_CANVAS_REFRESH_MS = 5 * 60_000;
 
 export class LineDurableObject extends DurableObject<Env> {
   private readonly store: LineStorage;
@@ -129,7 +133,8 @@ export class LineDurableObject extends DurableObject<Env> {
         const record = current ?? newRecord(event.resourceId, event.kind, state, message.receivedAt ?? now);
         // The window counts from when the webhook arrived, not from when the queue handed it over.
         const since = Math.min(now, message.receivedAt ?? now);
-        this.store.put(markDue({ ...record, state, version: record.version + 1, failedAt: null, failedReason: null, failedProperty: null, source: current?.failedAt ? "replay" : current ? record.source : sourceOf(envelope) }, since, config.COALESCE_MS));
+        const window = sourceOf(envelope) === "backfill" ? backfillWindowMs(state, now, config.COALESCE_MS) : config.COALESCE_MS;
+        this.store.put(markDue({ ...record, state, version: record.version + 1, failedAt: null, failedReason: null, failedProperty: null, source: current?.failedAt ? "replay" : current ? record.source : sourceOf(envelope) }, since, window));
       } else {
         duplicates++;
         // A replayed dead letter: the event is known, but the resource's last flush failed for good. Try again.
@@ -214,7 +219,9 @@ export class LineDurableObject extends DurableObject<Env> {
     const now = Date.now();
     const due = this.store.due(now, FLUSH_BATCH);
     const report = emptyReport();
+    const spend = new BackfillSpend();
     if (due.length > 0) {
+      await this.learnLineNumbers(due, config).catch((error) => log.warn("could not look up the line's own number", { error }));
       const canvas = await this.matchCanvas(due, config).catch((error) => {
         log.warn("Canvas lookup failed; pages are written without the relation for now", { error });
         return new Map<string, string | null>();
@@ -222,7 +229,7 @@ export class LineDurableObject extends DurableObject<Env> {
       const queue = [...due];
       const worker = async () => {
         for (let record = queue.shift(); record; record = queue.shift()) {
-          await this.flushOne(record, config, canvas, report).catch((error) => {
+          await this.flushOne(record, config, canvas, report, spend).catch((error) => {
             log.error("flush crashed; retrying later", { resourceId: record.resourceId, error });
             const current = this.store.get(record.resourceId);
             if (current) this.store.put({ ...current, attempts: current.attempts + 1, dueAt: Date.now() + flushBackoffMs(current.attempts + 1, 5000) });
@@ -231,6 +238,7 @@ export class LineDurableObject extends DurableObject<Env> {
       };
       await Promise.all(Array.from({ length: Math.min(FLUSH_CONCURRENCY, due.length) }, worker));
       await this.writeReport(report, log);
+      await spend.write(this.env.DB).catch((error) => log.warn("could not credit the backfill run with its flush requests", { error }));
     }
     this.store.pruneFlushedEvents(now - EVENT_RETENTION_MS);
     await this.armAlarm(true);
@@ -255,10 +263,32 @@ export class LineDurableObject extends DurableObject<Env> {
     return participantOf(state, this.lookups.cachedLineNumber(state.lineId));
   }
 
+  /**
+   * The line's own number tells the external party apart (an outgoing call lists the line first); it must be known
+   * before the Canvas lookup, or a line's first flush would look up its own number. One request per line a day.
+   */
+  private async learnLineNumbers(records: ResourceRecord[], config: Config): Promise<void> {
+    const unknown = [...new Set(records.map((r) => r.state.lineId))].filter((id): id is string => Boolean(id?.startsWith("PN")) && this.lookups.cachedLineNumber(id) === undefined);
+    if (unknown.length === 0) return;
+    const openphone = createOpenPhoneClient(this.env, config, newRequestCounter());
+    for (const lineId of unknown) await this.lookups.lineLabel(lineId, openphone);
+  }
+
+  /**
+   * Live calls and texts ask for a Canvas refresh on a miss (a customer added a moment ago); backfilled ones accept
+   * an index this object refreshed within BACKFILL_CANVAS_REFRESH_MS, so a run of unknown numbers does not cost a
+   * Notion query per flush.
+   */
   private async matchCanvas(records: ResourceRecord[], config: Config): Promise<Map<string, string | null>> {
-    this.matcher ??= new CanvasMatcher(this.env, config, this.canvasCounter);
-    const keys = records.map((r) => this.participant(r.state)).filter((k): k is string => Boolean(k));
-    return this.matcher.match(keys);
+    const matcher = (this.matcher ??= new CanvasMatcher(this.env, config, this.canvasCounter));
+    const keysOf = (rs: ResourceRecord[]) => rs.map((r) => this.participant(r.state)).filter((k): k is string => Boolean(k));
+    const live = keysOf(records.filter((r) => r.source !== "backfill"));
+    const past = keysOf(records.filter((r) => r.source === "backfill"));
+    const [liveMatches, pastMatches] = await Promise.all([
+      live.length > 0 ? matcher.match(live) : new Map<string, string | null>(),
+      past.length > 0 ? matcher.match(past, { acceptRefreshWithinMs: BACKFILL_CANVAS_REFRESH_MS }) : new Map<string, string | null>(),
+    ]);
+    return new Map([...pastMatches, ...liveMatches]);
   }
 
   /** A customer's name from the D1 Canvas index (no Notion request); undefined when the page has no title. */
@@ -267,7 +297,7 @@ export class LineDurableObject extends DurableObject<Env> {
     return row?.title?.trim() || undefined;
   }
 
-  private async flushOne(record: ResourceRecord, config: Config, canvas: Map<string, string | null>, report: FlushReport): Promise<void> {
+  private async flushOne(record: ResourceRecord, config: Config, canvas: Map<string, string | null>, report: FlushReport, spend: BackfillSpend): Promise<void> {
     const counter = newRequestCounter();
     const notion = createNotionClient(this.env, config, counter);
     const openphone = createOpenPhoneClient(this.env, config, counter);
@@ -292,6 +322,7 @@ export class LineDurableObject extends DurableObject<Env> {
       },
     });
     settleFlush(this.store, record, result, { canvasPageId, pendingSince, counter, participantOf: (state) => this.participant(state) }, report);
+    if (record.source === "backfill") spend.add(backfillRunOf(this.store.eventMessages(record.resourceId)), counter, result.outcome === "failed");
   }
 
   /** One D1 round trip per alarm. Dead letters must land: if D1 fails, the failed resources are retried instead. */

@@ -72,3 +72,17 @@ export function newRecord(resourceId: string, kind: "call" | "message", state: R
     source: "webhook",
   };
 }
+
+/**
+ * The coalescing window for a backfilled event. History has nothing left to coalesce with: a call that ended longer
+ * ago than the products wait (its recording, transcript and summary are done) or a text older than the window is
+ * flushed at once. A recent one waits like a live event, since its webhooks may still be arriving.
+ */
+export function backfillWindowMs(state: ResourceState, now: number, coalesceMs: number): number {
+  if (state.kind === "call") {
+    const endedAt = state.completedAt ? Date.parse(state.completedAt) : NaN;
+    return isCallFinished(state.status) && endedAt < now - PRODUCTS_WAIT_MS ? 0 : coalesceMs;
+  }
+  const sentAt = state.createdAt ? Date.parse(state.createdAt) : NaN;
+  return sentAt < now - coalesceMs ? 0 : coalesceMs;
+}

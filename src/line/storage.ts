@@ -216,10 +216,10 @@ export class LineStorage {
     );
   }
 
-  /** Dirty resources whose time has come, oldest first. */
+  /** Dirty resources whose time has come, oldest first; live ones before backfilled ones, so history waits its turn. */
   due(now: number, limit: number): ResourceRecord[] {
     return this.sql
-      .exec<ResourceRow>("SELECT * FROM resources WHERE dirty = 1 AND failed_at IS NULL AND due_at <= ? ORDER BY due_at LIMIT ?", now, limit)
+      .exec<ResourceRow>("SELECT * FROM resources WHERE dirty = 1 AND failed_at IS NULL AND due_at <= ? ORDER BY source = 'backfill', due_at LIMIT ?", now, limit)
       .toArray()
       .map(toRecord);
   }

@@ -63,6 +63,8 @@ export interface E2ESandbox {
   json<T = unknown>(url: string, init?: RequestInit): Promise<T>;
   admin<T = unknown>(pathname: string, init?: RequestInit): Promise<T>;
   workerLogs(): string[];
+  /** Kills the Worker's whole process group (SIGKILL: no clean shutdown) and starts it again on the same state. */
+  restartWorker(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -102,13 +104,17 @@ export async function startE2ESandbox(options: E2EOptions = {}): Promise<E2ESand
     const childEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true" };
     const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
     await group.run("migrations", wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], { cwd: root, env: childEnv });
-    const worker = group.spawn(
-      "worker",
-      wrangler,
-      ["dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", stateDir, "--env-file", envFile, "--show-interactive-dev-session=false", "--test-scheduled"],
-      { cwd: root, env: childEnv, quiet: true },
-    );
-    await waitForHttp(`${workerUrl}/health`, 90_000, group);
+    const startWorker = async () => {
+      const started = group.spawn(
+        "worker",
+        wrangler,
+        ["dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", stateDir, "--env-file", envFile, "--show-interactive-dev-session=false", "--test-scheduled"],
+        { cwd: root, env: childEnv, quiet: true },
+      );
+      await waitForHttp(`${workerUrl}/health`, 90_000, group);
+      return started;
+    };
+    let worker = await startWorker();
 
     const json = async <T>(url: string, init?: RequestInit): Promise<T> => {
       const response = await fetch(url, { ...init, headers: { "Content-Type": "application/json", ...(init?.headers as Record<string, string>) } });
@@ -125,6 +131,10 @@ export async function startE2ESandbox(options: E2EOptions = {}): Promise<E2ESand
       json,
       admin: (pathname, init) => json(`${workerUrl}${pathname}`, { ...init, headers: { Authorization: `Bearer ${E2E_ADMIN_TOKEN}`, ...(init?.headers as Record<string, string>) } }),
       workerLogs: () => worker.output,
+      restartWorker: async () => {
+        await group.kill(worker, "SIGKILL");
+        worker = await startWorker();
+      },
       close,
     };
   } catch (error) {

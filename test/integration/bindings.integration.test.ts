@@ -95,7 +95,20 @@ describe("Gate Durable Object", () => {
     await gate.report({ outcome: "rate_limited", retryAfterMs: 3000 });
     const paused = await gate.acquire();
     expect(paused.ok && paused.waitMs).toBeGreaterThanOrEqual(2900);
+    // One 429 is a burst edge: the rate stays. Another among so few permits means the rate is too high.
+    expect((await gate.stats()).rate).toBe(4);
+    await gate.report({ outcome: "rate_limited", retryAfterMs: 1000 });
     expect((await gate.stats()).rate).toBe(3);
+  });
+
+  it("keeps its rate through rare 429s among many permits, and slows down when they pass 0.5 %", async () => {
+    const gate = env.GATE.get(env.GATE.idFromName("busy-gate"));
+    const settings = { ratePerSecond: 1000, burst: 1000, breakerFailures: 5, breakerCooldownMs: 5000 };
+    for (let i = 0; i < 1000; i++) expect((await gate.acquire(1, 60_000, settings)).ok).toBe(true);
+    for (let i = 0; i < 5; i++) await gate.report({ outcome: "rate_limited", retryAfterMs: 0 });
+    expect((await gate.stats()).rate).toBe(1000);
+    await gate.report({ outcome: "rate_limited", retryAfterMs: 0 });
+    expect((await gate.stats()).rate).toBe(750);
   });
 
   it("opens the breaker after consecutive failures", async () => {

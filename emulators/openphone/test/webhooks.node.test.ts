@@ -112,6 +112,22 @@ describe("webhook deliveries", () => {
     expect(await verifyWithWebCrypto(received[3]!.signature, keys.get("/calls")!, received[3]!.raw)).toBe(false);
   });
 
+  it("sends a seeded call's webhooks on request, its finished artifacts at once", async () => {
+    await freshReceiver();
+    await register("calls", "/calls", ["call.ringing", "call.completed", "call.recording.completed"]);
+    const seeded = await harness.control<{ callIds: string[] }>("POST", "/_emulator/seed", { days: 3, callsPerDay: 10, messagesPerDay: 0 });
+    const callId = seeded.callIds[0]!;
+    const { events } = await harness.control<{ callId: string; events: { id: string; type: string }[] }>("POST", `/_emulator/calls/${callId}/webhooks`);
+    expect(events.map((e) => e.type)).toContain("call.completed");
+    // Only the call family is registered here: transcript and summary events have no subscriber.
+    const subscribed = events.filter((e) => e.type.startsWith("call.") && !/transcript|summary/.test(e.type));
+    const received = await receiver.waitFor(subscribed.length);
+    expect(received.map((r) => r.envelope.id)).toEqual(subscribed.map((e) => e.id));
+    expect(received.find((r) => r.envelope.type === "call.completed")!.envelope.data.object).toMatchObject({ id: callId, object: "call" });
+    const missing = await fetch(`${harness.url}/_emulator/calls/ACnosuchcall/webhooks`, { method: "POST" });
+    expect(missing.status).toBe(404);
+  });
+
   it("retries a delivery the receiver refuses, with the same event id, until it is accepted", async () => {
     await freshReceiver();
     await register("messages", "/messages", ["message.received"]);

@@ -1,0 +1,36 @@
+/**
+ * What flushing backfilled calls and texts costs, credited to their backfill run (`backfill_runs`): the Notion and
+ * OpenPhone requests of each flush and the items that failed for good. A Line Durable Object collects it over one
+ * alarm and writes one D1 update per run, so `GET /admin/backfill/<id>` shows the whole cost of a run, not only its
+ * listings.
+ */
+import { addBackfillFlushCounts } from "../db/backfill-runs";
+import type { RequestCounter } from "../gates/gated-fetch";
+import type { WebhookMessage } from "../queue/messages";
+
+/** The run whose synthetic event brought this resource in (`backfillRunId` on the backfill envelope). */
+export function backfillRunOf(messages: WebhookMessage[]): string | undefined {
+  for (const message of messages) {
+    const runId = (message.envelope as { source?: unknown; backfillRunId?: unknown } | null)?.backfillRunId;
+    if ((message.envelope as { source?: unknown } | null)?.source === "backfill" && typeof runId === "string") return runId;
+  }
+  return undefined;
+}
+
+export class BackfillSpend {
+  private readonly byRun = new Map<string, { notionRequests: number; openphoneRequests: number; failed: number }>();
+
+  add(runId: string | undefined, counter: RequestCounter, failed: boolean): void {
+    if (!runId) return;
+    const spent = this.byRun.get(runId) ?? { notionRequests: 0, openphoneRequests: 0, failed: 0 };
+    spent.notionRequests += counter.notion;
+    spent.openphoneRequests += counter.openphone;
+    if (failed) spent.failed++;
+    this.byRun.set(runId, spent);
+  }
+
+  async write(db: D1Database): Promise<void> {
+    for (const [runId, spent] of this.byRun) await addBackfillFlushCounts(db, runId, spent);
+    this.byRun.clear();
+  }
+}
