@@ -82,9 +82,9 @@ try {
 
   const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
   await group.run("migrations", wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], { cwd: root, env: childEnv });
-  group.spawn("worker", wrangler, [
-    "dev", "--local", "--ip", "127.0.0.1", "--port", String(workerPort), "--persist-to", stateDir, "--env-file", envFile,
-    "--test-scheduled", "--show-interactive-dev-session=false",
+  // The Worker as `wrangler dev --local` runs it, without the devtools inspector (see scripts/dev-worker.ts).
+  group.spawn("worker", path.join(root, "node_modules", ".bin", "tsx"), [
+    "scripts/dev-worker.ts", "--port", String(workerPort), "--persist-to", stateDir, "--env-file", envFile,
   ], { cwd: root, env: childEnv });
   await waitForHttp(`${workerUrl}/health`, 60_000, group);
 

@@ -22,6 +22,8 @@ export interface CallOptions {
   transcript?: { chars: number } | false;
   summary?: boolean;
   voicemail?: boolean;
+  /** Size of recorded audio per second (default about 32 kbit/s). */
+  audioBytesPerSecond?: number;
 }
 
 /** Milliseconds after completion at which each artifact becomes available (0 for history). */
@@ -33,7 +35,7 @@ export interface ArtifactDelays {
 }
 
 /** Recorded audio is served at about 32 kbit/s, so a minute is about 240 KB. */
-const AUDIO_BYTES_PER_SECOND = 4000;
+export const AUDIO_BYTES_PER_SECOND = 4000;
 
 const SHAPE_WEIGHTS: [CallShape, number][] = [
   ["answered", 0.6],
@@ -84,6 +86,7 @@ export function mediaUrl(baseUrl: string, file: MediaFile): string {
 
 export function buildCall(store: EmulatorStore, baseUrl: string, options: CallOptions, completedAt: Date, delays: ArtifactDelays): CallRecord {
   const { random } = store;
+  const audioRate = options.audioBytesPerSecond ?? AUDIO_BYTES_PER_SECOND;
   const line = (options.phoneNumberId && store.line(options.phoneNumberId)) || pick(random, store.workspace.phoneNumbers);
   const user = store.workspace.users.find((u) => u.id === line.users[0]?.id) ?? store.owner;
   const shape = chooseShape(random, options);
@@ -121,7 +124,7 @@ export function buildCall(store: EmulatorStore, baseUrl: string, options: CallOp
     const segments = Math.max(1, Math.floor(options.recording?.segments ?? (duration > 600 && random() < 0.4 ? 2 + Math.floor(random() * 2) : 1)));
     const segmentSeconds = Math.max(1, Math.floor(duration / segments));
     for (let i = 0; i < segments; i++) {
-      const file = audioFile(store, options.recording?.bytes ?? segmentSeconds * AUDIO_BYTES_PER_SECOND);
+      const file = audioFile(store, options.recording?.bytes ?? segmentSeconds * audioRate);
       recordings.push({
         id: randomId(random, "CR", 10),
         duration: segmentSeconds,
@@ -144,7 +147,7 @@ export function buildCall(store: EmulatorStore, baseUrl: string, options: CallOp
   const lines = wantsSummary ? summaryLines(random) : null;
 
   const wantsVoicemail = shape === "voicemail";
-  const voicemailFile = wantsVoicemail ? audioFile(store, (10 + Math.floor(random() * 50)) * AUDIO_BYTES_PER_SECOND) : undefined;
+  const voicemailFile = wantsVoicemail ? audioFile(store, (10 + Math.floor(random() * 50)) * audioRate) : undefined;
 
   return {
     call,
@@ -155,7 +158,7 @@ export function buildCall(store: EmulatorStore, baseUrl: string, options: CallOp
     summary: lines ? { callId: call.id, status: "completed", summary: lines.summary, nextSteps: lines.nextSteps } : null,
     summaryReadyAt: end + delays.summary,
     voicemail: voicemailFile
-      ? { id: randomId(random, "VM", 20), status: "completed", duration: Math.round(voicemailFile.bytes / AUDIO_BYTES_PER_SECOND), transcript: voicemailTranscript(random), recordingUrl: mediaUrl(baseUrl, voicemailFile) }
+      ? { id: randomId(random, "VM", 20), status: "completed", duration: Math.round(voicemailFile.bytes / audioRate), transcript: voicemailTranscript(random), recordingUrl: mediaUrl(baseUrl, voicemailFile) }
       : null,
     voicemailReadyAt: end + delays.voicemail,
   };

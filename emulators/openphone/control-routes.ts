@@ -20,6 +20,8 @@ const seedSchema = z.object({
   callsPerDay: z.number().int().min(0).max(10_000).optional(),
   messagesPerDay: z.number().int().min(0).max(10_000).optional(),
   now: z.iso.datetime().optional(),
+  /** Recorded audio per second of call (default 4000, about 32 kbit/s): smaller files for a sped-up backfill. */
+  audioBytesPerSecond: z.number().int().min(1).max(1_000_000).optional(),
 }).strict();
 
 const callSchema = z.object({

@@ -35,6 +35,7 @@ export interface SeedOptions {
   callsPerDay?: number;
   messagesPerDay?: number;
   now?: string;
+  audioBytesPerSecond?: number;
 }
 
 export const DEFAULT_LINES = 3;
@@ -127,6 +128,7 @@ export class OpenPhoneEmulator {
       callsPerDay: options.callsPerDay ?? 10,
       messagesPerDay: options.messagesPerDay ?? 20,
       now: options.now ? new Date(options.now) : undefined,
+      audioBytesPerSecond: options.audioBytesPerSecond,
     };
     const { callIds, messageIds } = generateHistory(store, this.baseUrl, history);
     return {

@@ -14,6 +14,8 @@ export interface HistoryOptions {
   messagesPerDay: number;
   /** End of the history; defaults to now. */
   now?: Date;
+  /** Size of recorded audio per second; defaults to the live calls' (about 32 kbit/s). */
+  audioBytesPerSecond?: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -29,7 +31,7 @@ export function generateHistory(store: EmulatorStore, baseUrl: string, options: 
     const dayStart = end - (day + 1) * DAY_MS;
     const times = (count: number) => Array.from({ length: count }, () => dayStart + Math.floor(random() * DAY_MS)).sort((a, b) => a - b);
     for (const at of times(options.callsPerDay)) {
-      const record = buildCall(store, baseUrl, {}, new Date(Math.min(at, end - 1000)), READY);
+      const record = buildCall(store, baseUrl, { audioBytesPerSecond: options.audioBytesPerSecond }, new Date(Math.min(at, end - 1000)), READY);
       store.addCall(record);
       callIds.push(record.call.id);
     }

@@ -1,5 +1,6 @@
 /** Child processes of the sandbox and the end-to-end tests: started in their own process groups, stopped together. */
 import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
+import { appendFileSync } from "node:fs";
 
 export interface Started {
   name: string;
@@ -12,9 +13,10 @@ export class ProcessGroup {
 
   /**
    * Starts a long-running process in its own process group, so stopping it also stops what it started
-   * (wrangler → workerd, npm → tsx → node). Output is prefixed with the name unless `quiet`.
+   * (wrangler → workerd, npm → tsx → node). Output is prefixed with the name unless `quiet`; all of it is also
+   * appended to `logFile` when given (the last 200 lines are kept in memory either way).
    */
-  spawn(name: string, command: string, args: string[], options: SpawnOptions & { quiet?: boolean } = {}): Started {
+  spawn(name: string, command: string, args: string[], options: SpawnOptions & { quiet?: boolean; logFile?: string } = {}): Started {
     const child = spawn(command, args, { ...options, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     const entry: Started = { name, child, output: [] };
     const onData = (chunk: Buffer) => {
@@ -23,6 +25,7 @@ export class ProcessGroup {
         entry.output.push(line);
         if (entry.output.length > 200) entry.output.shift();
         if (!options.quiet) process.stdout.write(`[${name}] ${line}\n`);
+        if (options.logFile) appendFileSync(options.logFile, `${line}\n`);
       }
     };
     child.stdout?.on("data", onData);

@@ -4,8 +4,9 @@
  *
  * The budget is a token bucket kept as GCRA (a single "theoretical arrival time"): `acquire()` reserves the next
  * slot and tells the caller how long to wait for it, so callers queue without polling. A 429 pauses everyone for
- * its Retry-After; when 429s are more than a rare burst edge (see MISCONFIGURED_SHARE) each also lowers the rate by a
- * quarter, and the rate creeps back to the configured one after a quiet minute. Consecutive failures (5xx, timeouts) open a circuit breaker for a cool-down, during which `acquire()`
+ * its Retry-After; when such episodes (the 429s of one pause count once) are more than a rare burst edge (see
+ * MISCONFIGURED_SHARE) each also lowers the rate by a quarter, and the rate creeps back to the configured one after
+ * a quiet minute. Consecutive failures (5xx, timeouts) open a circuit breaker for a cool-down, during which `acquire()`
  * refuses at once so queue messages are retried later instead of burning their attempts.
  */
 import { DurableObject } from "cloudflare:workers";
@@ -54,7 +55,7 @@ export class GateDurableObject extends DurableObject<Env> {
   private last429At = 0;
   private granted = 0;
   private rateLimited = 0;
-  /** 429s and permits in the current minute and the one before, to tell burst edges from a rate set too high. */
+  /** 429 episodes and permits in the current minute and the one before, to tell burst edges from a rate set too high. */
   private window = { startedAt: 0, grantedAtStart: 0, limited: 0, previousGranted: 0, previousLimited: 0 };
   private failures = 0;
 
@@ -98,8 +99,11 @@ export class GateDurableObject extends DurableObject<Env> {
     if (report.outcome === "rate_limited") {
       this.rateLimited++;
       this.last429At = now;
+      // 429s that come back while the gate is already paused are requests that left before the pause: the same
+      // episode (one window overfilled), not more evidence that the rate is too high.
+      const episode = now >= this.pausedUntil;
       this.pausedUntil = Math.max(this.pausedUntil, now + Math.max(0, report.retryAfterMs));
-      if (this.countLimited(now)) this.rate = Math.max(this.settings.ratePerSecond * MIN_RATE_SHARE, this.rate * 0.75);
+      if (episode && this.countLimited(now)) this.rate = Math.max(this.settings.ratePerSecond * MIN_RATE_SHARE, this.rate * 0.75);
       return;
     }
     this.failures++;
@@ -131,7 +135,7 @@ export class GateDurableObject extends DurableObject<Env> {
     this.window = { startedAt: now, grantedAtStart: this.granted, limited: 0, previousGranted: adjacent ? this.granted - w.grantedAtStart : 0, previousLimited: adjacent ? w.limited : 0 };
   }
 
-  /** Counts a 429; true when 429s are frequent enough (two at least) to mean the rate is set too high. */
+  /** Counts a 429 episode; true when they are frequent enough (two at least) to mean the rate is set too high. */
   private countLimited(now: number): boolean {
     this.rollWindow(now);
     this.window.limited++;

@@ -162,16 +162,43 @@ export class LineDurableObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    // An alarm set while another runs may start before that one ends; flushes of one line never overlap, so a
-    // resource is never written by two flushes at once.
-    // Media is copied right after the flushes. The alarm the flush sets meanwhile counts from the copy's lease, so
-    // should this object die mid-copy, that alarm copies again.
+    // Media is copied beside the flushes, never before them: while a batch of files streams into R2, due calls and
+    // texts keep being written. The alarm the flushes set meanwhile counts from the copy's lease, so should this
+    // object die mid-copy, that alarm copies again.
     this.mediaCopyNotBefore = Date.now() + MEDIA_COPY_LEASE_MS;
+    const media = (this.mediaRun ??= this.mediaWork().finally(() => (this.mediaRun = undefined)));
+    let copying = true;
+    const copied = media.then(
+      () => void (copying = false),
+      () => void (copying = false),
+    );
+    for (;;) {
+      const flushed = await this.flushInTurn();
+      if (!copying || !flushed) break;
+      // Until the copy ends, flush whatever falls due (a webhook's window closing, the next batch of a backlog).
+      const next = this.store.nextDueAt();
+      const wait = next === null ? null : next - Date.now();
+      if (wait === null) await copied;
+      else if (wait > 0) {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([copied, new Promise((resolve) => (timer = setTimeout(resolve, wait)))]);
+        clearTimeout(timer);
+      }
+    }
+    await media;
+  }
+
+  /**
+   * One batch of due flushes. Alarms may overlap (one set while another runs can start before it ends); the flushes
+   * of one line never do, so a resource is never written by two flushes at once.
+   */
+  private async flushInTurn(): Promise<boolean> {
     const run = this.flushing.then(() => this.flushDue());
-    this.flushing = run.catch(() => undefined);
-    await run;
-    this.mediaRun ??= this.mediaWork().finally(() => (this.mediaRun = undefined));
-    await this.mediaRun;
+    this.flushing = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   /**
@@ -208,13 +235,14 @@ export class LineDurableObject extends DurableObject<Env> {
     await this.armAlarm(true);
   }
 
-  private async flushDue(): Promise<void> {
+  /** Flushes a batch of what is due; false when flushing is postponed (the configuration is incomplete). */
+  private async flushDue(): Promise<boolean> {
     const { config, problems } = getConfig(this.env);
     const log = createLogger(config.LOG_LEVEL, { component: "line" });
     if (problems.some((p) => ["NOTION_TOKEN", "NOTION_CALLS_DATABASE_ID", "NOTION_MESSAGES_DATABASE_ID", "OPENPHONE_API_KEY"].includes(p.setting))) {
       log.warn("flush postponed: the configuration is incomplete (see /health)");
       await this.ctx.storage.setAlarm(Date.now() + 60_000);
-      return;
+      return false;
     }
     const now = Date.now();
     const due = this.store.due(now, FLUSH_BATCH);
@@ -242,6 +270,7 @@ export class LineDurableObject extends DurableObject<Env> {
     }
     this.store.pruneFlushedEvents(now - EVENT_RETENTION_MS);
     await this.armAlarm(true);
+    return true;
   }
 
   private async armAlarm(afterAlarm = false): Promise<void> {

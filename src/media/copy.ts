@@ -4,8 +4,9 @@
  *
  * - Idempotent: an object already under the key is a complete earlier copy (R2 writes are atomic), so it is not
  *   downloaded again.
- * - Source URLs on the OpenPhone API's own host spend the shared OpenPhone budget (the gate) and carry the API key;
- *   downloads from a storage host go straight there, without the key.
+ * - Source URLs on the OpenPhone API's own host carry the API key, and those under its versioned API (`/v1/…`) spend
+ *   the shared OpenPhone budget (the gate); file downloads (a storage host, or the API host outside `/v1/`) are not
+ *   API calls and do not count against its rate limit. Downloads from another host go straight there, without the key.
  * - A 403/404/410 usually means the download URL expired: the recordings (or voicemail) are listed again once for a
  *   fresh URL. If that fails too, the item is "unavailable" with the reason, and never holds back the call's page.
  */
@@ -53,7 +54,8 @@ export async function copyMediaItems(
   const download = async (url: string, signal: AbortSignal): Promise<Response> => {
     const absolute = new URL(url, apiBase);
     if (absolute.origin === apiOrigin) {
-      return apiFetch(absolute.toString(), { headers: { Authorization: config.OPENPHONE_API_KEY ?? "" }, signal });
+      const init = { headers: { Authorization: config.OPENPHONE_API_KEY ?? "" }, signal };
+      return absolute.pathname.startsWith("/v1/") ? apiFetch(absolute.toString(), init) : fetch(absolute.toString(), init);
     }
     return fetch(absolute.toString(), { signal });
   };

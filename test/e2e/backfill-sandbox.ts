@@ -29,7 +29,13 @@ const DAY_MS = 86_400_000;
  * Seeds exactly `calls` calls and `messages` texts spread over the last 90 days: whole days at an even rate, and the
  * remainder one a day in extra passes. Each pass has its own seed, so ids never repeat.
  */
-export async function seedHistory(sandbox: E2ESandbox, calls: number, messages: number, seed: number): Promise<{ callIds: string[]; messageIds: string[] }> {
+export async function seedHistory(
+  sandbox: E2ESandbox,
+  calls: number,
+  messages: number,
+  seed: number,
+  audioBytesPerSecond?: number,
+): Promise<{ callIds: string[]; messageIds: string[] }> {
   const passes = [
     { days: 90, callsPerDay: Math.floor(calls / 90), messagesPerDay: Math.floor(messages / 90) },
     { days: calls % 90, callsPerDay: 1, messagesPerDay: 0 },
@@ -40,7 +46,7 @@ export async function seedHistory(sandbox: E2ESandbox, calls: number, messages: 
   for (const [i, pass] of passes.entries()) {
     const seeded = await sandbox.json<{ callIds: string[]; messageIds: string[] }>(`${sandbox.openphoneUrl}/_emulator/seed`, {
       method: "POST",
-      body: JSON.stringify({ ...pass, seed: seed + i }),
+      body: JSON.stringify({ ...pass, seed: seed + i, audioBytesPerSecond }),
     });
     callIds.push(...seeded.callIds);
     messageIds.push(...seeded.messageIds);

@@ -1,6 +1,6 @@
 /**
  * The end-to-end sandbox for tests: both emulators in this process on free ports, `setup` run against them, and the
- * Worker under `wrangler dev` (local D1/R2/Durable Objects/Queues persisted to a temporary directory) with a generated
+ * Worker under Wrangler's local dev server (local D1/R2/Durable Objects/Queues persisted to a temporary directory) with a generated
  * `--env-file`. Everything started here is stopped by `close()`.
  */
 import { randomBytes } from "node:crypto";
@@ -105,11 +105,13 @@ export async function startE2ESandbox(options: E2EOptions = {}): Promise<E2ESand
     const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
     await group.run("migrations", wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], { cwd: root, env: childEnv });
     const startWorker = async () => {
+      // The Worker as `wrangler dev --local` runs it, without the devtools inspector (see scripts/dev-worker.ts).
       const started = group.spawn(
         "worker",
-        wrangler,
-        ["dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", stateDir, "--env-file", envFile, "--show-interactive-dev-session=false", "--test-scheduled"],
-        { cwd: root, env: childEnv, quiet: true },
+        path.join(root, "node_modules", ".bin", "tsx"),
+        ["scripts/dev-worker.ts", "--port", String(port), "--persist-to", stateDir, "--env-file", envFile],
+        // E2E_WORKER_LOG=<file> keeps the Worker's whole log, for looking into a failed run.
+        { cwd: root, env: childEnv, quiet: true, logFile: process.env.E2E_WORKER_LOG },
       );
       await waitForHttp(`${workerUrl}/health`, 90_000, group);
       return started;
