@@ -20,6 +20,19 @@ export interface DemoWorkspace {
   canvasRosterIndexes: number[];
 }
 
+/**
+ * The Worker settings that point the sync at the demo Canvas and Mail databases: where customers' phones, e-mail
+ * addresses and names are, and where a mail's addresses and its Canvas relation are.
+ */
+export function demoWorkerSettings(workspace: { canvas?: { databaseId: string }; mail?: { databaseId: string } }): Record<string, string> {
+  return {
+    ...(workspace.canvas
+      ? { NOTION_CANVAS_DATABASE_ID: workspace.canvas.databaseId, CANVAS_PHONE_PROPERTIES: "Phone, Other phones", CANVAS_EMAIL_PROPERTIES: "Email", CANVAS_TITLE_PROPERTY: "Name" }
+      : {}),
+    ...(workspace.mail ? { NOTION_MAIL_DATABASE_ID: workspace.mail.databaseId, MAIL_ADDRESS_PROPERTIES: "From, To", MAIL_CANVAS_RELATION_PROPERTY: "Canvas" } : {}),
+  };
+}
+
 const text = (content: string) => [{ type: "text", text: { content } }];
 const OUR_ADDRESS = "team@sandbox-company.example";
 const SUBJECTS = ["Quote for the spring job", "Re: invoice 1042", "Scheduling next week", "Question about your estimate", "Contract draft", "Thanks for the call", "Photos from the site", "Follow-up on our conversation"];

@@ -3,6 +3,7 @@
  * ends. Split from the entry script so tests can drive it against a local server.
  */
 import { parseArgs } from "node:util";
+import type { BackfillProgress } from "../../src/backfill/types.ts";
 
 export const DEFAULT_URL = "http://127.0.0.1:8787";
 export const DEFAULT_TOKEN = "sandbox-admin-token";
@@ -51,20 +52,7 @@ export function parseBackfillArgs(argv: string[], env: NodeJS.ProcessEnv = {}): 
   };
 }
 
-export interface Progress {
-  id: string;
-  status: "running" | "completed" | "failed" | "cancelled";
-  lines: { id: string; status: string }[];
-  planned: number;
-  listed: number;
-  fetched: number;
-  written: number;
-  skipped: number;
-  failed: number;
-  requests: { openphone: number; notion: number };
-  error: string | null;
-  elapsedSeconds: number;
-}
+export type Progress = BackfillProgress;
 
 /** One line of progress: a bar over conversations listed (the total grows while conversations are listed). */
 export function renderProgress(p: Progress, width = 24): string {

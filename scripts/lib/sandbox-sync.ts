@@ -4,6 +4,7 @@
  * hand the Worker the ids, signing keys and Canvas/Mail settings that go with them. The end-to-end tests use the
  * same function.
  */
+import { demoWorkerSettings } from "../../emulators/notion/demo-data.ts";
 import { describeNotionSetup, type NotionSetupResult, registerOpenPhoneWebhooks, setupNotionDatabases } from "./setup.ts";
 
 export interface NotionEmulatorWorkspace {
@@ -48,12 +49,7 @@ export async function setUpSandboxSync(options: SandboxSyncOptions): Promise<San
     NOTION_MESSAGES_DATABASE_ID: notion.messages.databaseId,
     OPENPHONE_WEBHOOK_KEYS: webhooks.map((w) => w.key).join(","),
   };
-  if (workspace.canvas) {
-    Object.assign(settings, { NOTION_CANVAS_DATABASE_ID: workspace.canvas.databaseId, CANVAS_PHONE_PROPERTIES: "Phone,Other phones", CANVAS_EMAIL_PROPERTIES: "Email", CANVAS_TITLE_PROPERTY: "Name" });
-  }
-  if (workspace.mail) {
-    Object.assign(settings, { NOTION_MAIL_DATABASE_ID: workspace.mail.databaseId, MAIL_ADDRESS_PROPERTIES: "From,To", MAIL_CANVAS_RELATION_PROPERTY: "Canvas" });
-  }
+  Object.assign(settings, demoWorkerSettings(workspace));
   const report = [...describeNotionSetup(notion), ...webhooks.map((w) => `${w.reused ? "=" : "+"} webhook ${w.id} for ${w.events.join(", ")}`)];
   return { settings, notion, workspace, report };
 }

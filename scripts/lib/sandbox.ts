@@ -6,7 +6,8 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { ProcessGroup, waitForHttp } from "./processes.ts";
-import { setUpSandboxSync, startSandboxTraffic } from "./sandbox-sync.ts";
+import { demoWorkerSettings } from "../../emulators/notion/demo-data.ts";
+import { readNotionEmulatorWorkspace, setUpSandboxSync, startSandboxTraffic } from "./sandbox-sync.ts";
 
 export const SANDBOX_OPENPHONE_KEY = "sandbox-openphone-key";
 export const SANDBOX_NOTION_TOKEN = "sandbox-notion-token";
@@ -65,17 +66,7 @@ export async function prepareSandbox(options: SandboxOptions): Promise<SandboxPl
     await waitForHttp(`${notionUrl}/_emulator/stats`, 30_000, group);
     plan.urls.push(["Notion viewer", `${notionUrl}/`]);
     // The demo workspace's own Canvas (customers) and Mail databases, and where their phones and addresses are.
-    const demo = (await (await fetch(`${notionUrl}/_emulator/workspace`)).json()) as { canvas?: { databaseId: string }; mail?: { databaseId: string } };
-    if (demo.canvas && demo.mail) {
-      Object.assign(plan.workerSettings, {
-        NOTION_CANVAS_DATABASE_ID: demo.canvas.databaseId,
-        NOTION_MAIL_DATABASE_ID: demo.mail.databaseId,
-        CANVAS_PHONE_PROPERTIES: "Phone, Other phones",
-        CANVAS_EMAIL_PROPERTIES: "Email",
-        MAIL_ADDRESS_PROPERTIES: "From, To",
-        MAIL_CANVAS_RELATION_PROPERTY: "Canvas",
-      });
-    }
+    Object.assign(plan.workerSettings, demoWorkerSettings(await readNotionEmulatorWorkspace(notionUrl)));
   }
 
   if (fs.existsSync(openphoneMain) && fs.existsSync(notionMain)) {

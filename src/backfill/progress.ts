@@ -1,29 +1,8 @@
 /** The progress of a run as the admin API and the CLI show it: counters, per-line chains, times in ISO. */
 import type { RunLineRow, RunRow } from "../db/backfill-runs";
+import type { BackfillProgress } from "./types";
 
-export interface BackfillProgress {
-  id: string;
-  status: RunRow["status"];
-  trigger: RunRow["trigger"];
-  since: string | null;
-  lines: { id: string; status: RunLineRow["status"]; conversations: number; listed: number; items: number; error: string | null }[];
-  /** Conversations found so far (grows while conversation pages are listed). */
-  planned: number;
-  /** Conversations whose calls and texts have all been listed and merged. */
-  listed: number;
-  /** Calls and texts listed. */
-  fetched: number;
-  /** Listed items new to their line, handed to it for writing. */
-  written: number;
-  /** Listed items the line already had (from webhooks or an earlier run), and calls not ended yet. */
-  skipped: number;
-  failed: number;
-  requests: { openphone: number; notion: number };
-  error: string | null;
-  startedAt: string;
-  endedAt: string | null;
-  elapsedSeconds: number;
-}
+export type { BackfillProgress };
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 

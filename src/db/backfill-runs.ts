@@ -4,9 +4,9 @@
  * is added in the same batch only if this invocation won it, so duplicate queue deliveries never double-count.
  */
 import type { LineCursor } from "../backfill/plan";
+import type { LineChainStatus, RunStatus, RunTrigger } from "../backfill/types";
 
-export type RunStatus = "running" | "completed" | "failed" | "cancelled";
-export type RunTrigger = "cron" | "admin" | "cli";
+export type { RunStatus, RunTrigger };
 
 export interface LineInfo {
   lineId: string;
@@ -43,7 +43,7 @@ export function zeroCounts(): StepCounts {
 export interface RunLineRow {
   run_id: string;
   line_id: string;
-  status: "running" | "completed" | "failed";
+  status: LineChainStatus;
   step: number;
   cursor: string;
   conversations: number;

@@ -68,6 +68,8 @@ const FLUSH_CONCURRENCY = 8;
  * Longer than a large recording takes to stream; a copy made twice is harmless.
  */
 const MEDIA_COPY_LEASE_MS = 10 * 60_000;
+/** How long one alarm keeps starting new copy runs; then the next alarm (set at once) takes over. */
+const ALARM_WORK_MS = 60_000;
 /** After a copy run failed as a whole (D1 unreachable), when to try again. */
 const MEDIA_COPY_RETRY_MS = 60_000;
 /** How fresh the Canvas index must be for a backfilled participant's miss to be taken as final (see matchCanvas). */
@@ -163,29 +165,42 @@ export class LineDurableObject extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     // Media is copied beside the flushes, never before them: while a batch of files streams into R2, due calls and
-    // texts keep being written. The alarm the flushes set meanwhile counts from the copy's lease, so should this
-    // object die mid-copy, that alarm copies again.
-    this.mediaCopyNotBefore = Date.now() + MEDIA_COPY_LEASE_MS;
-    const media = (this.mediaRun ??= this.mediaWork().finally(() => (this.mediaRun = undefined)));
-    let copying = true;
-    const copied = media.then(
-      () => void (copying = false),
-      () => void (copying = false),
-    );
+    // texts keep being written, and the files those pages link to are copied next. Each copy run first sets a lease:
+    // the alarm the flushes set meanwhile counts from it, so should this object die mid-copy, that alarm copies again.
+    const started = Date.now();
+    let copying: Promise<void> | undefined;
+    const startCopying = () => {
+      this.mediaCopyNotBefore = Date.now() + MEDIA_COPY_LEASE_MS;
+      const run = (this.mediaRun ??= this.mediaWork().finally(() => (this.mediaRun = undefined)));
+      const ended = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      copying = ended;
+      void ended.then(() => {
+        if (copying === ended) copying = undefined;
+      });
+    };
+    startCopying();
     for (;;) {
-      const flushed = await this.flushInTurn();
-      if (!copying || !flushed) break;
+      if (!(await this.flushInTurn())) break;
+      if (!copying) {
+        // The flushes asked for more copies since the last run began: copy them now, not an alarm later.
+        const more = this.store.media.hasPendingCopies() && this.mediaCopyNotBefore <= Date.now() && Date.now() - started < ALARM_WORK_MS;
+        if (!more) break;
+        startCopying();
+      }
       // Until the copy ends, flush whatever falls due (a webhook's window closing, the next batch of a backlog).
       const next = this.store.nextDueAt();
       const wait = next === null ? null : next - Date.now();
-      if (wait === null) await copied;
+      if (wait === null) await copying;
       else if (wait > 0) {
         let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([copied, new Promise((resolve) => (timer = setTimeout(resolve, wait)))]);
+        await Promise.race([copying, new Promise((resolve) => (timer = setTimeout(resolve, wait)))]);
         clearTimeout(timer);
       }
     }
-    await media;
+    await this.mediaRun;
   }
 
   /**

@@ -2,6 +2,7 @@
  * What the backfill end-to-end test reads and drives: seeding the OpenPhone emulator's history, starting a run and
  * waiting for its pages, the request counters of both emulators, and the pages as Notion holds them.
  */
+import type { BackfillProgress } from "../../src/backfill/types.ts";
 import { type DumpedPage, notionPages, plainText, type E2ESandbox } from "./harness.ts";
 
 export interface OpenPhoneStats {
@@ -11,17 +12,7 @@ export interface NotionStats {
   requests: { total: number; byOperation: Record<string, number>; byOperationAndStatus: Record<string, Record<string, number>> };
   rateLimited: number;
 }
-export interface RunProgress {
-  id: string;
-  status: "running" | "completed" | "failed" | "cancelled";
-  fetched: number;
-  written: number;
-  skipped: number;
-  failed: number;
-  requests: { openphone: number; notion: number };
-  error: string | null;
-  elapsedSeconds: number;
-}
+export type RunProgress = BackfillProgress;
 
 const DAY_MS = 86_400_000;
 

@@ -11,6 +11,7 @@ import { promisify } from "node:util";
 import { readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { Client, LogLevel } from "@notionhq/client";
 import { Miniflare } from "miniflare";
+import { demoWorkerSettings } from "../../emulators/notion/demo-data.ts";
 import { startNotionEmulator, type NotionEmulator } from "../../emulators/notion/server.ts";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
@@ -53,12 +54,7 @@ export async function startCanvasSandbox(settings: Record<string, string> = {}):
     bindings: {
       NOTION_TOKEN,
       NOTION_API_BASE: notion.url,
-      NOTION_CANVAS_DATABASE_ID: demo.canvas.databaseId,
-      NOTION_MAIL_DATABASE_ID: demo.mail.databaseId,
-      CANVAS_PHONE_PROPERTIES: "Phone, Other phones",
-      CANVAS_EMAIL_PROPERTIES: "Email",
-      MAIL_ADDRESS_PROPERTIES: "From, To",
-      MAIL_CANVAS_RELATION_PROPERTY: "Canvas",
+      ...demoWorkerSettings(demo),
       DEFAULT_REGION: "US",
       NOTION_RATE_PER_SECOND: "3",
       NOTION_BURST: "3",

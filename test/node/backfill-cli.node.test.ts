@@ -7,7 +7,12 @@ function progress(overrides: Partial<Progress>): Progress {
   return {
     id: "run1",
     status: "running",
-    lines: [{ id: "PNa", status: "running" }, { id: "PNb", status: "completed" }],
+    trigger: "cli",
+    since: "2026-01-01T00:00:00.000Z",
+    lines: [
+      { id: "PNa", status: "running", conversations: 25, listed: 4, items: 180, error: null },
+      { id: "PNb", status: "completed", conversations: 15, listed: 6, items: 120, error: null },
+    ],
     planned: 40,
     listed: 10,
     fetched: 300,
@@ -16,6 +21,8 @@ function progress(overrides: Partial<Progress>): Progress {
     failed: 0,
     requests: { openphone: 90, notion: 0 },
     error: null,
+    startedAt: "2026-02-01T10:00:00.000Z",
+    endedAt: null,
     elapsedSeconds: 12.5,
     ...overrides,
   };

@@ -1,0 +1,32 @@
+/**
+ * The shapes of a backfill run that cross the Worker's edge: its status, what started it, and its progress as
+ * `GET /admin/backfill/<id>` answers it. No Worker types here, so the CLI and the Node-side tests share them.
+ */
+export type RunStatus = "running" | "completed" | "failed" | "cancelled";
+export type RunTrigger = "cron" | "admin" | "cli";
+/** One line's chain of queue jobs. */
+export type LineChainStatus = "running" | "completed" | "failed";
+
+export interface BackfillProgress {
+  id: string;
+  status: RunStatus;
+  trigger: RunTrigger;
+  since: string | null;
+  lines: { id: string; status: LineChainStatus; conversations: number; listed: number; items: number; error: string | null }[];
+  /** Conversations found so far (grows while conversation pages are listed). */
+  planned: number;
+  /** Conversations whose calls and texts have all been listed and merged. */
+  listed: number;
+  /** Calls and texts listed. */
+  fetched: number;
+  /** Listed items new to their line, handed to it for writing. */
+  written: number;
+  /** Listed items the line already had (from webhooks or an earlier run), and calls not ended yet. */
+  skipped: number;
+  failed: number;
+  requests: { openphone: number; notion: number };
+  error: string | null;
+  startedAt: string;
+  endedAt: string | null;
+  elapsedSeconds: number;
+}
