@@ -7,12 +7,8 @@ export type RunTrigger = "cron" | "admin" | "cli";
 /** One line's chain of queue jobs. */
 export type LineChainStatus = "running" | "completed" | "failed";
 
-export interface BackfillProgress {
-  id: string;
-  status: RunStatus;
-  trigger: RunTrigger;
-  since: string | null;
-  lines: { id: string; status: LineChainStatus; conversations: number; listed: number; items: number; error: string | null }[];
+/** A run's counters, as D1 keeps them and the API shows them. */
+export interface RunCounters {
   /** Conversations found so far (grows while conversation pages are listed). */
   planned: number;
   /** Conversations whose calls and texts have all been listed and merged. */
@@ -24,6 +20,14 @@ export interface BackfillProgress {
   /** Listed items the line already had (from webhooks or an earlier run), and calls not ended yet. */
   skipped: number;
   failed: number;
+}
+
+export interface BackfillProgress extends RunCounters {
+  id: string;
+  status: RunStatus;
+  trigger: RunTrigger;
+  since: string | null;
+  lines: { id: string; status: LineChainStatus; conversations: number; listed: number; items: number; error: string | null }[];
   requests: { openphone: number; notion: number };
   error: string | null;
   startedAt: string;

@@ -4,7 +4,7 @@
  * is added in the same batch only if this invocation won it, so duplicate queue deliveries never double-count.
  */
 import type { LineCursor } from "../backfill/plan";
-import type { LineChainStatus, RunStatus, RunTrigger } from "../backfill/types";
+import type { LineChainStatus, RunCounters, RunStatus, RunTrigger } from "../backfill/types";
 
 export type { RunStatus, RunTrigger };
 
@@ -26,13 +26,7 @@ export interface NewRun {
 }
 
 /** Counters added by one committed step. */
-export interface StepCounts {
-  planned: number;
-  listed: number;
-  fetched: number;
-  written: number;
-  skipped: number;
-  failed: number;
+export interface StepCounts extends RunCounters {
   openphoneRequests: number;
 }
 
@@ -55,18 +49,12 @@ export interface RunLineRow {
   ended_at: number | null;
 }
 
-export interface RunRow {
+export interface RunRow extends RunCounters {
   id: string;
   status: RunStatus;
   trigger: RunTrigger;
   since: number | null;
   lines: string | null;
-  planned: number;
-  listed: number;
-  fetched: number;
-  written: number;
-  skipped: number;
-  failed: number;
   openphone_requests: number;
   notion_requests: number;
   error: string | null;
