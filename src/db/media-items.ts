@@ -109,14 +109,14 @@ export async function recordMediaOutcomes(
 }
 
 /** Unavailable items whose retry time has come, oldest first. */
-export async function dueMediaItems(db: D1Database, now: number, limit: number): Promise<MediaItemRecord[]> {
+export async function dueMediaItems(db: D1Database, now: number, limit: number, includeExhausted = false): Promise<MediaItemRecord[]> {
   const { results } = await db
     .prepare(
       `SELECT * FROM media_items
-       WHERE status = 'unavailable' AND next_attempt_at IS NOT NULL AND next_attempt_at <= ?1
-       ORDER BY next_attempt_at LIMIT ?2`,
+       WHERE status = 'unavailable' AND ((next_attempt_at IS NOT NULL AND next_attempt_at <= ?1) OR (?3 AND next_attempt_at IS NULL))
+       ORDER BY next_attempt_at IS NULL, next_attempt_at LIMIT ?2`,
     )
-    .bind(now, limit)
+    .bind(now, limit, includeExhausted ? 1 : 0)
     .all<MediaItemRow>();
   return results.map(fromRow);
 }

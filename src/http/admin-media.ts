@@ -3,8 +3,8 @@
  * - `GET  /admin/media/items/:resourceId`: what is stored for a call or message, and why anything is not.
  * - `POST /admin/media/calls/:callId`: copy (again) the recordings and voicemail of a call; what is already in R2
  *   is not downloaded again. A page that said a file was unavailable stops saying so once it is stored.
- * - `POST /admin/media/retry`: run the retry of unavailable media now, as the cron would. `{"all": true}` does not
- *   wait for each item's retry time (the retry limit still applies).
+ * - `POST /admin/media/retry`: run the retry of unavailable media now, as the cron would. `{"all": true}` takes every
+ *   unavailable item, without waiting for its retry time, including those whose automatic retries are used up.
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
@@ -12,7 +12,7 @@ import { getConfig } from "../config";
 import { mediaItemsOf } from "../db/media-items";
 import { copyCallMedia } from "../media/call-media";
 import type { MediaCopyResult } from "../media/copy";
-import { announceStoredMedia, retryPendingMedia } from "../media/retry";
+import { announceRetriedMedia, retryPendingMedia } from "../media/retry";
 import { createLogger } from "../observability/logger";
 import { createOpenPhoneClient, OpenPhoneError } from "../openphone/client";
 
@@ -36,7 +36,7 @@ export const adminMediaApp = new Hono<{ Bindings: Env }>()
     const baseUrl = config.PUBLIC_BASE_URL ?? new URL(c.req.url).origin;
     try {
       const outcome = await copyCallMedia(c.env, config, createOpenPhoneClient(c.env, config), callId, baseUrl);
-      await announceStoredMedia(c.env, outcome.results).catch((error) => createLogger(config.LOG_LEVEL).error("could not tell the pages their media is stored now", { error }));
+      await announceRetriedMedia(c.env, outcome.results).catch((error) => createLogger(config.LOG_LEVEL).error("could not bring the pages' media notes up to date", { error }));
       return c.json({ callId, links: outcome.items.map((i) => ({ key: i.key, url: i.url })), results: summarize(outcome.results) });
     } catch (error) {
       if (error instanceof OpenPhoneError && error.status === 404) throw new HTTPException(404, { message: `OpenPhone has no call ${callId}` });
@@ -47,6 +47,6 @@ export const adminMediaApp = new Hono<{ Bindings: Env }>()
   .post("/retry", async (c) => {
     const body = await c.req.json<{ all?: unknown }>().catch(() => ({}) as { all?: unknown });
     const { config } = getConfig(c.env);
-    const results = await retryPendingMedia(c.env, config, body.all === true ? { dueBy: Number.MAX_SAFE_INTEGER } : {});
+    const results = await retryPendingMedia(c.env, config, body.all === true ? { dueBy: Number.MAX_SAFE_INTEGER, includeExhausted: true } : {});
     return c.json({ retried: results.length, results: summarize(results) });
   });

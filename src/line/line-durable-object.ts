@@ -217,8 +217,8 @@ export class LineDurableObject extends DurableObject<Env> {
   }
 
   /**
-   * After a retry stored media of these calls or texts (cron, admin API): the pages that show an "unavailable" note
-   * get it updated. Returns how many do.
+   * After media of these calls or texts was retried (cron, admin API): the pages that show an "unavailable" note get
+   * it brought up to date (removed, or saying the retries are used up). Returns how many show one.
    */
   async mediaRetried(resourceIds: string[]): Promise<number> {
     const now = Date.now();

@@ -86,7 +86,7 @@ export async function syncMediaNotices(deps: MediaWorkDeps): Promise<void> {
     }
     try {
       const unavailable = (await mediaItemsOf(deps.env.DB, resourceId)).filter((item) => item.status === "unavailable");
-      const text = mediaNoticeText(unavailable.map((item) => ({ label: mediaLabel(record.state, item), reason: item.reason ?? "the copy failed" })));
+      const text = mediaNoticeText(unavailable.map((item) => ({ label: mediaLabel(record.state, item), reason: item.reason ?? "the copy failed", retrying: item.nextAttemptAt !== null })));
       const blockId = await writeNotice(deps.notion, record.pageId, notice, text);
       store.media.noticeWritten(resourceId, version, blockId, text);
     } catch (error) {

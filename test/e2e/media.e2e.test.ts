@@ -27,7 +27,8 @@ let sandbox: E2ESandbox;
 let customers: { phone: string }[];
 
 beforeAll(async () => {
-  sandbox = await startE2ESandbox({ openphoneConfig: { timeFactor: 5 } });
+  // One automatic retry, so the test sees a note whose retries are used up.
+  sandbox = await startE2ESandbox({ openphoneConfig: { timeFactor: 5 }, workerSettings: { MEDIA_RETRY_LIMIT: "1" } });
   const roster = generateRoster(SANDBOX_SEED, SANDBOX_ROSTER_SIZE);
   customers = roster.slice(0, 5);
 }, 240_000);
@@ -148,7 +149,7 @@ describe("media into R2, linked from Notion", () => {
     console.log(`media: MMS with 2 attachments, ${(bytes / 1e3).toFixed(0)} kB in R2 ${seconds.toFixed(1)} s after the text`);
   }, 240_000);
 
-  it("leaves a complete call page that says the recording is unavailable and why when its source 404s, and a retry once it is back stores it and clears the note", async () => {
+  it("leaves a complete call page that says the recording is unavailable and why when its source 404s, says when the retries are used up, and an operator's retry once it is back stores it and clears the note", async () => {
     const metricsBefore = await mediaMetrics();
     const { callId } = await createCall({ participant: customers[3]!.phone, direction: "outgoing", status: "answered", durationSeconds: 60, recording: { segments: 2, bytes: 120_000 }, transcript: false, summary: false });
     // The files exist from the start; the first segment's source answers 404 until restored (listing it again too).
@@ -182,6 +183,16 @@ describe("media into R2, linked from Notion", () => {
     expect(note).toMatch(/^Recording 1 is unavailable: .*404/);
     expect(note).toContain("tries again automatically");
 
+    // The one automatic retry fails too: the note says the sync stopped retrying, and how to try again.
+    const exhausted = await sandbox.admin<{ results: { key: string; status: string }[] }>("/admin/media/retry", { method: "POST", body: JSON.stringify({ all: true }) });
+    expect(exhausted.results).toEqual([expect.objectContaining({ key: gone.key, status: "unavailable" })]);
+    const [givenUp] = await waitFor("the note to say the retries are used up", 60_000, async () => {
+      const again = await pageOf("calls", callId);
+      const notes = again ? callouts(again) : [];
+      return notes[0]?.includes("stopped retrying") ? notes : undefined;
+    });
+    expect(givenUp).toMatch(/^Recording 1 is unavailable: .*404.*The sync has stopped retrying it\.\nAn operator can try again with POST \/admin\/media\/retry/);
+
     await sandbox.json(`${sandbox.openphoneUrl}/_emulator/media/${missing}`, { method: "PUT", body: JSON.stringify({ status: null }) });
     const retried = await sandbox.admin<{ results: { key: string; status: string }[] }>("/admin/media/retry", { method: "POST", body: JSON.stringify({ all: true }) });
     expect(retried.results).toEqual([expect.objectContaining({ key: gone.key, status: "stored" })]);
@@ -198,7 +209,7 @@ describe("media into R2, linked from Notion", () => {
 
     const metricsAfter = await mediaMetrics();
     const spent = (metricsAfter["media.notion_requests"] ?? 0) - (metricsBefore["media.notion_requests"] ?? 0);
-    console.log(`media: a 404ing recording cost ${spent} Notion requests (the note, then its removal); reason recorded: ${gone.reason}`);
-    expect(spent).toBe(2);
+    console.log(`media: a 404ing recording cost ${spent} Notion requests (the note, its rewrite when the retries ran out, its removal); reason recorded: ${gone.reason}`);
+    expect(spent).toBe(3);
   }, 300_000);
 });

@@ -212,6 +212,13 @@ describe("copying a call's media into R2", () => {
     expect((await mediaItemsOf(env.DB, "ACnever01"))[0]).toMatchObject({ status: "unavailable", attempts: 2, nextAttemptAt: null });
     const later = await retryPendingMedia(env, strict, { now: () => Date.now() + 100 * 3_600_000 });
     expect(later.filter((r) => r.item.resourceId === "ACnever01")).toEqual([]);
+    // An operator's retry of everything (`POST /admin/media/retry {"all": true}`) still takes it, and stores it once
+    // the source serves again; the automatic retries stay used up.
+    const asked = { dueBy: Number.MAX_SAFE_INTEGER, includeExhausted: true };
+    expect((await retryPendingMedia(env, strict, asked)).filter((r) => r.item.resourceId === "ACnever01")).toMatchObject([{ status: "unavailable" }]);
+    expect((await mediaItemsOf(env.DB, "ACnever01"))[0]).toMatchObject({ status: "unavailable", attempts: 3, nextAttemptAt: null });
+    await control("/control/fail", { path: "/files/never.mp3", status: null });
+    expect((await retryPendingMedia(env, strict, asked)).filter((r) => r.item.resourceId === "ACnever01")).toMatchObject([{ status: "stored" }]);
   });
 });
 
