@@ -3,8 +3,10 @@
  * back):
  * - copy the files whose links the pages now carry into R2 (`copyMediaItems`: streamed, a few at a time, through the
  *   OpenPhone gate where it hits the API), a batch per alarm;
- * - keep each page's "unavailable" note in step with D1 `media_items`: written when a file could not be copied,
- *   removed when a later retry stored it. A page whose media all copied costs no Notion request here.
+ * - keep each page's "unavailable" note in step with D1 `media_items`: written when a file could not be copied (after
+ *   TRANSIENT_NOTE_DELAY_MS when the failure usually passes, so a retry that stores it first costs the page nothing),
+ *   rewritten when its retries are used up, removed when a later retry stored it. A page whose media all copied
+ *   costs no Notion request here.
  *
  * Crash safety: a copy request stays pending in `media_copies` until its attempt has ended, and the alarm set before
  * copying fires again if the object dies mid-copy; copying again is harmless (an object already stored is skipped,
@@ -26,6 +28,11 @@ import type { LineStorage } from "./storage";
 
 /** Files copied per alarm; more are left for the next alarm, set right away. */
 export const MEDIA_COPY_BATCH = 20;
+/**
+ * A file that failed in a way that usually passes (5xx, a timeout) gets its page's note only this long after, when
+ * the cron's first retry (every 5 minutes) has not stored it: a passing hiccup costs the page nothing.
+ */
+export const TRANSIENT_NOTE_DELAY_MS = 10 * 60_000;
 /** Notes written per alarm. */
 const NOTICE_BATCH = 10;
 /** A note Notion keeps refusing (not a 400) is given up after this many tries. */
@@ -56,21 +63,22 @@ export async function copyRequestedMedia(deps: MediaWorkDeps): Promise<MediaCopy
   if (items.length === 0) return figures;
   const results = await copyMediaItems(deps.env, config, items, { counter: deps.counter, now: deps.now });
   const now = deps.now();
-  const noteDue = new Set<string>();
+  const noteDue = new Map<string, number>();
+  const due = (resourceId: string, at: number) => noteDue.set(resourceId, Math.min(at, noteDue.get(resourceId) ?? at));
   for (const result of results) {
     if (result.status === "unavailable") {
       figures.unavailable++;
-      noteDue.add(result.item.resourceId);
-      deps.log.warn("media unavailable; the page says so and the cron retries", { key: result.item.key, reason: result.reason });
+      due(result.item.resourceId, result.transient ? now + TRANSIENT_NOTE_DELAY_MS : now);
+      deps.log.warn(result.transient ? "media copy failed; the cron retries, and the page says so if that fails too" : "media unavailable; the page says so and the cron retries", { key: result.item.key, reason: result.reason });
     } else {
       figures[result.status === "stored" ? "stored" : "alreadyStored"]++;
       if (result.status === "stored") figures.bytes += result.size;
       // A page that shows a note already may now show less of one.
-      if (store.media.notice(result.item.resourceId)) noteDue.add(result.item.resourceId);
+      if (store.media.notice(result.item.resourceId)) due(result.item.resourceId, now);
     }
   }
   store.media.markCopied(results.map((r) => r.item.key), now);
-  for (const resourceId of noteDue) store.media.markNoticeDue(resourceId, now);
+  for (const [resourceId, at] of noteDue) store.media.markNoticeDue(resourceId, at);
   return figures;
 }
 

@@ -22,7 +22,8 @@ import { refreshSourceUrl, type SourceUrlCache } from "./refresh";
 export type MediaCopyResult =
   | { item: MediaItem; status: "stored"; size: number; via: StoredStream["via"] }
   | { item: MediaItem; status: "already_stored"; size: number }
-  | { item: MediaItem; status: "unavailable"; reason: string };
+  /** `transient`: the source or the network failed in a way that usually passes (5xx, 429, a timeout, a reset). */
+  | { item: MediaItem; status: "unavailable"; reason: string; transient: boolean };
 
 export interface CopyMediaOptions {
   /** Lists recordings and voicemails again when a download URL has expired. Defaults to the gated client. */
@@ -38,6 +39,11 @@ export type MediaEnv = Pick<Env, "MEDIA" | "DB" | "GATE">;
 /** How long to wait for a source to start answering. The body itself may take much longer to stream. */
 const SOURCE_HEADERS_TIMEOUT_MS = 30_000;
 const EXPIRED_OR_MISSING = new Set([401, 403, 404, 410]);
+
+/** Answers that usually pass: the server or a proxy failed, was overloaded, or timed out. */
+function isTransientStatus(status: number): boolean {
+  return status >= 500 || status === 429 || status === 408;
+}
 
 export async function copyMediaItems(
   env: MediaEnv,
@@ -71,7 +77,7 @@ export async function copyMediaItems(
       if (EXPIRED_OR_MISSING.has(response.status) && current.kind !== "mms") {
         await response.body?.cancel();
         const refreshed = await refreshSourceUrl(client, current, fresh);
-        if (!refreshed.url) return { item: current, status: "unavailable", reason: `source answered ${describe(response)}; ${refreshed.reason}` };
+        if (!refreshed.url) return { item: current, status: "unavailable", reason: `source answered ${describe(response)}; ${refreshed.reason}`, transient: false };
         current = { ...current, sourceUrl: refreshed.url };
         refreshedOnce = true;
         response = await openSource(download, current.sourceUrl);
@@ -79,7 +85,7 @@ export async function copyMediaItems(
       if (!response.ok || !response.body) {
         await response.body?.cancel();
         const again = refreshedOnce ? ", also at the fresh URL OpenPhone listed" : "";
-        return { item: current, status: "unavailable", reason: `source answered ${describe(response)}${again}` };
+        return { item: current, status: "unavailable", reason: `source answered ${describe(response)}${again}`, transient: isTransientStatus(response.status) };
       }
       const stored = await putStream(env.MEDIA, current.key, response.body, knownLength(response), {
         httpMetadata: { contentType: pickContentType(current, response), cacheControl: "private, max-age=31536000, immutable" },
@@ -87,7 +93,7 @@ export async function copyMediaItems(
       }, options.partBytes);
       return { item: current, status: "stored", size: stored.size, via: stored.via };
     } catch (error) {
-      return { item: current, status: "unavailable", reason: `copy failed: ${error instanceof Error ? error.message : String(error)}` };
+      return { item: current, status: "unavailable", reason: `copy failed: ${error instanceof Error ? error.message : String(error)}`, transient: true };
     }
   };
 

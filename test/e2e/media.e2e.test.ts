@@ -212,4 +212,30 @@ describe("media into R2, linked from Notion", () => {
     console.log(`media: a 404ing recording cost ${spent} Notion requests (the note, its rewrite when the retries ran out, its removal); reason recorded: ${gone.reason}`);
     expect(spent).toBe(3);
   }, 300_000);
+  it("puts no note on the page when a source fails in a way that passes (503) and the retry stores it", async () => {
+    const metricsBefore = await mediaMetrics();
+    const { callId } = await createCall({ participant: customers[4]!.phone, direction: "incoming", status: "answered", durationSeconds: 40, recording: { segments: 1, bytes: 80_000 }, transcript: false, summary: false });
+    const source = sandbox.openphoneEmulator.store.calls.get(callId)!.recordings[0]!.url!;
+    await sandbox.json(`${sandbox.openphoneUrl}/_emulator/media/${fileIdOf(source)}`, { method: "PUT", body: JSON.stringify({ status: 503 }) });
+
+    const [failed] = await waitFor("the copy to fail with 503", 180_000, async () => {
+      const found = await mediaItems(callId);
+      return found.length === 1 && found[0]!.status === "unavailable" ? found : undefined;
+    });
+    expect(failed!.reason).toContain("503");
+    // The page was written with its link; an alarm later it still shows no note (a 404 gets one at once).
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    const page = (await pageOf("calls", callId))!;
+    expect(audioLinks(page)).toHaveLength(1);
+    expect(callouts(page)).toEqual([]);
+
+    await sandbox.json(`${sandbox.openphoneUrl}/_emulator/media/${fileIdOf(source)}`, { method: "PUT", body: JSON.stringify({ status: null }) });
+    const retried = await sandbox.admin<{ results: { key: string; status: string }[] }>("/admin/media/retry", { method: "POST", body: JSON.stringify({ all: true }) });
+    expect(retried.results).toEqual([expect.objectContaining({ key: failed!.key, status: "stored" })]);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(callouts((await pageOf("calls", callId))!)).toEqual([]);
+    const spent = ((await mediaMetrics())["media.notion_requests"] ?? 0) - (metricsBefore["media.notion_requests"] ?? 0);
+    console.log(`media: a recording whose source answered 503 once cost ${spent} Notion requests`);
+    expect(spent).toBe(0);
+  }, 300_000);
 });
