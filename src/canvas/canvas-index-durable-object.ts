@@ -167,7 +167,7 @@ export class CanvasIndexDurableObject extends DurableObject<Env> {
     const config = this.config;
     const counter = newRequestCounter();
     const summary = await relinkResources(createNotionClient(this.env, config, counter), this.env.DB, config);
-    await incrementMetrics(this.env.DB, { "canvas.relinked": summary.linked, "canvas.relink.failed": summary.failed, "notion.requests.canvas": counter.notion });
+    await incrementMetrics(this.env.DB, { "canvas.relinked": summary.linked, "canvas.relink.kept": summary.kept, "canvas.relink.failed": summary.failed, "notion.requests.canvas": counter.notion });
     return summary;
   }
 

@@ -1,6 +1,7 @@
 /**
  * Relinking: calls and messages synced before their customer's number was in Canvas get their Canvas relation once
- * the index has it. Only the relation property of those pages is written.
+ * the index has it. Only the relation property of those pages is written, and only when it is still empty: each page
+ * is read first, so a customer someone linked by hand in Notion meanwhile is kept (and recorded as the link).
  *
  * Which pages: D1 `resources` rows with a Notion page, no `canvas_page_id`, and a participant the index now knows.
  * A join, so a number gained by a miss-triggered refresh, or a call synced while a Line Durable Object still
@@ -25,6 +26,8 @@ export function canvasRelationProperty(config: Config, kind: "call" | "message")
 
 export interface RelinkSummary {
   linked: number;
+  /** Pages someone had linked by hand meanwhile: their relation is kept as it is. */
+  kept: number;
   failed: number;
   /** Stopped early (rate limit, Notion down): the rest waits for the next pass. */
   interrupted: boolean;
@@ -41,7 +44,7 @@ interface Candidate {
 /** Links up to `limit` unlinked calls and messages whose participant now has a customer. */
 export async function relinkResources(client: Client, db: D1Database, config: Config, options: { limit?: number; now?: () => number } = {}): Promise<RelinkSummary> {
   const now = options.now ?? Date.now;
-  const summary: RelinkSummary = { linked: 0, failed: 0, interrupted: false, notionRequests: 0 };
+  const summary: RelinkSummary = { linked: 0, kept: 0, failed: 0, interrupted: false, notionRequests: 0 };
   const { results } = await db
     .prepare(
       `SELECT r.resource_id, r.kind, r.notion_page_id, MIN(ci.page_id) AS canvas_page_id
@@ -60,9 +63,18 @@ export async function relinkResources(client: Client, db: D1Database, config: Co
   const writes: D1PreparedStatement[] = [];
   for (const candidate of results) {
     const property = canvasRelationProperty(config, candidate.kind);
+    let linkedTo = candidate.canvas_page_id;
     try {
       summary.notionRequests++;
-      await client.pages.update({ page_id: candidate.notion_page_id, properties: { [property]: { relation: [{ id: candidate.canvas_page_id }] } } });
+      const existing = relationOf(await client.pages.retrieve({ page_id: candidate.notion_page_id }), property);
+      if (existing.length > 0) {
+        linkedTo = existing[0]!;
+        summary.kept++;
+      } else {
+        summary.notionRequests++;
+        await client.pages.update({ page_id: candidate.notion_page_id, properties: { [property]: { relation: [{ id: candidate.canvas_page_id }] } } });
+        summary.linked++;
+      }
     } catch (error) {
       if (isPermanent(error)) {
         summary.failed++;
@@ -72,14 +84,19 @@ export async function relinkResources(client: Client, db: D1Database, config: Co
       summary.interrupted = true;
       break;
     }
-    summary.linked++;
     writes.push(
-      db.prepare("UPDATE resources SET canvas_page_id = ?1, updated_at = ?2 WHERE resource_id = ?3 AND canvas_page_id IS NULL").bind(candidate.canvas_page_id, now(), candidate.resource_id),
-      recordRelink(db, candidate, property, "linked", null, now()),
+      db.prepare("UPDATE resources SET canvas_page_id = ?1, updated_at = ?2 WHERE resource_id = ?3 AND canvas_page_id IS NULL").bind(linkedTo, now(), candidate.resource_id),
+      recordRelink(db, { ...candidate, canvas_page_id: linkedTo }, property, "linked", null, now()),
     );
   }
   await runBatched(db, writes);
   return summary;
+}
+
+/** The page ids a page's relation property holds (none when the property is missing or not a relation). */
+function relationOf(page: unknown, property: string): string[] {
+  const value = (page as { properties?: Record<string, { type?: string; relation?: { id: string }[] }> }).properties?.[property];
+  return value?.type === "relation" ? (value.relation ?? []).map((r) => r.id) : [];
 }
 
 function recordRelink(db: D1Database, c: Candidate, property: string, status: "linked" | "failed", error: string | null, at: number): D1PreparedStatement {

@@ -199,7 +199,7 @@ describe("Mail linking", () => {
 });
 
 describe("relinking", () => {
-  it("links earlier calls and texts when their number is added to a Canvas page, touching nothing else", async () => {
+  it("links earlier calls and texts when their number is added to a Canvas page, keeping a link made by hand, touching nothing else", async () => {
     const number = "+17205550123";
     const root = sandbox.notion.rootPageId;
     const canvasDs = sandbox.notion.demo!.canvas.dataSourceId;
@@ -212,7 +212,7 @@ describe("relinking", () => {
     })) as { data_sources: { id: string }[] };
     const callsDs = calls.data_sources[0]!.id;
     const made = [];
-    for (const [i, kind] of (["call", "call", "message"] as const).entries()) {
+    for (const [i, kind] of (["call", "call", "message", "call"] as const).entries()) {
       const page = await sandbox.sdk.pages.create({
         parent: { type: "data_source_id", data_source_id: callsDs },
         properties: { Name: { title: text(`Earlier ${kind} ${i}`) }, Participant: { phone_number: number } },
@@ -225,24 +225,31 @@ describe("relinking", () => {
       ),
     );
     expect(await match([number], "PNrelink")).toEqual({ [number]: null });
+    // Meanwhile someone linked the last call by hand, to another customer: that choice is kept.
+    const chosen = pageByEmail.get(roster[1]!.email)!;
+    const byHand = made[3]!;
+    await sandbox.sdk.pages.update({ page_id: byHand.id, properties: { Canvas: { relation: [{ id: chosen }] } } });
     const before = await dumpPages(callsDs);
 
     const customer = pageByEmail.get(roster[0]!.email)!;
     await sandbox.sdk.pages.update({ page_id: customer, properties: { "Other phones": { rich_text: text("mobile (720) 555-0123") } } });
-    const { result, requests } = await spent(() => sandbox.call<{ refresh: { keysGained: unknown[] }; relink: { linked: number } }>("/cron"));
-    console.log(`cron pass after a number was added: ${result.relink.linked} earlier calls/texts linked, ${requests} Notion requests (refresh, trash sweep, relinks, Mail linking)`);
+    const { result, requests } = await spent(() => sandbox.call<{ refresh: { keysGained: unknown[] }; relink: { linked: number; kept: number } }>("/cron"));
+    console.log(
+      `cron pass after a number was added: ${result.relink.linked} earlier calls/texts linked, ${result.relink.kept} linked by hand kept, ${requests} Notion requests (refresh, trash sweep, a read and a write per relink, Mail linking)`,
+    );
+    expect(result.relink).toMatchObject({ linked: 3, kept: 1 });
 
     const after = await dumpPages(callsDs);
     for (const page of after) {
-      expect(page.properties.Canvas).toMatchObject({ relation: [{ id: customer }] });
+      expect(page.properties.Canvas).toMatchObject({ relation: [{ id: page.id === byHand.id ? chosen : customer }] });
       const earlier = before.find((p) => p.id === page.id)!;
       const { Canvas: _a, ...rest } = page.properties;
       const { Canvas: _b, ...restBefore } = earlier.properties;
       expect(JSON.stringify(rest)).toBe(JSON.stringify(restBefore));
     }
     const rows = await sandbox.db.prepare("SELECT resource_id, canvas_page_id FROM resources WHERE participant = ?1 ORDER BY resource_id").bind(number).all();
-    expect((rows.results as { canvas_page_id: string }[]).map((r) => r.canvas_page_id)).toEqual([customer, customer, customer]);
+    expect((rows.results as { canvas_page_id: string }[]).map((r) => r.canvas_page_id)).toEqual([customer, customer, customer, chosen]);
     const relinks = await sandbox.db.prepare("SELECT COUNT(*) AS n FROM canvas_relinks WHERE status = 'linked'").first<{ n: number }>();
-    expect(relinks?.n).toBe(3);
+    expect(relinks?.n).toBe(4);
   });
 });
