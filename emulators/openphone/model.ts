@@ -3,22 +3,22 @@
  * the store holds is already the shape the API returns; the records add what only the emulator knows (when each
  * artifact becomes available, which media file backs a URL).
  */
-import type { operations } from "../../src/openphone/schema.js";
+import type { Call, CallRecording, CallSummary, CallTranscript, Message, Voicemail } from "../../src/openphone/types.ts";
 
-type Json<K extends keyof operations, S extends number> = operations[K]["responses"] extends Record<S, { content: { "application/json": infer R } }> ? R : never;
-
-export type Call = Json<"getCallById_v1", 200>["data"];
-export type CallRecording = Json<"getCallRecordings_v1", 200>["data"][number];
-export type CallSummary = Json<"getCallSummary_v1", 200>["data"];
-export type CallTranscript = Json<"getCallTranscript_v1", 200>["data"];
-export type Voicemail = Json<"getCallVoicemails_v1", 200>["data"];
-export type Message = Json<"getMessageById_v1", 200>["data"];
-export type PhoneNumber = Json<"getPhoneNumberById_v1", 200>["data"];
-export type User = Json<"getUserById_v1", 200>["data"];
-export type Contact = Json<"getContactById_v1", 200>["data"];
-export type ContactCustomField = Json<"getContactCustomFields_v1", 200>["data"][number];
-export type Conversation = Json<"listConversations_v1", 200>["data"][number];
-export type Webhook = Json<"getWebhookById_v1", 200>["data"];
+export type {
+  Call,
+  CallRecording,
+  CallSummary,
+  CallTranscript,
+  Contact,
+  ContactCustomField,
+  Conversation,
+  Message,
+  PhoneNumber,
+  User,
+  Voicemail,
+  Webhook,
+} from "../../src/openphone/types.ts";
 
 /** A generated audio or image file served under `/media/<id>.<ext>`. */
 export interface MediaFile {

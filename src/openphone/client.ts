@@ -9,9 +9,11 @@
  */
 import { createGatedFetch } from "../gates/gated-fetch";
 import type { operations } from "./schema";
+import type { OkOf, OperationId } from "./types";
+
+export type { Call, CallRecording, CallSummary, CallTranscript, Contact, Conversation, Message, OkOf, OperationId, PhoneNumber, User, Voicemail, Webhook } from "./types";
 
 type Operations = operations;
-export type OperationId = keyof Operations;
 
 type QueryOf<K extends OperationId> = Operations[K]["parameters"] extends { query?: infer Q } ? NonNullable<Q> : never;
 type PathOf<K extends OperationId> = Operations[K]["parameters"] extends { path: infer P } ? P : never;
@@ -20,20 +22,6 @@ type BodyOf<K extends OperationId> = Operations[K] extends { requestBody: { cont
   : Operations[K] extends { requestBody?: { content: { "application/json": infer B } } }
     ? B
     : never;
-type ResponseOf<K extends OperationId, S extends number> = Operations[K]["responses"] extends Record<S, { content: { "application/json": infer R } }> ? R : never;
-export type OkOf<K extends OperationId> = ResponseOf<K, 200> | ResponseOf<K, 201> | ResponseOf<K, 202>;
-
-export type Call = ResponseOf<"getCallById_v1", 200>["data"];
-export type CallRecording = ResponseOf<"getCallRecordings_v1", 200>["data"][number];
-export type CallSummary = ResponseOf<"getCallSummary_v1", 200>["data"];
-export type CallTranscript = ResponseOf<"getCallTranscript_v1", 200>["data"];
-export type Voicemail = ResponseOf<"getCallVoicemails_v1", 200>["data"];
-export type Message = ResponseOf<"getMessageById_v1", 200>["data"];
-export type PhoneNumber = ResponseOf<"getPhoneNumberById_v1", 200>["data"];
-export type User = ResponseOf<"getUserById_v1", 200>["data"];
-export type Contact = ResponseOf<"getContactById_v1", 200>["data"];
-export type Conversation = ResponseOf<"listConversations_v1", 200>["data"][number];
-export type Webhook = ResponseOf<"getWebhookById_v1", 200>["data"];
 
 const ROUTES: Record<OperationId, [method: string, path: string]> = {
   getCallRecordings_v1: ["GET", "/v1/call-recordings/{callId}"],
