@@ -112,7 +112,8 @@ const schema = z.object({
   NOTION_RATE_PER_SECOND: num(3, 0.1, 100),
   NOTION_BURST: int(3, 1, 100),
   OPENPHONE_RATE_PER_SECOND: num(10, 0.1, 100),
-  OPENPHONE_BURST: int(10, 1, 100),
+  // OpenPhone counts in fixed one-second windows: a burst on top of the rate can put twice the limit in one window.
+  OPENPHONE_BURST: int(1, 1, 100),
   BREAKER_FAILURES: int(5, 1, 1000),
   BREAKER_COOLDOWN_MS: int(30_000, 1000, 3_600_000),
   MEDIA_CONCURRENCY: int(3, 1, 16),
