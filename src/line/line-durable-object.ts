@@ -168,39 +168,32 @@ export class LineDurableObject extends DurableObject<Env> {
     // texts keep being written, and the files those pages link to are copied next. Each copy run first sets a lease:
     // the alarm the flushes set meanwhile counts from it, so should this object die mid-copy, that alarm copies again.
     const started = Date.now();
-    let copying: Promise<void> | undefined;
-    const startCopying = () => {
-      this.mediaCopyNotBefore = Date.now() + MEDIA_COPY_LEASE_MS;
-      const run = (this.mediaRun ??= this.mediaWork().finally(() => (this.mediaRun = undefined)));
-      const ended = run.then(
+    this.startCopying();
+    for (;;) {
+      if (!(await this.flushInTurn())) break;
+      // The flushes asked for more copies since the last run began: copy them now, not an alarm later.
+      if (!this.mediaRun && !(this.store.media.hasPendingCopies() && this.mediaCopyNotBefore <= Date.now() && Date.now() - started < ALARM_WORK_MS)) break;
+      const copied = (this.mediaRun ?? this.startCopying()).then(
         () => undefined,
         () => undefined,
       );
-      copying = ended;
-      void ended.then(() => {
-        if (copying === ended) copying = undefined;
-      });
-    };
-    startCopying();
-    for (;;) {
-      if (!(await this.flushInTurn())) break;
-      if (!copying) {
-        // The flushes asked for more copies since the last run began: copy them now, not an alarm later.
-        const more = this.store.media.hasPendingCopies() && this.mediaCopyNotBefore <= Date.now() && Date.now() - started < ALARM_WORK_MS;
-        if (!more) break;
-        startCopying();
-      }
       // Until the copy ends, flush whatever falls due (a webhook's window closing, the next batch of a backlog).
       const next = this.store.nextDueAt();
       const wait = next === null ? null : next - Date.now();
-      if (wait === null) await copying;
+      if (wait === null) await copied;
       else if (wait > 0) {
         let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([copying, new Promise((resolve) => (timer = setTimeout(resolve, wait)))]);
+        await Promise.race([copied, new Promise((resolve) => (timer = setTimeout(resolve, wait)))]);
         clearTimeout(timer);
       }
     }
     await this.mediaRun;
+  }
+
+  /** Starts a run of media copies (or joins the one running), after setting its lease. */
+  private startCopying(): Promise<void> {
+    this.mediaCopyNotBefore = Date.now() + MEDIA_COPY_LEASE_MS;
+    return (this.mediaRun ??= this.mediaWork().finally(() => (this.mediaRun = undefined)));
   }
 
   /**
