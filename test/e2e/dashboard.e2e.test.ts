@@ -3,17 +3,13 @@
  * re-sync form.
  */
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateRoster, SANDBOX_ROSTER_SIZE, SANDBOX_SEED } from "../../emulators/shared/roster.ts";
+import { CHROMIUM, launchChromium, type LaunchedChromium } from "../chromium.ts";
 import { E2E_ADMIN_TOKEN, type E2ESandbox, notionPages, plainText, startE2ESandbox, waitFor } from "./harness.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 let sandbox: E2ESandbox;
-let browser: BrowserContext;
-let profileDir: string;
+let browser: LaunchedChromium;
 let callIds: string[];
 
 beforeAll(async () => {
@@ -35,23 +31,17 @@ beforeAll(async () => {
     const [calls, texts] = await Promise.all([notionPages(sandbox, sandbox.sync.notion.calls.dataSourceId), notionPages(sandbox, sandbox.sync.notion.messages.dataSourceId)]);
     return calls.length === 2 && texts.length === 2 && calls.every((p) => plainText(p.properties["Summary"]).length > 0);
   });
-  profileDir = fs.mkdtempSync(path.join(os.tmpdir(), "dashboard-chromium-"));
-  browser = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium("dashboard");
 }, 240_000);
 
 afterAll(async () => {
   await browser?.close();
   await sandbox?.close();
-  if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
 });
 
 describe("dashboard", () => {
   it("asks for the admin token, then shows health, today's syncs, the Canvas hit ratio and no failures", async () => {
-    const page = await browser.newPage();
+    const page = await browser.context.newPage();
     await page.goto(`${sandbox.workerUrl}/`);
     await expect.poll(() => page.locator("#health-badge").textContent()).toBe("healthy");
     await expect.poll(() => page.locator("#auth-message").textContent()).toContain("admin token");
@@ -70,7 +60,7 @@ describe("dashboard", () => {
   });
 
   it("re-syncs a call from the form", async () => {
-    const page = await browser.newPage();
+    const page = await browser.context.newPage();
     await page.goto(`${sandbox.workerUrl}/`);
     await page.fill("#token", E2E_ADMIN_TOKEN);
     await page.click("#token-form button");

@@ -11,17 +11,9 @@ import { getRun } from "../../src/db/backfill-runs";
 import worker from "../../src/index";
 import type { BackfillMessage, SyncMessage } from "../../src/queue/messages";
 import { BACKFILL_CRON } from "../../src/scheduled";
+import { TEST_SECRETS } from "./fake-apis";
 import { answer, buildWorkspace, type FakeStats, type FakeWorkspace } from "./fake-openphone";
 
-const secrets = {
-  OPENPHONE_API_KEY: "test-openphone-key",
-  NOTION_TOKEN: "test-notion-token",
-  ADMIN_TOKEN: "test-admin-token",
-  NOTION_CALLS_DATABASE_ID: "0123456789abcdef0123456789abcdef",
-  NOTION_MESSAGES_DATABASE_ID: "fedcba9876543210fedcba9876543210",
-  OPENPHONE_WEBHOOK_KEYS: "ZW11bGF0b3ItdGVzdC1zaWduaW5nLWtleS0wMDAwMDE=",
-  MEDIA_SIGNING_KEYS: "media-signing-key-0001",
-};
 
 let ws: FakeWorkspace;
 let stats: FakeStats;
@@ -42,7 +34,7 @@ interface Harness {
 }
 
 function harness(faults: { enqueueFailsEvery?: number; ingestFailsEvery?: number } = {}): Harness {
-  const { config } = loadConfig({ ...env, ...secrets, BACKFILL_SUBREQUEST_BUDGET: "24" });
+  const { config } = loadConfig({ ...env, ...TEST_SECRETS, BACKFILL_SUBREQUEST_BUDGET: "24" });
   const queue: BackfillMessage[] = [];
   const merged = new Set<string>();
   let enqueues = 0;
@@ -163,8 +155,8 @@ describe("backfill job chains", () => {
 });
 
 describe("/admin/backfill and the cron, through the real queue", () => {
-  const admin = (path: string, init: RequestInit = {}, token = secrets.ADMIN_TOKEN) =>
-    worker.fetch(new Request(`http://worker/admin/backfill${path}`, { ...init, headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" } }), { ...env, ...secrets }, createExecutionContext());
+  const admin = (path: string, init: RequestInit = {}, token = TEST_SECRETS.ADMIN_TOKEN) =>
+    worker.fetch(new Request(`http://worker/admin/backfill${path}`, { ...init, headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" } }), { ...env, ...TEST_SECRETS }, createExecutionContext());
 
   async function waitForEnd(id: string): Promise<BackfillProgress> {
     for (let i = 0; i < 120; i++) {
@@ -204,7 +196,7 @@ describe("/admin/backfill and the cron, through the real queue", () => {
     expect(done.lines.map((l) => l.status)).toEqual(["completed", "completed"]);
     expect(done.requests.openphone).toBeGreaterThan(0);
 
-    await worker.scheduled(createScheduledController({ scheduledTime: new Date(), cron: BACKFILL_CRON }), { ...env, ...secrets }, createExecutionContext());
+    await worker.scheduled(createScheduledController({ scheduledTime: new Date(), cron: BACKFILL_CRON }), { ...env, ...TEST_SECRETS }, createExecutionContext());
     const latest = await env.DB.prepare("SELECT id FROM backfill_runs WHERE trigger = 'cron' ORDER BY started_at DESC LIMIT 1").first<{ id: string }>();
     expect(latest).not.toBeNull();
     const cron = await waitForEnd(latest!.id);

@@ -26,8 +26,8 @@ export const fakeApis = {
 
 export const notionRequests = (state: FakeState) => state.requests.filter((r) => r.path.startsWith("notion:"));
 
-/** Settings the Line Durable Object runs with in these tests. */
-export const TEST_SETTINGS = {
+/** The secrets and database ids every integration test's Worker runs with. */
+export const TEST_SECRETS = {
   OPENPHONE_API_KEY: "test-openphone-key",
   NOTION_TOKEN: "test-notion-token",
   ADMIN_TOKEN: "test-admin-token",
@@ -35,6 +35,11 @@ export const TEST_SETTINGS = {
   NOTION_MESSAGES_DATABASE_ID: "fedcba9876543210fedcba9876543210",
   OPENPHONE_WEBHOOK_KEYS: "ZW11bGF0b3ItdGVzdC1zaWduaW5nLWtleS0wMDAwMDE=",
   MEDIA_SIGNING_KEYS: "media-signing-key-for-tests-0001",
+};
+
+/** Settings the Line Durable Object runs with in these tests: the secrets, against the fake APIs, fast gates. */
+export const TEST_SETTINGS = {
+  ...TEST_SECRETS,
   PUBLIC_BASE_URL: "https://sync.test",
   NOTION_API_BASE: `${FAKE_APIS_URL}/notion`,
   OPENPHONE_API_BASE: `${FAKE_APIS_URL}/openphone`,

@@ -4,21 +4,18 @@
  * related pages by title; text written by users is shown, never run.
  */
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import type { Client } from "@notionhq/client";
-import { type BrowserContext, chromium } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM, launchChromium, type LaunchedChromium } from "../../../test/chromium.ts";
 import type { NotionEmulator } from "../server.ts";
 import { sdk, startForTest, text } from "./harness.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const AUDIO_URL = "https://media.example.com/recordings/2026/01/05/AC123.mp3";
 
 let emulator: NotionEmulator;
 let notion: Client;
-let browser: BrowserContext | undefined;
-let profileDir: string;
+let browser: LaunchedChromium | undefined;
 let callPageId: string;
 let callsDatabaseId: string;
 const turns = Array.from({ length: 120 }, (_, i) => `Speaker ${i % 2 === 0 ? "A" : "B"} (${String(Math.floor(i / 2)).padStart(2, "0")}:${String((i * 7) % 60).padStart(2, "0")}): line ${i} of the transcript, ${"words ".repeat(30).trim()}.`);
@@ -26,7 +23,7 @@ const turns = Array.from({ length: 120 }, (_, i) => `Speaker ${i % 2 === 0 ? "A"
 /** Each test fails (never skips) when the browser is missing, so CI cannot pass without having run them. */
 function requireBrowser(): BrowserContext {
   if (!browser) throw new Error(`Chromium is required for the viewer tests and was not found at ${CHROMIUM}. Install it: apt-get install -y chromium`);
-  return browser;
+  return browser.context;
 }
 
 beforeAll(async () => {
@@ -65,19 +62,12 @@ beforeAll(async () => {
   await notion.blocks.children.append({ block_id: page.id, children: chunks.map((chunk) => ({ paragraph: { rich_text: text(chunk) } })) });
 
   if (!fs.existsSync(CHROMIUM)) return;
-  profileDir = fs.mkdtempSync(path.join(os.tmpdir(), "notion-viewer-chromium-"));
-  // A fresh profile per run (the persistent-context API is how playwright takes --user-data-dir).
-  browser = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium("notion-viewer");
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
   await emulator?.close();
-  if (profileDir) fs.rmSync(profileDir, { recursive: true, force: true });
 });
 
 describe("viewer", () => {
