@@ -4,7 +4,7 @@
  *
  * | answer | when |
  * | --- | --- |
- * | 202 `{accepted: true, id}` | queued; or an unknown/ignored type (counted, not queued); or unroutable (dead-lettered) |
+ * | 202 `{accepted: true, id}` | queued (a date field that is not a date is counted as `webhook.bad_date` and left empty on the page); or an unknown/ignored type (counted, not queued); or unroutable (dead-lettered) |
  * | 400 | the body is not UTF-8 JSON, not a JSON object, or nests deeper than 64 levels (no real payload does) |
  * | 401 | no signing key configured, no/malformed signature, signature from another key, timestamp > 5 min off |
  * | 413 | the body is over 1 MiB |
@@ -91,6 +91,12 @@ async function receiveOpenPhoneWebhook(c: WebhookContext, count: Count): Promise
     log.info("webhook acknowledged and ignored", { eventId, eventType: facts.eventType || "(none)" });
     const ignored = facts.category === "unknown" ? `unknown event type ${JSON.stringify(facts.eventType || null)}` : `${facts.eventType} events are not synced`;
     return c.json({ accepted: true, id: eventId, ignored }, 202);
+  }
+
+  if (facts.badDates.length > 0) {
+    // Synced all the same, with those dates left empty on the page (see parseEnvelope); counted so it shows.
+    count("webhook.bad_date");
+    log.warn("webhook carries dates that are not dates; syncing it without them", { eventId, fields: facts.badDates });
   }
 
   let lineId: string | undefined;

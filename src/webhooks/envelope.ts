@@ -81,6 +81,25 @@ export function valueNestsDeeperThan(value: unknown, limit: number): boolean {
   return false;
 }
 
+/** The date fields of a call or message object: each becomes a Notion date property. */
+export const DATE_FIELDS = ["createdAt", "answeredAt", "completedAt"] as const;
+
+/** The form Notion takes for a date property (its validation refuses anything else). */
+const NOTION_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+/** ISO 8601 as other senders write it: any fraction of a second, an offset without its colon. */
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * A date as Notion takes it: kept as written when Notion would take it, rewritten in UTC when it is another valid
+ * ISO 8601 form, undefined when it is not a date at all.
+ */
+export function notionDate(text: string): string | undefined {
+  const at = Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text);
+  if (NOTION_DATE.test(text) && !Number.isNaN(at)) return text;
+  if (ISO_DATE_TIME.test(text) && !Number.isNaN(at)) return new Date(at).toISOString();
+  return undefined;
+}
+
 export type EventCategory = "call" | "message" | "contact" | "unknown";
 
 export interface WebhookEventFacts {
@@ -93,6 +112,8 @@ export interface WebhookEventFacts {
   resourceId?: string;
   /** The line (PN…) when the payload names it; summary and transcript events do not. */
   phoneNumberId?: string;
+  /** Date fields of the object that are not dates; the event is synced without them. */
+  badDates: string[];
 }
 
 const CALL_TYPES = new Set<string>(CALL_EVENT_TYPES);
@@ -125,6 +146,10 @@ export function readWebhookEvent(envelope: Record<string, unknown>): WebhookEven
     category,
     resourceId,
     phoneNumberId: text(object?.phoneNumberId),
+    badDates: DATE_FIELDS.filter((field) => {
+      const value = object?.[field];
+      return value !== undefined && value !== null && value !== "" && (typeof value !== "string" || notionDate(value) === undefined);
+    }).map((field) => `data.object.${field}`),
   };
 }
 

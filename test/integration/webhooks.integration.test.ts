@@ -150,6 +150,16 @@ describe("POST /webhooks/openphone: accepted", () => {
     await vi.waitFor(async () => expect(await metric("webhook.unknown_type")).toBe(before + 1), { timeout: 5000, interval: 100 });
   });
 
+  it("queues a text whose createdAt is not a date, counting webhook.bad_date", async () => {
+    const { queued, postSigned } = intake();
+    const before = await metric("webhook.bad_date");
+    const envelope = messageReceived("EVbaddate01");
+    const response = await postSigned({ ...envelope, data: { object: { ...envelope.data.object, createdAt: "not-a-date" } } });
+    expect(response.status).toBe(202);
+    expect(queued).toHaveLength(1);
+    await vi.waitFor(async () => expect(await metric("webhook.bad_date")).toBe(before + 1), { timeout: 5000, interval: 100 });
+  });
+
   it("dead-letters a known event that names neither a line nor a resource, and queues nothing", async () => {
     const { queued, postSigned } = intake();
     const response = await postSigned({ id: "EVnoroute01", type: "message.delivered", data: { object: { text: "orphan" } } });
