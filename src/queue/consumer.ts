@@ -154,7 +154,7 @@ async function recordDeadLetterBatch(batch: MessageBatch<SyncMessage>, env: Env)
   });
   try {
     await recordDeadLetters(env.DB, letters.map((l) => l.letter));
-    for (const { message } of letters) message.ack();
+    batch.ackAll();
     return;
   } catch (error) {
     log.warn("could not record the dead-letter batch at once; recording its messages one by one", { error });

@@ -52,6 +52,7 @@ function withUnreadableBody<T>(batch: MessageBatch<T>, id: string): MessageBatch
 }
 
 interface QueueResult {
+  ackAll: boolean;
   explicitAcks: string[];
   retryMessages: { msgId: string }[];
 }
@@ -94,11 +95,30 @@ describe("poison messages on the dead-letter queue", () => {
     const result = (await getQueueResult(batch, ctx)) as QueueResult;
 
     expect(result.retryMessages).toEqual([]);
-    expect([...result.explicitAcks].sort()).toEqual(["dlq-unreadable", "dlq0", "dlq1"]);
+    expect(result.ackAll).toBe(true);
     expect(JSON.parse((await deadLetter("dlq0"))!.body).eventId).toBe("EVpoison100");
     const unreadable = await deadLetter("dlq-unreadable");
     expect(unreadable?.queue).toBe("sync-events-dlq");
     expect(unreadable?.reason).toBe("exhausted its retries on sync-events; the message body cannot be read: RangeError: Maximum call stack size exceeded");
     expect(unreadable?.body).toBe("null");
+  });
+
+  it("records message by message when D1 refuses the batch as a whole, and acks each one recorded", async () => {
+    const messages = [0, 1, 2].map((i) => ({ id: `dlqone${i}`, timestamp: new Date(), attempts: 1, body: text(200 + i) as SyncMessage }));
+    const batch = createMessageBatch<SyncMessage>("sync-events-dlq", messages);
+    // D1 refusing a multi-row batch (too large, a constraint) while single rows still go in.
+    const db = new Proxy(env.DB, {
+      get(target, prop) {
+        if (prop === "batch") return (statements: D1PreparedStatement[]) => (statements.length > 1 ? Promise.reject(new Error("D1_ERROR: batch refused")) : target.batch(statements));
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const ctx = createExecutionContext();
+    await worker.queue(batch, { ...env, DB: db } as Env, ctx);
+    const result = (await getQueueResult(batch, ctx)) as QueueResult;
+    expect(result.retryMessages).toEqual([]);
+    expect([...result.explicitAcks].sort()).toEqual(["dlqone0", "dlqone1", "dlqone2"]);
+    for (const m of messages) expect((await deadLetter(m.id))?.reason).toBe("exhausted its retries on sync-events");
   });
 });
