@@ -19,15 +19,25 @@ export interface DeadLetter extends DeadLetterInput {
 export async function recordDeadLetters(db: D1Database, letters: DeadLetterInput[], at = Date.now()): Promise<void> {
   if (letters.length === 0) return;
   await db.batch(
-    letters.map((l) =>
-      db
+    letters.map((l) => {
+      const { body, reason } = storableBody(l);
+      return db
         .prepare(
           `INSERT INTO dead_letters (message_id, queue, resource_id, body, reason, property, attempts, created_at)
            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
         )
-        .bind(l.messageId ?? null, l.queue, l.resourceId ?? null, JSON.stringify(l.body), l.reason, l.property ?? null, l.attempts, at),
-    ),
+        .bind(l.messageId ?? null, l.queue, l.resourceId ?? null, body, reason, l.property ?? null, l.attempts, at);
+    }),
   );
+}
+
+/** The body as JSON; one that cannot be serialised is left out and the reason says so, so the letter is still kept. */
+function storableBody(l: DeadLetterInput): { body: string; reason: string } {
+  try {
+    return { body: JSON.stringify(l.body ?? null), reason: l.reason };
+  } catch (error) {
+    return { body: "null", reason: `${l.reason} (the body could not be kept: ${error instanceof Error ? error.message : String(error)})` };
+  }
 }
 
 interface DeadLetterRow {

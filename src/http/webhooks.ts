@@ -4,8 +4,8 @@
  *
  * | answer | when |
  * | --- | --- |
- * | 202 `{accepted: true, id}` | queued; or an unknown/ignored type (counted, not queued); or unroutable (dead-lettered) |
- * | 400 | the body is not UTF-8 JSON, or not a JSON object |
+ * | 202 `{accepted: true, id}` | queued (a date field that is not a date is counted as `webhook.bad_date` and left empty on the page); or an unknown/ignored type (counted, not queued); or unroutable (dead-lettered) |
+ * | 400 | the body is not UTF-8 JSON, not a JSON object, or nests deeper than 64 levels (no real payload does) |
  * | 401 | no signing key configured, no/malformed signature, signature from another key, timestamp > 5 min off |
  * | 413 | the body is over 1 MiB |
  * | 503 | the queue, R2 or D1 could not take the event: the sender retries, nothing is lost |
@@ -18,7 +18,7 @@ import { addCounts } from "../observability/counters";
 import { createLogger } from "../observability/logger";
 import type { WebhookMessage } from "../queue/messages";
 import { INLINE_ENVELOPE_MAX_BYTES, storeLargeEnvelope } from "../webhooks/envelope-store";
-import { lineKeyFor, readWebhookEvent, type WebhookEventFacts } from "../webhooks/envelope";
+import { lineKeyFor, MAX_WEBHOOK_DEPTH, nestsDeeperThan, readWebhookEvent, type WebhookEventFacts } from "../webhooks/envelope";
 import { verifyWebhookSignature } from "../webhooks/signatures";
 import { readBodyWithLimit } from "./body-limit";
 
@@ -64,6 +64,12 @@ async function receiveOpenPhoneWebhook(c: WebhookContext, count: Count): Promise
   if (!signature.ok) return refuse(401, signature.failure, signature.message);
   count("webhook.verified");
 
+  // Before parsing: a structure this deep is never a real event, and left in, it would fail every later step.
+  if (nestsDeeperThan(body.bytes, MAX_WEBHOOK_DEPTH)) {
+    count("webhook.too_deep");
+    return refuse(400, "too_deep", `The webhook body nests objects or arrays deeper than ${MAX_WEBHOOK_DEPTH} levels; no OpenPhone event does`);
+  }
+
   let envelope: unknown;
   try {
     envelope = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body.bytes));
@@ -85,6 +91,12 @@ async function receiveOpenPhoneWebhook(c: WebhookContext, count: Count): Promise
     log.info("webhook acknowledged and ignored", { eventId, eventType: facts.eventType || "(none)" });
     const ignored = facts.category === "unknown" ? `unknown event type ${JSON.stringify(facts.eventType || null)}` : `${facts.eventType} events are not synced`;
     return c.json({ accepted: true, id: eventId, ignored }, 202);
+  }
+
+  if (facts.badDates.length > 0) {
+    // Synced all the same, with those dates left empty on the page (see parseEnvelope); counted so it shows.
+    count("webhook.bad_date");
+    log.warn("webhook carries dates that are not dates; syncing it without them", { eventId, fields: facts.badDates });
   }
 
   let lineId: string | undefined;

@@ -8,10 +8,14 @@
  * event is refused with a reason so it is dead-lettered instead of silently dropped. Unknown event types are
  * ignored (and counted by the caller).
  *
+ * A date field that is not a date is left unknown (the intake counts and logs it as `webhook.bad_date`): the call
+ * or text is still written, with that date property empty, instead of being refused by Notion as a whole.
+ *
  * Every field of the patch follows one rule: `undefined` means the event did not say (unknown), `null` means
  * OpenPhone said there is none (absent). The merge in `state.ts` keeps the two apart.
  */
 import { z } from "zod";
+import { notionDate } from "../webhooks/envelope";
 import type { CallPatch, MessagePatch, Recording, TranscriptTurn, Voicemail } from "./state";
 
 export type CanonicalEventType =
@@ -66,6 +70,11 @@ const TYPE_ALIASES: Record<string, CanonicalEventType> = {
 const text = z.string().min(1);
 const optionalText = z.string().nullish().catch(undefined);
 const optionalNumber = z.number().nullish().catch(undefined);
+/** A date field: `null` or empty stays "none", anything that is not a date becomes unknown. */
+const optionalDate = z
+  .unknown()
+  .transform((value) => (value === null || value === "" ? null : typeof value === "string" ? notionDate(value) : undefined))
+  .optional();
 const envelopeSchema = z.looseObject({
   id: text,
   type: z.string().optional().catch(undefined),
@@ -84,9 +93,9 @@ const callObject = z.looseObject({
   userId: optionalText,
   answeredBy: optionalText,
   initiatedBy: optionalText,
-  createdAt: optionalText,
-  answeredAt: optionalText,
-  completedAt: optionalText,
+  createdAt: optionalDate,
+  answeredAt: optionalDate,
+  completedAt: optionalDate,
   duration: optionalNumber,
   media: z.array(mediaItem).nullish().catch(undefined),
   recordings: z.array(mediaItem).nullish().catch(undefined),
@@ -123,7 +132,7 @@ const messageObject = z.looseObject({
   text: z.string().nullish().catch(undefined),
   body: z.string().nullish().catch(undefined),
   status: optionalText,
-  createdAt: optionalText,
+  createdAt: optionalDate,
   userId: optionalText,
   media: z.array(mediaItem).nullish().catch(undefined),
 });

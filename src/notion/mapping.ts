@@ -1,16 +1,23 @@
 /**
  * Pure mapping from call and message state to Notion page properties and body blocks, within Notion's limits
- * (2000 characters per rich text item, 100 items per array, 100 blocks per append).
+ * (2000 characters per rich text item, 100 items per array, 100 blocks per append, 500 KB per request).
  *
  * A property the state does not know yet is left out, so an update never blanks what an earlier write set.
+ *
+ * No text is lost to the limits: a property value too long for 100 items ends with a notice that it was cut, and
+ * the whole text is in the page body, where it is spread over as many blocks (and sections of at most 100 blocks)
+ * as it needs. Each body block carries at most 2000 characters and ~4 KB of JSON, so any append of 100 blocks stays
+ * well under Notion's 500 KB per request.
  */
 import type { CallState, MessageState, Recording, TranscriptTurn } from "../line/state";
 import { callParticipant, isCallFinished, messageParticipant, wasAnswered } from "../line/state";
+import { ARRAY_LIMIT, needsCut, RICH_TEXT_LIMIT, richText, splitText, type RichTextItem } from "./rich-text";
 import type { PropertyNames } from "./schema";
 
-export const RICH_TEXT_LIMIT = 2000;
-export const ARRAY_LIMIT = 100;
+export { ARRAY_LIMIT, CUT_NOTICE, RICH_TEXT_LIMIT, richText, splitText, type RichTextItem } from "./rich-text";
 export const BLOCKS_PER_APPEND = 100;
+/** JSON bytes of text per body block: 100 such blocks make about 400 KB. */
+export const BLOCK_TEXT_JSON_BYTES = 4000;
 
 export type PropertyValue = Record<string, unknown>;
 export type PageProperties = Record<string, PropertyValue>;
@@ -20,21 +27,6 @@ export type Block = Record<string, unknown> & { type: string };
 export interface BodySection {
   key: string;
   blocks: Block[];
-}
-
-export interface RichTextItem {
-  type: "text";
-  text: { content: string; link?: { url: string } | null };
-}
-
-/** Splits text into rich text items of at most 2000 characters (and at most 100 items). */
-export function richText(content: string, link?: string): RichTextItem[] {
-  const items: RichTextItem[] = [];
-  for (let i = 0; i < content.length && items.length < ARRAY_LIMIT; i += RICH_TEXT_LIMIT) {
-    const piece = content.slice(i, i + RICH_TEXT_LIMIT);
-    items.push({ type: "text", text: link ? { content: piece, link: { url: link } } : { content: piece } });
-  }
-  return items;
 }
 
 const textProperty = (content: string) => ({ rich_text: richText(content) });
@@ -136,7 +128,9 @@ export interface MessageMappingContext {
 
 function messageTitle(state: MessageState): string {
   const firstLine = (state.text ?? "").split(/\r?\n/).find((l) => l.trim() !== "")?.trim() ?? "";
-  if (firstLine) return firstLine.length > 80 ? `${firstLine.slice(0, 79)}…` : firstLine;
+  // Counted in code points, so an emoji at the cut stays whole.
+  const points = Array.from(firstLine);
+  if (firstLine) return points.length > 80 ? `${points.slice(0, 79).join("")}…` : firstLine;
   return state.media?.length ? "(media)" : "(empty text)";
 }
 
@@ -169,6 +163,35 @@ export function mapMessageToProperties(state: MessageState, ctx: MessageMappingC
 
 const heading = (text: string): Block => ({ type: "heading_2", heading_2: { rich_text: richText(text) } });
 const paragraph = (items: RichTextItem[]): Block => ({ type: "paragraph", paragraph: { rich_text: items } });
+const plain = (content: string): RichTextItem[] => [{ type: "text", text: { content } }];
+
+/** The chunks of body text, one per block. */
+function blockChunks(text: string): string[] {
+  return splitText(text, { units: RICH_TEXT_LIMIT, jsonBytes: BLOCK_TEXT_JSON_BYTES });
+}
+
+/** Text as paragraphs, however long it is. */
+export function textBlocks(text: string): Block[] {
+  return blockChunks(text).map((chunk) => paragraph(plain(chunk)));
+}
+
+/** A list item whose text does not fit one block goes on in paragraphs right below it. */
+function listItemBlocks(text: string, item: (items: RichTextItem[]) => Block): Block[] {
+  const [first = "", ...rest] = blockChunks(text);
+  return [item(plain(first)), ...rest.map((chunk) => paragraph(plain(chunk)))];
+}
+
+/**
+ * One section, or several of at most 100 blocks when it is longer: `key`, `key:2`, `key:3` … Each is appended
+ * whole, so none may pass the 100 blocks of one append.
+ */
+function sectionsOf(key: string, blocks: Block[]): BodySection[] {
+  const sections: BodySection[] = [];
+  for (let i = 0; i < blocks.length; i += BLOCKS_PER_APPEND) {
+    sections.push({ key: i === 0 ? key : `${key}:${i / BLOCKS_PER_APPEND + 1}`, blocks: blocks.slice(i, i + BLOCKS_PER_APPEND) });
+  }
+  return sections;
+}
 const audio = (url: string, caption: string): Block => ({ type: "audio", audio: { type: "external", external: { url }, caption: richText(caption) } });
 
 function speakerName(turn: TranscriptTurn, ctx: CallMappingContext, participant: string | undefined): string {
@@ -177,20 +200,23 @@ function speakerName(turn: TranscriptTurn, ctx: CallMappingContext, participant:
   return turn.identifier ?? "Unknown speaker";
 }
 
-/** Transcript turns `[mm:ss] Speaker: text`, packed into paragraphs of at most 2000 characters each. */
+/**
+ * Transcript turns `[mm:ss] Speaker: text`, packed into paragraphs of whole turns within one block's size; a turn
+ * too long for one block is spread over as many as it needs.
+ */
 export function transcriptBlocks(dialogue: TranscriptTurn[], ctx: CallMappingContext, participant?: string): Block[] {
   const lines = [...dialogue].sort((a, b) => a.start - b.start).map((t) => `[${formatOffset(t.start)}] ${speakerName(t, ctx, participant)}: ${t.content.trim()}`);
   const blocks: Block[] = [];
   let current = "";
   const push = () => {
-    if (current) blocks.push(paragraph(richText(current)));
+    if (current) blocks.push(paragraph(plain(current)));
     current = "";
   };
   for (const line of lines) {
-    if (line.length > RICH_TEXT_LIMIT) {
+    if (blockChunks(line).length > 1) {
       push();
-      blocks.push(paragraph(richText(line)));
-    } else if (current && current.length + 1 + line.length > RICH_TEXT_LIMIT) {
+      blocks.push(...textBlocks(line));
+    } else if (current && blockChunks(`${current}\n${line}`).length > 1) {
       push();
       current = line;
     } else {
@@ -206,16 +232,12 @@ export function buildCallBody(state: CallState, ctx: CallMappingContext): BodySe
   const sections: BodySection[] = [];
   const summary = state.summary;
   if (summary?.status === "completed" && summary.summary.length > 0) {
-    sections.push({
-      key: "summary",
-      blocks: [heading("Summary"), ...summary.summary.slice(0, 50).map((line): Block => ({ type: "bulleted_list_item", bulleted_list_item: { rich_text: richText(line) } }))],
-    });
+    const bullet = (items: RichTextItem[]): Block => ({ type: "bulleted_list_item", bulleted_list_item: { rich_text: items } });
+    sections.push(...sectionsOf("summary", [heading("Summary"), ...summary.summary.flatMap((line) => listItemBlocks(line, bullet))]));
   }
   if (summary?.status === "completed" && summary.nextSteps.length > 0) {
-    sections.push({
-      key: "next-steps",
-      blocks: [heading("Next steps"), ...summary.nextSteps.slice(0, 50).map((step): Block => ({ type: "to_do", to_do: { rich_text: richText(step), checked: false } }))],
-    });
+    const todo = (items: RichTextItem[]): Block => ({ type: "to_do", to_do: { rich_text: items, checked: false } });
+    sections.push(...sectionsOf("next-steps", [heading("Next steps"), ...summary.nextSteps.flatMap((step) => listItemBlocks(step, todo))]));
   }
   const recordings = linkedRecordings(state, ctx);
   recordings.forEach((r, i) => {
@@ -224,13 +246,25 @@ export function buildCallBody(state: CallState, ctx: CallMappingContext): BodySe
   });
   if (ctx.voicemailLink) {
     const blocks: Block[] = [heading("Voicemail"), audio(ctx.voicemailLink, "Voicemail")];
-    if (state.voicemail?.transcript) blocks.push(paragraph(richText(state.voicemail.transcript)));
-    sections.push({ key: "voicemail", blocks });
+    if (state.voicemail?.transcript) blocks.push(...textBlocks(state.voicemail.transcript));
+    sections.push(...sectionsOf("voicemail", blocks));
+  } else if (state.voicemail?.transcript && needsCut(state.voicemail.transcript)) {
+    // The property says the whole transcript is in the body, so it is, before the voicemail's file is linked.
+    sections.push(...sectionsOf("voicemail-transcript", [heading("Voicemail transcript"), ...textBlocks(state.voicemail.transcript)]));
   }
   if (state.transcript?.status === "completed" && state.transcript.dialogue.length > 0) {
-    sections.push({ key: "transcript", blocks: [heading("Transcript"), ...transcriptBlocks(state.transcript.dialogue, ctx, callParticipant(state, ctx.lineNumber))] });
+    sections.push(...sectionsOf("transcript", [heading("Transcript"), ...transcriptBlocks(state.transcript.dialogue, ctx, callParticipant(state, ctx.lineNumber))]));
   }
   return sections;
+}
+
+/**
+ * The body of a text's page: only a text too long for its `Text` property has one, holding the whole text that the
+ * property shows cut.
+ */
+export function buildMessageBody(state: MessageState): BodySection[] {
+  if (!state.text || !needsCut(state.text)) return [];
+  return sectionsOf("text", [heading("Text"), ...textBlocks(state.text)]);
 }
 
 /** Splits blocks into appends of at most 100. */

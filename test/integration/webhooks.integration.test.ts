@@ -150,6 +150,16 @@ describe("POST /webhooks/openphone: accepted", () => {
     await vi.waitFor(async () => expect(await metric("webhook.unknown_type")).toBe(before + 1), { timeout: 5000, interval: 100 });
   });
 
+  it("queues a text whose createdAt is not a date, counting webhook.bad_date", async () => {
+    const { queued, postSigned } = intake();
+    const before = await metric("webhook.bad_date");
+    const envelope = messageReceived("EVbaddate01");
+    const response = await postSigned({ ...envelope, data: { object: { ...envelope.data.object, createdAt: "not-a-date" } } });
+    expect(response.status).toBe(202);
+    expect(queued).toHaveLength(1);
+    await vi.waitFor(async () => expect(await metric("webhook.bad_date")).toBe(before + 1), { timeout: 5000, interval: 100 });
+  });
+
   it("dead-letters a known event that names neither a line nor a resource, and queues nothing", async () => {
     const { queued, postSigned } = intake();
     const response = await postSigned({ id: "EVnoroute01", type: "message.delivered", data: { object: { text: "orphan" } } });
@@ -163,6 +173,39 @@ describe("POST /webhooks/openphone: accepted", () => {
 });
 
 describe("POST /webhooks/openphone: refused, nothing queued", () => {
+  /** A validly signed text whose envelope carries one field nested `depth` levels deep. */
+  function nestedText(id: string, depth: number): string {
+    const deep = `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`;
+    return JSON.stringify(messageReceived(id)).replace('"text":"hi"', `"text":"hi","extra":${deep}`);
+  }
+
+  it("400 too_deep on a validly signed event nested 3,000 and 10,000 levels deep, counted", async () => {
+    const { queued, postSigned } = intake();
+    const before = await metric("webhook.too_deep");
+    for (const depth of [3_000, 10_000]) {
+      const response = await postSigned(nestedText(`EVdeep${depth}`, depth));
+      expect(response.status).toBe(400);
+      const body = await errorBody(response);
+      expect(body).toMatchObject({ error: "bad_request", reason: "too_deep" });
+      expect(body.message).toContain("deeper than 64 levels");
+    }
+    expect(queued).toEqual([]);
+    await vi.waitFor(async () => expect(await metric("webhook.too_deep")).toBe(before + 2), { timeout: 5000, interval: 100 });
+  });
+
+  it("accepts structure at the limit and brackets inside strings, which are text", async () => {
+    const { queued, postSigned } = intake();
+    // The envelope itself takes 3 levels (envelope, data, object) and the field 1 more each.
+    const atLimit = await postSigned(nestedText("EVdeepok", 64 - 3));
+    expect(atLimit.status).toBe(202);
+    const brackets = messageReceived("EVbrackets");
+    brackets.data.object.text = `${"[{".repeat(5_000)} \\" ]}`;
+    const inString = await postSigned(brackets);
+    expect(inString.status).toBe(202);
+    expect(queued).toHaveLength(2);
+    expect((queued[1] as WebhookMessage).envelope).toEqual(brackets);
+  });
+
   it("401 on a bad signature, without echoing any key", async () => {
     const { queued, post } = intake();
     const body = JSON.stringify(messageReceived("EVbad0001"));

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { parseEnvelope } from "../../src/line/events";
+import { emptyMessage, mergeMessage } from "../../src/line/state";
+import { mapMessageToProperties } from "../../src/notion/mapping";
+import { resolvePropertyNames } from "../../src/notion/schema";
+import { readWebhookEvent } from "../../src/webhooks/envelope";
 
 const call = {
   id: "AC1",
@@ -54,5 +58,40 @@ describe("parseEnvelope", () => {
     if (ringing.outcome !== "event" || ringing.event.kind !== "call") throw new Error("expected a call event");
     expect(ringing.event.patch.answeredAt).toBeNull();
     expect(ringing.event.patch.recordings).toBeUndefined();
+  });
+
+  describe("a date that is not a date", () => {
+    const text = { id: "AC7", object: "message", from: "+12125550101", to: ["+13055550100"], direction: "incoming", text: "see you at 5", status: "received", phoneNumberId: "PN1" };
+
+    it("writes the text without that date, its Sent property left empty, and the intake sees the bad field", () => {
+      const raw = envelope("message.received", { ...text, createdAt: "yesterday-ish" });
+      const parsed = parseEnvelope(raw);
+      if (parsed.outcome !== "event" || parsed.event.kind !== "message") throw new Error("expected a message event");
+      expect(parsed.event.patch.text).toBe("see you at 5");
+      expect(parsed.event.patch.createdAt).toBeUndefined();
+      const state = mergeMessage(emptyMessage("AC7"), parsed.event.patch, { id: parsed.event.eventId, at: parsed.event.occurredAt });
+      const props = mapMessageToProperties(state, { names: resolvePropertyNames("messages", {}), userNames: {}, mediaLinks: [] });
+      expect(props["Sent"]).toBeUndefined();
+      expect(props["Text"]).toEqual({ rich_text: [{ type: "text", text: { content: "see you at 5" } }] });
+      expect(readWebhookEvent(raw).badDates).toEqual(["data.object.createdAt"]);
+    });
+
+    it("leaves a call's bad dates unknown and keeps its good ones", () => {
+      const raw = envelope("call.completed", { ...call, createdAt: 1767261600000, answeredAt: "2026-02-31T99:00:00Z", completedAt: "2026-01-01T10:03:00Z" });
+      const parsed = parseEnvelope(raw);
+      if (parsed.outcome !== "event" || parsed.event.kind !== "call") throw new Error("expected a call event");
+      expect(parsed.event.patch).toMatchObject({ createdAt: undefined, answeredAt: undefined, completedAt: "2026-01-01T10:03:00Z", duration: 175 });
+      expect(readWebhookEvent(raw).badDates).toEqual(["data.object.createdAt", "data.object.answeredAt"]);
+    });
+
+    it("rewrites other ISO 8601 forms in the form Notion takes, and keeps an empty date as none", () => {
+      const parsed = parseEnvelope(envelope("message.received", { ...text, createdAt: "2026-01-01T10:00:00.123456+0100" }));
+      if (parsed.outcome !== "event" || parsed.event.kind !== "message") throw new Error("expected a message event");
+      expect(parsed.event.patch.createdAt).toBe("2026-01-01T09:00:00.123Z");
+      const ringing = parseEnvelope(envelope("call.ringing", { ...call, answeredAt: "" }));
+      if (ringing.outcome !== "event" || ringing.event.kind !== "call") throw new Error("expected a call event");
+      expect(ringing.event.patch.answeredAt).toBeNull();
+      expect(readWebhookEvent(envelope("call.ringing", { ...call, answeredAt: "" })).badDates).toEqual([]);
+    });
   });
 });

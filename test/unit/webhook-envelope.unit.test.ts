@@ -4,7 +4,7 @@ import { lineKeyFor, readWebhookEvent } from "../../src/webhooks/envelope";
 describe("readWebhookEvent", () => {
   it("reads a call event's id, type, call and line", () => {
     const facts = readWebhookEvent({ id: "EV1", type: "call.completed", data: { object: { id: "AC1", object: "call", phoneNumberId: "PN1" } } });
-    expect(facts).toEqual({ eventId: "EV1", eventType: "call.completed", category: "call", resourceId: "AC1", phoneNumberId: "PN1" });
+    expect(facts).toEqual({ eventId: "EV1", eventType: "call.completed", category: "call", resourceId: "AC1", phoneNumberId: "PN1", badDates: [] });
   });
 
   it("resolves the callSummary and callTranscript type names and takes the call from callId", () => {
@@ -42,7 +42,7 @@ describe("readWebhookEvent", () => {
   it("tells unknown and contact events apart from the synced ones, and survives odd shapes", () => {
     expect(readWebhookEvent({ id: "EV7", type: "contact.updated", data: { object: { id: "CT7" } } })).toMatchObject({ category: "contact", resourceId: undefined });
     expect(readWebhookEvent({ id: "EV8", type: "call.teleported" })).toMatchObject({ category: "unknown", eventType: "call.teleported" });
-    expect(readWebhookEvent({ type: 42, data: [1, 2] })).toEqual({ eventId: undefined, eventType: "", category: "unknown", resourceId: undefined, phoneNumberId: undefined });
+    expect(readWebhookEvent({ type: 42, data: [1, 2] })).toEqual({ eventId: undefined, eventType: "", category: "unknown", resourceId: undefined, phoneNumberId: undefined, badDates: [] });
     expect(readWebhookEvent({ id: "  ", type: "call.ringing", data: { object: { id: "AC9", phoneNumberId: "" } } })).toMatchObject({ eventId: undefined, phoneNumberId: undefined });
   });
 });
