@@ -346,7 +346,9 @@ export class LineDurableObject extends DurableObject<Env> {
       const worker = async () => {
         for (let record = queue.shift(); record; record = queue.shift()) {
           // One stuck call or text is abandoned after this.bounds.flushMs and retried with backoff; the others go on.
-          await withTimeout(this.flushOne(record, config, canvas, report, spend), this.bounds.flushMs, `the flush of ${record.resourceId}`).catch((error) => {
+          const run = { abandoned: false };
+          await withTimeout(this.flushOne(record, config, canvas, report, spend, run), this.bounds.flushMs, `the flush of ${record.resourceId}`).catch((error) => {
+            run.abandoned = true;
             log.error("flush crashed; retrying later", { resourceId: record.resourceId, error });
             this.noteError(error);
             const current = this.store.get(record.resourceId);
@@ -444,7 +446,11 @@ export class LineDurableObject extends DurableObject<Env> {
     return row?.title?.trim() || undefined;
   }
 
-  private async flushOne(record: ResourceRecord, config: Config, canvas: Map<string, string | null>, report: FlushReport, spend: BackfillSpend): Promise<void> {
+  /**
+   * One call's or text's flush. Once `run.abandoned` (it took too long and its retry is scheduled), it may still be
+   * awaiting a request, but it neither claims a create nor records its result: the retry owns the resource.
+   */
+  private async flushOne(record: ResourceRecord, config: Config, canvas: Map<string, string | null>, report: FlushReport, spend: BackfillSpend, run: { abandoned: boolean }): Promise<void> {
     const counter = newRequestCounter();
     const notion = createNotionClient(this.env, config, counter);
     const openphone = createOpenPhoneClient(this.env, config, counter);
@@ -464,10 +470,12 @@ export class LineDurableObject extends DurableObject<Env> {
       userNames: (ids) => this.lookups.userNames(ids, openphone),
       line: (lineId) => this.lookups.lineLabel(lineId, openphone),
       claim: async (resourceId, props, sections) => {
+        if (run.abandoned) throw new Error(`the flush of ${resourceId} was abandoned; its retry creates the page`);
         this.store.claimCreate(resourceId, props, sections, Date.now());
         await this.ctx.storage.sync();
       },
     });
+    if (run.abandoned) return;
     settleFlush(this.store, record, result, { canvasPageId, pendingSince, counter, participantOf: (state) => this.participant(state) }, report);
     if (result.outcome === "created" || result.outcome === "updated" || result.outcome === "unchanged") this.store.noteHealth("write", Date.now());
     else this.noteError(new Error(`${record.resourceId}: ${"message" in result ? result.message : result.outcome}`));
