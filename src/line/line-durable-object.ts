@@ -9,6 +9,10 @@
  * D1 `dead_letters` from here, with Notion's message and the property at fault, together with the problem `/health`
  * shows. Replaying such a dead letter re-enqueues an event this object has seen: the duplicate re-opens the failed
  * resource instead of being swallowed.
+ *
+ * The alarm is a shell over the planner in alarm-plan.ts: it never throws, every await in it is bounded (bounded.ts),
+ * and it always sets the next alarm before it returns. `liveness()` says how far behind the line is, from storage
+ * rather than from the alarm; `revive()` is the watchdog's wake-up (watchdog.ts).
  */
 import { DurableObject } from "cloudflare:workers";
 import { CanvasMatcher } from "../canvas/matcher";
@@ -71,6 +75,8 @@ const FLUSH_CONCURRENCY = 8;
  * Longer than a large recording takes to stream; a copy made twice is harmless.
  */
 const MEDIA_COPY_LEASE_MS = 10 * 60_000;
+/** While the configuration is incomplete, how often the alarm looks again. */
+const POSTPONED_RETRY_MS = 60_000;
 /** After a copy run failed as a whole (D1 unreachable), when to try again. */
 const MEDIA_COPY_RETRY_MS = 60_000;
 /** How fresh the Canvas index must be for a backfilled participant's miss to be taken as final (see matchCanvas). */
@@ -182,8 +188,9 @@ export class LineDurableObject extends DurableObject<Env> {
     const { config } = getConfig(this.env);
     const log = createLogger(config.LOG_LEVEL, { component: "line" });
     let failed = false;
+    let postponed = false;
     try {
-      await withTimeout(this.alarmWork(), this.bounds.alarmMs, "the line's alarm");
+      postponed = await withTimeout(this.alarmWork(), this.bounds.alarmMs, "the line's alarm");
       this.alarmFailures = 0;
     } catch (error) {
       failed = true;
@@ -192,7 +199,7 @@ export class LineDurableObject extends DurableObject<Env> {
       log.error("line alarm failed; it is set again after a backoff", { failures: this.alarmFailures, error });
     }
     try {
-      const at = wakeAfterAlarm(this.work(), failed ? this.alarmFailures : 0, Date.now());
+      const at = postponed ? Date.now() + POSTPONED_RETRY_MS : wakeAfterAlarm(this.work(), failed ? this.alarmFailures : 0, Date.now());
       if (at !== null) await withTimeout(this.ctx.storage.setAlarm(at), this.bounds.rpcMs, "setting the alarm");
     } catch (error) {
       // Storage itself failed: the watchdog (the five-minute cron) wakes this line when its work is overdue.
@@ -205,11 +212,15 @@ export class LineDurableObject extends DurableObject<Env> {
    * texts keep being written, and the files those pages link to are copied next. Each copy run first sets a lease:
    * the alarm set meanwhile counts from it, so should this object die mid-copy, that alarm copies again.
    */
-  private async alarmWork(): Promise<void> {
+  /** True when flushing is postponed (the configuration is incomplete). */
+  private async alarmWork(): Promise<boolean> {
     const started = Date.now();
     this.startCopying();
     for (;;) {
-      if (!(await this.flushInTurn())) break;
+      if (!(await this.flushInTurn())) {
+        await this.mediaRun;
+        return true;
+      }
       // The flushes asked for more copies since the last run began: copy them now, not an alarm later.
       if (!this.mediaRun && !copyMoreNow(this.work(), started, Date.now())) break;
       const copied = (this.mediaRun ?? this.startCopying()).then(
@@ -226,6 +237,7 @@ export class LineDurableObject extends DurableObject<Env> {
       }
     }
     await this.mediaRun;
+    return false;
   }
 
   /** Starts a run of media copies (or joins the one running), after setting its lease. */
@@ -329,7 +341,6 @@ export class LineDurableObject extends DurableObject<Env> {
     if (problems.some((p) => ["NOTION_TOKEN", "NOTION_CALLS_DATABASE_ID", "NOTION_MESSAGES_DATABASE_ID", "OPENPHONE_API_KEY"].includes(p.setting))) {
       log.warn("flush postponed: the configuration is incomplete (see /health)");
       this.noteError(new Error("flush postponed: the configuration is incomplete (see /health)"));
-      await this.ctx.storage.setAlarm(Date.now() + 60_000);
       return false;
     }
     const now = Date.now();
