@@ -1,12 +1,13 @@
 /**
- * Cron work. The frequent trigger keeps the Canvas index fresh, links Mail pages and retries unavailable media;
- * the six-hourly one starts a backfill of anything the webhooks missed.
+ * Cron work. The frequent trigger keeps the Canvas index fresh, links Mail pages, retries unavailable media and wakes
+ * any line whose work is overdue (the watchdog, line/watchdog.ts); the six-hourly one starts a backfill of anything the webhooks missed.
  */
 import { backfillDeps } from "./backfill/deps";
 import { reviveIdleChains, startBackfill } from "./backfill/start";
 import { runCanvasCron } from "./canvas/cron";
 import { getConfig } from "./config";
 import { incrementMetrics } from "./db/metrics";
+import { runLineWatchdog } from "./line/watchdog";
 import { retryPendingMedia } from "./media/retry";
 import { createLogger } from "./observability/logger";
 
@@ -18,7 +19,9 @@ export async function handleScheduled(controller: ScheduledController, env: Env)
   if (controller.cron === BACKFILL_CRON) await startScheduledBackfill(env);
   else {
     // Independent chores: one failing must not keep the others from running.
-    const outcomes = await Promise.allSettled([retryPendingMedia(env, getConfig(env).config), runCanvasCron(env), reviveIdleChains(backfillDeps(env))]);
+    const { config } = getConfig(env);
+    const watchdog = runLineWatchdog(env, createLogger(config.LOG_LEVEL, { cron: FREQUENT_CRON, component: "watchdog" }), controller.scheduledTime);
+    const outcomes = await Promise.allSettled([watchdog, retryPendingMedia(env, config), runCanvasCron(env), reviveIdleChains(backfillDeps(env))]);
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
     if (failed) throw failed.reason;
   }

@@ -22,7 +22,8 @@ export interface RecordedRequest {
   body: unknown;
 }
 
-export type Fault = { status: number; code: string; message: string; afterWrite?: boolean };
+/** `hangMs`: the answer (the fault, nothing written) comes only after this long: a Notion that stopped answering. */
+export type Fault = { status: number; code: string; message: string; afterWrite?: boolean; hangMs?: number };
 
 export class FakeApiState {
   readonly pages = new Map<string, FakePage>();
@@ -43,6 +44,11 @@ export class FakeApiState {
     const path = `/${rest.join("/")}`;
     if (api === "notion") {
       this.requests.push({ method: request.method, path: `notion:${path}`, body });
+      const hang = request.method === "POST" && path === "/v1/pages" && this.createFaults[0]?.hangMs ? this.createFaults.shift()! : undefined;
+      if (hang) {
+        await new Promise((resolve) => setTimeout(resolve, hang.hangMs));
+        return this.error(hang.status, hang.code, hang.message);
+      }
       return this.notion(request.method, path, body as Record<string, unknown>);
     }
     if (api === "openphone") {

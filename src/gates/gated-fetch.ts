@@ -7,6 +7,7 @@
  * failures go back to the caller, who knows whether its request is safe to repeat (a page create is not).
  */
 import type { Config } from "../config";
+import { withTimeout } from "../line/bounded";
 import type { GateSettings } from "./gate-durable-object";
 
 export type GatedApi = "notion" | "openphone";
@@ -62,6 +63,9 @@ export interface GatedFetchOptions {
   timeoutMs?: number;
 }
 
+/** How much longer than its own wait a gate may take to answer (a loaded machine, the object starting up). */
+const GATE_RPC_MARGIN_MS = 10_000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createGatedFetch(options: GatedFetchOptions): typeof fetch {
@@ -71,10 +75,13 @@ export function createGatedFetch(options: GatedFetchOptions): typeof fetch {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const gate = options.gate.get(options.gate.idFromName(api));
   const settings = gateSettings(config, api);
+  // A gate that does not take an outcome in time fails the request, as a gate that is down does.
+  const report = (outcome: Parameters<typeof gate.report>[0]) => withTimeout(gate.report(outcome), GATE_RPC_MARGIN_MS, `the ${api} gate's report`);
 
   return async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     for (let attempt = 0; ; attempt++) {
-      const permit = await gate.acquire(1, maxWaitMs, settings);
+      // The gate is a Durable Object: its answer is awaited no longer than the wait the caller allows, plus a margin.
+      const permit = await withTimeout<Awaited<ReturnType<typeof gate.acquire>>>(gate.acquire(1, maxWaitMs, settings), maxWaitMs + GATE_RPC_MARGIN_MS, `the ${api} gate's permit`);
       if (!permit.ok) throw new GateClosedError(api, permit.retryAfterMs, permit.reason);
       if (permit.waitMs > 0) await sleep(permit.waitMs);
       if (counter) counter[api]++;
@@ -83,20 +90,20 @@ export function createGatedFetch(options: GatedFetchOptions): typeof fetch {
         const signal = init?.signal ?? AbortSignal.timeout(timeoutMs);
         response = await fetch(input instanceof Request ? input.clone() : input, { ...init, signal });
       } catch (error) {
-        await gate.report({ outcome: "failure" });
+        await report({ outcome: "failure" });
         throw error;
       }
       if (response.status === 429) {
         if (counter) counter.rateLimited++;
         const wait = retryAfterMs(response.headers.get("Retry-After")) ?? 1000 * 2 ** attempt;
-        await gate.report({ outcome: "rate_limited", retryAfterMs: wait });
+        await report({ outcome: "rate_limited", retryAfterMs: wait });
         if (attempt < maxRetries && wait <= maxWaitMs) {
           await response.body?.cancel();
           continue;
         }
         return response;
       }
-      await gate.report({ outcome: response.status >= 500 ? "failure" : "success" });
+      await report({ outcome: response.status >= 500 ? "failure" : "success" });
       return response;
     }
   };

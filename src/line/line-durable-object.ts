@@ -9,6 +9,10 @@
  * D1 `dead_letters` from here, with Notion's message and the property at fault, together with the problem `/health`
  * shows. Replaying such a dead letter re-enqueues an event this object has seen: the duplicate re-opens the failed
  * resource instead of being swallowed.
+ *
+ * The alarm is a shell over the planner in alarm-plan.ts: it never throws, every await in it is bounded (bounded.ts),
+ * and it always sets the next alarm before it returns. `liveness()` says how far behind the line is, from storage
+ * rather than from the alarm; `revive()` is the watchdog's wake-up (watchdog.ts).
  */
 import { DurableObject } from "cloudflare:workers";
 import { CanvasMatcher } from "../canvas/matcher";
@@ -26,6 +30,9 @@ import { parseEnvelope } from "./events";
 import { BackfillSpend, backfillRunOf } from "./backfill-spend";
 import { flushResource, participantOf } from "./flush";
 import { LineLookups } from "./lookups";
+import { alarmToSet, copyMoreNow, nextWorkAt, overdueMs, waitBeforeNextFlush, wakeAfterAlarm, type LineWork } from "./alarm-plan";
+import { BOUNDS, withTimeout } from "./bounded";
+import type { LineLivenessReport } from "./liveness";
 import { copyRequestedMedia, syncMediaNotices } from "./media";
 import { backfillWindowMs, flushBackoffMs, markDue, newRecord } from "./schedule";
 import { settleFlush } from "./settle";
@@ -68,8 +75,8 @@ const FLUSH_CONCURRENCY = 8;
  * Longer than a large recording takes to stream; a copy made twice is harmless.
  */
 const MEDIA_COPY_LEASE_MS = 10 * 60_000;
-/** How long one alarm keeps starting new copy runs; then the next alarm (set at once) takes over. */
-const ALARM_WORK_MS = 60_000;
+/** While the configuration is incomplete, how often the alarm looks again. */
+const POSTPONED_RETRY_MS = 60_000;
 /** After a copy run failed as a whole (D1 unreachable), when to try again. */
 const MEDIA_COPY_RETRY_MS = 60_000;
 /** How fresh the Canvas index must be for a backfilled participant's miss to be taken as final (see matchCanvas). */
@@ -82,6 +89,12 @@ export class LineDurableObject extends DurableObject<Env> {
   private readonly lookups: LineLookups;
   private flushing: Promise<void> = Promise.resolve();
   private mediaRun?: Promise<void>;
+  /** Alarms failed in a row: the next one waits a backoff (alarm-plan.ts). */
+  private alarmFailures = 0;
+  /** The bounds of the alarm path (bounded.ts); a field so tests can shorten them. */
+  private bounds: Record<keyof typeof BOUNDS, number> = { ...BOUNDS };
+  /** Whether this object is known to be listed in D1 `line_objects`. */
+  private registered = false;
   /** Pending media copies are not due before this (they are being copied, or the last run failed). */
   private mediaCopyNotBefore = 0;
 
@@ -145,8 +158,10 @@ export class LineDurableObject extends DurableObject<Env> {
       outcomes.push({ status: "done" });
     }
     await this.armAlarm();
+    const log = createLogger(config.LOG_LEVEL, { component: "line" });
+    await this.register(messages.find((m) => m.lineId)?.lineId, log);
     if (ignored > 0) {
-      await incrementMetrics(this.env.DB, { "webhook.ignored": ignored }).catch((error) => createLogger(config.LOG_LEVEL).warn("could not count ignored events", { error }));
+      await withTimeout(incrementMetrics(this.env.DB, { "webhook.ignored": ignored }), this.bounds.d1Ms, "counting ignored events in D1").catch((error) => createLogger(config.LOG_LEVEL).warn("could not count ignored events", { error }));
     }
     return { outcomes, accepted, duplicates };
   }
@@ -163,23 +178,57 @@ export class LineDurableObject extends DurableObject<Env> {
     return { resourceId: r.resourceId, kind: r.kind, pageId: r.pageId, claim: r.claim, dirty: r.dirty, dueAt: r.dueAt, attempts: r.attempts, failedReason: r.failedReason, failedProperty: r.failedProperty, source: r.source };
   }
 
+  /**
+   * The alarm never throws and never ends without the next alarm set: a thrown alarm is retried by the runtime only
+   * a few times, and meanwhile getAlarm() reports its past time, so nothing else would set it again. A failure is
+   * recorded (liveness, the log) and the next alarm comes after a backoff; the work itself is bounded (see
+   * bounded.ts), so an alarm cannot hang either.
+   */
   override async alarm(): Promise<void> {
-    // Media is copied beside the flushes, never before them: while a batch of files streams into R2, due calls and
-    // texts keep being written, and the files those pages link to are copied next. Each copy run first sets a lease:
-    // the alarm the flushes set meanwhile counts from it, so should this object die mid-copy, that alarm copies again.
+    const { config } = getConfig(this.env);
+    const log = createLogger(config.LOG_LEVEL, { component: "line" });
+    let failed = false;
+    let postponed = false;
+    try {
+      postponed = await withTimeout(this.alarmWork(), this.bounds.alarmMs, "the line's alarm");
+      this.alarmFailures = 0;
+    } catch (error) {
+      failed = true;
+      this.alarmFailures++;
+      this.noteError(error);
+      log.error("line alarm failed; it is set again after a backoff", { failures: this.alarmFailures, error });
+    }
+    try {
+      const at = postponed ? Date.now() + POSTPONED_RETRY_MS : wakeAfterAlarm(this.work(), failed ? this.alarmFailures : 0, Date.now());
+      if (at !== null) await withTimeout(this.ctx.storage.setAlarm(at), this.bounds.rpcMs, "setting the alarm");
+    } catch (error) {
+      // Storage itself failed: the watchdog (the five-minute cron) wakes this line when its work is overdue.
+      log.error("could not set the line's next alarm; the watchdog will wake it", { error });
+    }
+  }
+
+  /**
+   * Media is copied beside the flushes, never before them: while a batch of files streams into R2, due calls and
+   * texts keep being written, and the files those pages link to are copied next. Each copy run first sets a lease:
+   * the alarm set meanwhile counts from it, so should this object die mid-copy, that alarm copies again.
+   */
+  /** True when flushing is postponed (the configuration is incomplete). */
+  private async alarmWork(): Promise<boolean> {
     const started = Date.now();
     this.startCopying();
     for (;;) {
-      if (!(await this.flushInTurn())) break;
+      if (!(await this.flushInTurn())) {
+        await this.mediaRun;
+        return true;
+      }
       // The flushes asked for more copies since the last run began: copy them now, not an alarm later.
-      if (!this.mediaRun && !(this.store.media.hasPendingCopies() && this.mediaCopyNotBefore <= Date.now() && Date.now() - started < ALARM_WORK_MS)) break;
+      if (!this.mediaRun && !copyMoreNow(this.work(), started, Date.now())) break;
       const copied = (this.mediaRun ?? this.startCopying()).then(
         () => undefined,
         () => undefined,
       );
       // Until the copy ends, flush whatever falls due (a webhook's window closing, the next batch of a backlog).
-      const next = this.store.nextDueAt();
-      const wait = next === null ? null : next - Date.now();
+      const wait = waitBeforeNextFlush(this.store.nextDueAt(), Date.now());
       if (wait === null) await copied;
       else if (wait > 0) {
         let timer: ReturnType<typeof setTimeout> | undefined;
@@ -188,12 +237,20 @@ export class LineDurableObject extends DurableObject<Env> {
       }
     }
     await this.mediaRun;
+    return false;
   }
 
   /** Starts a run of media copies (or joins the one running), after setting its lease. */
   private startCopying(): Promise<void> {
     this.mediaCopyNotBefore = Date.now() + MEDIA_COPY_LEASE_MS;
-    return (this.mediaRun ??= this.mediaWork().finally(() => (this.mediaRun = undefined)));
+    return (this.mediaRun ??= withTimeout(this.mediaWork(), this.bounds.mediaRunMs, "a media copy run")
+      .catch((error) => {
+        // A run that failed or timed out as a whole: copies wait MEDIA_COPY_RETRY_MS, the flushes go on.
+        this.mediaCopyNotBefore = Date.now() + MEDIA_COPY_RETRY_MS;
+        this.noteError(error);
+        createLogger(getConfig(this.env).config.LOG_LEVEL, { component: "line-media" }).error("media run failed; trying again shortly", { error });
+      })
+      .finally(() => (this.mediaRun = undefined)));
   }
 
   /**
@@ -221,6 +278,33 @@ export class LineDurableObject extends DurableObject<Env> {
     return noted.length;
   }
 
+  /** How far behind this line is, from its own storage (not from its alarm). */
+  async liveness(): Promise<LineLivenessReport> {
+    const now = Date.now();
+    const write = this.store.health("write");
+    const error = this.store.health("error");
+    return {
+      pending: this.store.pendingCount(),
+      oldestDueAt: this.store.oldestOverdueAt(now),
+      alarmAt: await this.ctx.storage.getAlarm(),
+      lastWriteAt: write?.at ?? null,
+      lastError: error ? { at: error.at, message: error.message ?? "" } : null,
+    };
+  }
+
+  /**
+   * The watchdog's wake-up: when work is overdue, the alarm is set for now whatever getAlarm() reports (a failed
+   * alarm's past time, or none at all). Returns how long the oldest item has been overdue (ms; 0 when none is).
+   */
+  async revive(): Promise<number> {
+    const now = Date.now();
+    const overdue = overdueMs(this.store.oldestOverdueAt(now), now);
+    const next = nextWorkAt(this.work(), now);
+    if (next !== null && next <= now) await this.ctx.storage.setAlarm(now);
+    else await this.armAlarm();
+    return overdue;
+  }
+
   /** Copies a batch of the media the flushes asked for, then brings the pages' "unavailable" notes up to date. */
   private async mediaWork(): Promise<void> {
     const { config, problems } = getConfig(this.env);
@@ -235,12 +319,19 @@ export class LineDurableObject extends DurableObject<Env> {
       Object.assign(metrics, { "media.stored": copied.stored, "media.unavailable": copied.unavailable, "media.bytes": copied.bytes });
     } catch (error) {
       log.error("media copy failed; trying again shortly", { error });
+      this.noteError(error);
       this.mediaCopyNotBefore = Date.now() + MEDIA_COPY_RETRY_MS;
     }
-    await syncMediaNotices(deps);
+    try {
+      await syncMediaNotices(deps);
+    } catch (error) {
+      // The notes wait for the next alarm; the calls and texts of this line are not held back by them.
+      log.error("could not bring the pages' media notes up to date; trying again at the next alarm", { error });
+      this.noteError(error);
+    }
     Object.assign(metrics, { "media.notion_requests": counter.notion, "notion.requests": counter.notion, "openphone.requests": counter.openphone, "notion.rate_limited": counter.rateLimited });
-    await incrementMetrics(this.env.DB, metrics).catch((error) => log.warn("could not count media copies", { error }));
-    await this.armAlarm(true);
+    await withTimeout(incrementMetrics(this.env.DB, metrics), this.bounds.d1Ms, "counting media copies in D1").catch((error) => log.warn("could not count media copies", { error }));
+    await withTimeout(this.armAlarm(), this.bounds.rpcMs, "setting the alarm");
   }
 
   /** Flushes a batch of what is due; false when flushing is postponed (the configuration is incomplete). */
@@ -249,7 +340,7 @@ export class LineDurableObject extends DurableObject<Env> {
     const log = createLogger(config.LOG_LEVEL, { component: "line" });
     if (problems.some((p) => ["NOTION_TOKEN", "NOTION_CALLS_DATABASE_ID", "NOTION_MESSAGES_DATABASE_ID", "OPENPHONE_API_KEY"].includes(p.setting))) {
       log.warn("flush postponed: the configuration is incomplete (see /health)");
-      await this.ctx.storage.setAlarm(Date.now() + 60_000);
+      this.noteError(new Error("flush postponed: the configuration is incomplete (see /health)"));
       return false;
     }
     const now = Date.now();
@@ -257,16 +348,20 @@ export class LineDurableObject extends DurableObject<Env> {
     const report = emptyReport();
     const spend = new BackfillSpend();
     if (due.length > 0) {
-      await this.learnLineNumbers(due, config).catch((error) => log.warn("could not look up the line's own number", { error }));
-      const canvas = await this.matchCanvas(due, config).catch((error) => {
+      await withTimeout(this.learnLineNumbers(due, config), this.bounds.rpcMs * 2, "looking up the line's own number").catch((error) => log.warn("could not look up the line's own number", { error }));
+      const canvas = await withTimeout(this.matchCanvas(due, config), this.bounds.canvasMs, "the Canvas lookup").catch((error) => {
         log.warn("Canvas lookup failed; pages are written without the relation for now", { error });
         return new Map<string, string | null>();
       });
       const queue = [...due];
       const worker = async () => {
         for (let record = queue.shift(); record; record = queue.shift()) {
-          await this.flushOne(record, config, canvas, report, spend).catch((error) => {
+          // One stuck call or text is abandoned after this.bounds.flushMs and retried with backoff; the others go on.
+          const run = { abandoned: false };
+          await withTimeout(this.flushOne(record, config, canvas, report, spend, run), this.bounds.flushMs, `the flush of ${record.resourceId}`).catch((error) => {
+            run.abandoned = true;
             log.error("flush crashed; retrying later", { resourceId: record.resourceId, error });
+            this.noteError(error);
             const current = this.store.get(record.resourceId);
             if (current) this.store.put({ ...current, attempts: current.attempts + 1, dueAt: Date.now() + flushBackoffMs(current.attempts + 1, 5000) });
           });
@@ -274,25 +369,53 @@ export class LineDurableObject extends DurableObject<Env> {
       };
       await Promise.all(Array.from({ length: Math.min(FLUSH_CONCURRENCY, due.length) }, worker));
       await this.writeReport(report, log);
-      await spend.write(this.env.DB).catch((error) => log.warn("could not credit the backfill run with its flush requests", { error }));
+      await withTimeout(spend.write(this.env.DB), this.bounds.d1Ms, "crediting the backfill run in D1").catch((error) => log.warn("could not credit the backfill run with its flush requests", { error }));
     }
     this.store.pruneFlushedEvents(now - EVENT_RETENTION_MS);
-    await this.armAlarm(true);
+    // Set while the alarm still runs: should this object die mid-copy, this alarm (counted from the copy's lease)
+    // copies again.
+    await withTimeout(this.armAlarm(), this.bounds.rpcMs, "setting the alarm");
     return true;
   }
 
-  private async armAlarm(afterAlarm = false): Promise<void> {
-    const next = this.nextWorkAt();
+  /**
+   * Sets the alarm for the next work unless one is already set in the future no later than it. A reported alarm
+   * time in the past is not taken as armed (see alarm-plan.ts).
+   */
+  private async armAlarm(): Promise<void> {
+    const now = Date.now();
+    const next = nextWorkAt(this.work(), now);
     if (next === null) return;
-    const existing = afterAlarm ? null : await this.ctx.storage.getAlarm();
-    if (existing === null || existing > next) await this.ctx.storage.setAlarm(Math.max(next, Date.now()));
+    const at = alarmToSet(next, await this.ctx.storage.getAlarm(), now);
+    if (at !== null) await this.ctx.storage.setAlarm(at);
   }
 
-  /** When there is next something to do: a flush, a media copy, a page's media note. */
-  private nextWorkAt(): number | null {
-    const times = [this.store.nextDueAt(), this.store.media.nextNoticeAt(), this.store.media.hasPendingCopies() ? Math.max(Date.now(), this.mediaCopyNotBefore) : null];
-    const known = times.filter((t): t is number => t !== null);
-    return known.length > 0 ? Math.min(...known) : null;
+  /** What this object has waiting, for the planner. */
+  private work(): LineWork {
+    return { nextDueAt: this.store.nextDueAt(), nextNoticeAt: this.store.media.nextNoticeAt(), pendingCopies: this.store.media.hasPendingCopies(), copyNotBefore: this.mediaCopyNotBefore };
+  }
+
+  /** The last error, kept for the liveness report. */
+  private noteError(error: unknown): void {
+    try {
+      this.store.noteHealth("error", Date.now(), error instanceof Error ? error.message : String(error));
+    } catch {
+      // Storage failing is reported by the alarm's own error; nothing more can be recorded here.
+    }
+  }
+
+  /**
+   * Lists this object in D1 `line_objects` (once per object lifetime), so the watchdog and the stats know to ask it.
+   * A failure is logged and tried again at the next ingest; the events themselves are already stored.
+   */
+  private async register(name: string | undefined, log: ReturnType<typeof createLogger>): Promise<void> {
+    if (this.registered || !name) return;
+    try {
+      await withTimeout(this.env.DB.prepare("INSERT OR IGNORE INTO line_objects (name, first_seen_at) VALUES (?1, ?2)").bind(name, Date.now()).run(), this.bounds.d1Ms, "listing the line in D1");
+      this.registered = true;
+    } catch (error) {
+      log.warn("could not list the line in D1 line_objects; the watchdog cannot see it until the next ingest", { name, error });
+    }
   }
 
   /** The external party, leaving out the line's own number when it is known. */
@@ -330,11 +453,15 @@ export class LineDurableObject extends DurableObject<Env> {
 
   /** A customer's name from the D1 Canvas index (no Notion request); undefined when the page has no title. */
   private async canvasTitle(pageId: string): Promise<string | undefined> {
-    const row = await this.env.DB.prepare("SELECT title FROM canvas_pages WHERE page_id = ?1").bind(pageId).first<{ title: string | null }>().catch(() => null);
+    const row = await withTimeout(this.env.DB.prepare("SELECT title FROM canvas_pages WHERE page_id = ?1").bind(pageId).first<{ title: string | null }>(), this.bounds.d1Ms, "reading a customer's name from D1").catch(() => null);
     return row?.title?.trim() || undefined;
   }
 
-  private async flushOne(record: ResourceRecord, config: Config, canvas: Map<string, string | null>, report: FlushReport, spend: BackfillSpend): Promise<void> {
+  /**
+   * One call's or text's flush. Once `run.abandoned` (it took too long and its retry is scheduled), it may still be
+   * awaiting a request, but it neither claims a create nor records its result: the retry owns the resource.
+   */
+  private async flushOne(record: ResourceRecord, config: Config, canvas: Map<string, string | null>, report: FlushReport, spend: BackfillSpend, run: { abandoned: boolean }): Promise<void> {
     const counter = newRequestCounter();
     const notion = createNotionClient(this.env, config, counter);
     const openphone = createOpenPhoneClient(this.env, config, counter);
@@ -354,11 +481,15 @@ export class LineDurableObject extends DurableObject<Env> {
       userNames: (ids) => this.lookups.userNames(ids, openphone),
       line: (lineId) => this.lookups.lineLabel(lineId, openphone),
       claim: async (resourceId, props, sections) => {
+        if (run.abandoned) throw new Error(`the flush of ${resourceId} was abandoned; its retry creates the page`);
         this.store.claimCreate(resourceId, props, sections, Date.now());
         await this.ctx.storage.sync();
       },
     });
+    if (run.abandoned) return;
     settleFlush(this.store, record, result, { canvasPageId, pendingSince, counter, participantOf: (state) => this.participant(state) }, report);
+    if (result.outcome === "created" || result.outcome === "updated" || result.outcome === "unchanged") this.store.noteHealth("write", Date.now());
+    else this.noteError(new Error(`${record.resourceId}: ${"message" in result ? result.message : result.outcome}`));
     if (record.source === "backfill") spend.add(backfillRunOf(this.store.eventMessages(record.resourceId)), counter, result.outcome === "failed");
   }
 
@@ -369,7 +500,7 @@ export class LineDurableObject extends DurableObject<Env> {
     this.canvasCounter.notion = 0;
     try {
       const statements = flushReportStatements(this.env.DB, report, Date.now());
-      if (statements.length > 0) await this.env.DB.batch(statements);
+      if (statements.length > 0) await withTimeout(this.env.DB.batch(statements), this.bounds.d1Ms, "recording the flush in D1");
     } catch (error) {
       log.error("could not record the flush in D1", { error });
       for (const resourceId of new Set(report.deadLetters.map((d) => d.resourceId))) {
@@ -389,7 +520,7 @@ export class LineDurableObject extends DurableObject<Env> {
     if (!found) return false;
     const messages = this.store.eventMessages(record.resourceId);
     if (messages.every((m) => m.lineId === found)) return false;
-    await this.env.LINE.get(this.env.LINE.idFromName(found)).ingest(messages.map((m) => ({ ...m, lineId: found })));
+    await withTimeout(this.env.LINE.get(this.env.LINE.idFromName(found)).ingest(messages.map((m) => ({ ...m, lineId: found }))), this.bounds.rpcMs, `handing ${record.resourceId} to line ${found}`);
     const current = this.store.get(record.resourceId) ?? record;
     this.store.put({ ...current, dirty: current.version !== record.version, dueAt: current.version !== record.version ? current.dueAt : null });
     this.store.markEventsFlushed(record.resourceId, Date.now());

@@ -7,6 +7,8 @@
  *   create claim (`creating` is written durably before Notion is asked to create), what was last written
  *   (properties and body sections) so updates send only what changed, and a permanent failure if one happened.
  * - `users`, `line_info`: small caches of OpenPhone lookups.
+ * - `line_health`: the last successful Notion write and the last error, for the object's liveness report; kept
+ *   durably so a restarted object still says when it last wrote.
  * - `media_copies`, `media_notices`: see media-storage.ts.
  */
 import type { MediaItem } from "../media/plan";
@@ -100,6 +102,7 @@ const SCHEMA = [
   `CREATE INDEX IF NOT EXISTS resources_due ON resources (due_at) WHERE dirty = 1`,
   `CREATE TABLE IF NOT EXISTS users (user_id TEXT PRIMARY KEY, name TEXT NOT NULL, fetched_at INTEGER NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS line_info (key TEXT PRIMARY KEY, value TEXT NOT NULL, fetched_at INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS line_health (key TEXT PRIMARY KEY, at INTEGER NOT NULL, message TEXT)`,
 ];
 
 const json = <T>(text: string | null, fallback: T): T => (text ? (JSON.parse(text) as T) : fallback);
@@ -227,6 +230,25 @@ export class LineStorage {
   /** When the next flush is due, if any resource waits for one. */
   nextDueAt(): number | null {
     return this.sql.exec<{ at: number | null }>("SELECT MIN(due_at) AS at FROM resources WHERE dirty = 1 AND failed_at IS NULL").one().at;
+  }
+
+  /** Calls and texts waiting for a write (dirty, not parked as a permanent failure). */
+  pendingCount(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM resources WHERE dirty = 1 AND failed_at IS NULL").one().n;
+  }
+
+  /** When the most overdue pending call or text fell due, or null when none is overdue at `now`. */
+  oldestOverdueAt(now: number): number | null {
+    return this.sql.exec<{ at: number | null }>("SELECT MIN(due_at) AS at FROM resources WHERE dirty = 1 AND failed_at IS NULL AND due_at <= ?", now).one().at;
+  }
+
+  /** Records the last successful write (`write`) or the last error (`error`, with its message). */
+  noteHealth(key: "write" | "error" | "name", at: number, message: string | null = null): void {
+    this.sql.exec("INSERT OR REPLACE INTO line_health (key, at, message) VALUES (?, ?, ?)", key, at, message);
+  }
+
+  health(key: "write" | "error" | "name"): { at: number; message: string | null } | null {
+    return this.sql.exec<{ at: number; message: string | null }>("SELECT at, message FROM line_health WHERE key = ?", key).toArray()[0] ?? null;
   }
 
   /** Records the create claim before Notion is asked to create the page. */
