@@ -36,6 +36,13 @@ const fixForSetting = (setting: string): string =>
 export function settingsProblems(config: Config, problems: ConfigProblem[]): DoctorProblem[] {
   const found: DoctorProblem[] = problems.map((p) => ({ check: "settings", subject: p.setting, problem: p.problem, fix: fixForSetting(p.setting) }));
   const add = (subject: string, problem: string, fix: string) => found.push({ check: "settings", subject, problem, fix });
+  // Pasted tokens: the APIs would refuse them, with an error that does not say why.
+  for (const name of ["OPENPHONE_API_KEY", "NOTION_TOKEN", "ADMIN_TOKEN"] as const) {
+    const value = config[name];
+    if (!value) continue;
+    if (/^bearer\s/i.test(value)) add(name, 'starts with "Bearer ": the Worker adds what the API needs', `store the token alone: ${fixForSetting(name)}`);
+    else if (/[\s"'`]/.test(value)) add(name, "contains spaces or quotes: probably pasted with more than the token", `store the token alone: ${fixForSetting(name)}`);
+  }
   if (!config.PUBLIC_BASE_URL && !config.MEDIA_PUBLIC_BASE_URL) {
     add("PUBLIC_BASE_URL", "not set: pages get no recording, voicemail or media links, and the webhooks cannot be checked against this Worker", "set it to the Worker's public https URL (e.g. https://sync.example.workers.dev)");
   }

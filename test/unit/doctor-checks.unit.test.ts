@@ -83,6 +83,11 @@ describe("canvas and mail settings", () => {
     expect(problems.map((p) => p.subject)).toEqual(["OPENPHONE_WEBHOOK_KEYS", "NOTION_TOKEN", "OPENPHONE_WEBHOOK_KEYS"]);
     expect(problems.every((p) => p.fix.length > 0 && !JSON.stringify(p).includes("not base64"))).toBe(true);
   });
+
+  it("catches tokens pasted with more than the token", () => {
+    const loaded = loadConfig({ ...settings, NOTION_TOKEN: "Bearer ntn_abc", OPENPHONE_API_KEY: '"op-key"' });
+    expect(settingsProblems(loaded.config, loaded.problems).map((p) => p.subject)).toEqual(["OPENPHONE_API_KEY", "NOTION_TOKEN"]);
+  });
 });
 
 describe("webhookProblems", () => {
