@@ -2,6 +2,7 @@
  * The doctor end to end: `npm run doctor`'s client against the sandbox Worker (wrangler dev) with both emulators.
  * Healthy, it exits 0 and `/health?deep=1` answers 200; after a Calls property is renamed through the Notion API it
  * exits 1 naming that property, `/health` shows the problem before any write fails, and renaming it back clears it.
+ * A Notion that does not answer is reported within the run's bound.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runDoctorCli } from "../../scripts/lib/doctor-client.ts";
@@ -87,5 +88,20 @@ describe("doctor", () => {
     const cleared = await health(false);
     expect(cleared.body.components.notion_schema).toEqual({ ok: true });
     expect(cleared.status).toBe(200);
+  });
+
+  it("gives up on a Notion that does not answer, says so, and leaves /health's schema problems alone", async () => {
+    await sandbox.json(`${sandbox.notionUrl}/_emulator/config`, { method: "PUT", body: JSON.stringify({ latencyMs: { p50: 40_000, p95: 40_000 } }) });
+    try {
+      const { code, output } = await doctor();
+      expect(code).toBe(1);
+      expect(output).toMatch(/Notion did not answer within 8 s|did not finish within 25 s/);
+      expect(output).toContain("[ok  ] OpenPhone API key");
+      // Not a finding about the databases: nothing recorded, nothing cleared.
+      const plain = await health(false);
+      expect(plain.body.components.notion_schema).toEqual({ ok: true });
+    } finally {
+      await sandbox.json(`${sandbox.notionUrl}/_emulator/config`, { method: "PUT", body: JSON.stringify({ latencyMs: { p50: 0, p95: 0 } }) });
+    }
   });
 });
