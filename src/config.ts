@@ -131,6 +131,7 @@ const schema = z.object({
   BACKFILL_IDLE_SECONDS: int(900, 5, 86_400),
   ALERT_ERROR_RATE: num(0.05, 0, 1),
   ALERT_LAG_SECONDS: int(300, 1, 86400),
+  DOCTOR_AT_START: bool(true),
   LOG_LEVEL: z.preprocess((v) => (typeof v === "string" && v.trim() ? v.trim().toLowerCase() : "info"), z.enum(["debug", "info", "warn", "error"])),
 });
 

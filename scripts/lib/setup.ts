@@ -9,6 +9,7 @@
  */
 import { Client } from "@notionhq/client";
 import { type DatabaseKind, type PropertySpec, resolvePropertyNames, SCHEMAS } from "../../src/notion/schema.ts";
+import { WEBHOOK_FAMILIES } from "../../src/openphone/webhook-families.ts";
 
 export interface NotionSetupOptions {
   token: string;
@@ -153,12 +154,7 @@ export async function listOpenPhoneLines(options: OpenPhoneOptions): Promise<Ope
   return data.map((p) => ({ id: p.id, number: p.number, name: p.name }));
 }
 
-export const WEBHOOK_FAMILIES = [
-  { path: "/v1/webhooks/calls", events: ["call.ringing", "call.completed", "call.recording.completed"] },
-  { path: "/v1/webhooks/messages", events: ["message.received", "message.delivered"] },
-  { path: "/v1/webhooks/call-summaries", events: ["call.summary.completed"] },
-  { path: "/v1/webhooks/call-transcripts", events: ["call.transcript.completed"] },
-] as const;
+export { WEBHOOK_FAMILIES };
 
 export interface RegisteredWebhook {
   id: string;

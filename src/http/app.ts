@@ -2,12 +2,26 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { createLogger } from "../observability/logger";
+import { checkAtStartup } from "../doctor/schedule";
 import { adminApp } from "./admin";
 import { healthApp } from "./health";
 import { webhooksApp } from "./webhooks";
 import { mediaApp } from "./media";
 
 export const app = new Hono<{ Bindings: Env }>();
+
+// The doctor's start-up check, once per isolate, in the background of its first request.
+app.use("*", async (c, next) => {
+  let waitUntil: (promise: Promise<unknown>) => void;
+  try {
+    const ctx = c.executionCtx;
+    waitUntil = (promise) => ctx.waitUntil(promise);
+  } catch {
+    waitUntil = (promise) => void promise;
+  }
+  checkAtStartup(c.env, { waitUntil }, c.req.raw);
+  await next();
+});
 
 app.route("/health", healthApp);
 app.route("/webhooks", webhooksApp);

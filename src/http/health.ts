@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import { getConfig } from "../config";
 import { listSchemaProblems } from "../db/sync-history";
+import { deepHealth, isDeepHealthRequest } from "../doctor/deep-health";
 
 export interface ComponentStatus {
   ok: boolean;
@@ -51,6 +52,11 @@ export async function healthReport(env: Env) {
 }
 
 export const healthApp = new Hono<{ Bindings: Env }>().get("/", async (c) => {
+  // `?deep=1`: the doctor's checks too (doctor/deep-health.ts).
+  if (isDeepHealthRequest(c.req.query("deep"))) {
+    const deep = await deepHealth(c.env, new URL(c.req.url).origin, () => healthReport(c.env));
+    return c.json(deep.body, deep.ok ? 200 : 503, { "Cache-Control": "no-store" });
+  }
   const report = await healthReport(c.env);
   return c.json(report, report.ok ? 200 : 503, { "Cache-Control": "no-store" });
 });

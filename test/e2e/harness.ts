@@ -96,6 +96,8 @@ export async function startE2ESandbox(options: E2EOptions = {}): Promise<E2ESand
       PUBLIC_BASE_URL: workerUrl,
       MEDIA_SIGNING_KEYS: randomBytes(32).toString("base64url"),
       COALESCE_MS: "2000",
+      // Off so request counts start at zero; test/e2e/doctor.e2e.test.ts turns it on.
+      DOCTOR_AT_START: "false",
       ...sync.settings,
       ...options.workerSettings,
     };
