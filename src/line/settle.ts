@@ -18,6 +18,8 @@ export interface SettleContext {
   pendingSince: number | null;
   counter: RequestCounter;
   participantOf(state: ResourceState): string | undefined;
+  /** The clock the retry times count from (`Date.now` unless a test moves time). */
+  now?: () => number;
 }
 
 /** The create claim a flush leaves: cleared once settled, else with the unknown attempt's end and lookups so far. */
@@ -28,7 +30,7 @@ export function claimAfter(result: FlushResult): Pick<ResourceRecord, "claim" | 
 
 export function settleFlush(store: LineStorage, flushed: ResourceRecord, result: FlushResult, ctx: SettleContext, report: FlushReport): void {
   const { canvasPageId, pendingSince, counter } = ctx;
-  const now = Date.now();
+  const now = (ctx.now ?? Date.now)();
   const current = store.get(flushed.resourceId) ?? flushed;
   let state = current.state;
   for (const e of result.enrichments) if (state.kind === "call") state = mergeCall(state, e.patch, e.source);

@@ -170,8 +170,8 @@ describe("Line Durable Object → Notion", () => {
     const dead = await env.DB.prepare("SELECT COUNT(*) AS n FROM dead_letters WHERE resource_id = 'AC500'").first<{ n: number }>();
     expect(dead?.n).toBe(0);
     for (let i = 0; i < 3 && (await fakeApis.state()).pages.length === 0; i++) {
-      // Time passes: the backoff is over, and the 503'd create is old enough that its page would show in queries.
-      await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("UPDATE resources SET due_at = 0, claimed_at = 0"));
+      // Time passes: the backoff is over, and the 503'd create ended long enough ago that its page would show in queries.
+      await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("UPDATE resources SET due_at = 0, claimed_at = 0, claim_unknown_at = 0"));
       await flush(stub);
     }
     expect((await fakeApis.state()).pages).toHaveLength(1);
