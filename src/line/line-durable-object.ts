@@ -129,7 +129,9 @@ export class LineDurableObject extends DurableObject<Env> {
         accepted++;
         const base: ResourceState = current?.state ?? (event.kind === "call" ? emptyCall(event.resourceId) : emptyMessage(event.resourceId));
         const source = { id: event.eventId, at: event.occurredAt };
-        const state = event.kind === "call" && base.kind === "call" ? mergeCall(base, event.patch, source) : base.kind === "message" && event.kind === "message" ? mergeMessage(base, event.patch, source) : base;
+        // A re-sync asks OpenPhone again for everything the call can have (see enrich.ts).
+        const patch = event.kind === "call" && (envelope as { source?: unknown }).source === "resync" ? { ...event.patch, askAgainAt: now } : event.patch;
+        const state = event.kind === "call" && base.kind === "call" ? mergeCall(base, patch, source) : base.kind === "message" && event.kind === "message" ? mergeMessage(base, event.patch, source) : base;
         // The intake routes by line when it knows it; other routing keys (`call:AC…`) are not lines.
         if (state.lineId === undefined && message.lineId?.startsWith("PN")) state.lineId = message.lineId;
         const record = current ?? newRecord(event.resourceId, event.kind, state, message.receivedAt ?? now);
@@ -149,6 +151,20 @@ export class LineDurableObject extends DurableObject<Env> {
       await incrementMetrics(this.env.DB, { "webhook.ignored": ignored }).catch((error) => createLogger(config.LOG_LEVEL).warn("could not count ignored events", { error }));
     }
     return { outcomes, accepted, duplicates };
+  }
+
+  /**
+   * Flush a known call again, asking OpenPhone for everything it can have (after an operator copied its media, so
+   * the page links what is now stored). False when this line has no such call.
+   */
+  async askAgain(resourceId: string): Promise<boolean> {
+    const current = this.store.get(resourceId);
+    if (!current || current.state.kind !== "call") return false;
+    const now = Date.now();
+    const state = mergeCall(current.state, { askAgainAt: now }, { id: `ask-again:${now}`, at: now });
+    this.store.put(markDue({ ...current, state, version: current.version + 1, failedAt: null, failedReason: null, failedProperty: null, attempts: 0 }, now, 0));
+    await this.armAlarm();
+    return true;
   }
 
   /** Events stored and not yet written to Notion. */

@@ -227,4 +227,51 @@ describe("Line Durable Object → Notion", () => {
     expect(pending).toBe(0);
     expect(notionRequests(await fakeApis.state())).toEqual([]);
   });
+
+  describe("a call page left without the recording OpenPhone has", () => {
+    /** The call's recording.completed event is lost, and when the call was flushed OpenPhone still listed none. */
+    async function pageWithoutRecording(callId: string, lineId: string) {
+      const line = await lineWithSettings(lineId);
+      const [ringing, completed, , transcript, summary] = callEvents(callId, lineId);
+      await fakeApis.configure({ recordingsPending: [callId] });
+      await line.ingest([ringing!, completed!, transcript!, summary!]);
+      await flush(line);
+      const before = (await fakeApis.state()).pages;
+      expect(before).toHaveLength(1);
+      expect(before[0]!.properties["Recording"]).toBeUndefined();
+      // OpenPhone has finished the recording since; no event will say so.
+      await fakeApis.configure({ recordingsPending: [] });
+      return line;
+    }
+
+    const admin = (path: string, init: RequestInit = {}) =>
+      worker.fetch(new Request(`http://worker${path}`, { method: "POST", ...init, headers: { Authorization: `Bearer ${TEST_SETTINGS.ADMIN_TOKEN}`, "Content-Type": "application/json" } }), { ...env, ...TEST_SETTINGS } as unknown as Env, createExecutionContext());
+
+    it("gets the Recording link back from a re-sync, which asks OpenPhone for the recordings again", async () => {
+      // The fake OpenPhone places call ACx on line PNx.
+      const line = await pageWithoutRecording("AC900", "PN900");
+      const asked = (await fakeApis.state()).requests.length;
+      const response = await admin("/admin/resync", { body: JSON.stringify({ id: "AC900" }) });
+      expect(response.status).toBe(202);
+      await flush(line);
+      const state = await fakeApis.state();
+      expect(state.requests.slice(asked).filter((r) => r.path === "openphone:/v1/call-recordings/AC900")).toHaveLength(1);
+      expect(state.pages).toHaveLength(1);
+      expect((state.pages[0]!.properties["Recording"] as { url: string }).url).toContain("/media/");
+      const update = state.requests.slice(asked).filter((r) => r.method === "PATCH" && r.path.startsWith("notion:/v1/pages/"));
+      expect(update).toHaveLength(1);
+      expect(Object.keys((update[0]!.body as { properties: object }).properties)).toContain("Recording");
+    });
+
+    it("gets the Recording link from an operator's media copy, which asks the line to flush the call", async () => {
+      const line = await pageWithoutRecording("AC901", "PN901");
+      const response = await admin("/admin/media/calls/AC901");
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as { page: { status: string } }).page.status).toBe("flush requested");
+      await flush(line);
+      const pages = (await fakeApis.state()).pages;
+      expect(pages).toHaveLength(1);
+      expect((pages[0]!.properties["Recording"] as { url: string }).url).toContain("/media/");
+    });
+  });
 });
