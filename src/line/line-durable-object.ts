@@ -26,6 +26,7 @@ import { parseEnvelope } from "./events";
 import { BackfillSpend, backfillRunOf } from "./backfill-spend";
 import { flushResource, participantOf } from "./flush";
 import { LineLookups } from "./lookups";
+import { claimOwnership } from "./ownership";
 import { copyRequestedMedia, syncMediaNotices } from "./media";
 import { backfillWindowMs, flushBackoffMs, markDue, newRecord } from "./schedule";
 import { settleFlush } from "./settle";
@@ -129,9 +130,12 @@ export class LineDurableObject extends DurableObject<Env> {
         accepted++;
         const base: ResourceState = current?.state ?? (event.kind === "call" ? emptyCall(event.resourceId) : emptyMessage(event.resourceId));
         const source = { id: event.eventId, at: event.occurredAt };
+        // Handed over by another line that saw the same id (see ownership.ts): the page keeps showing this line.
+        const handed = message.lineId?.startsWith("PN") && event.patch.lineId !== undefined && event.patch.lineId !== message.lineId;
+        const own = handed ? { ...event.patch, lineId: undefined } : event.patch;
         // A re-sync asks OpenPhone again for everything the call can have (see enrich.ts).
-        const patch = event.kind === "call" && (envelope as { source?: unknown }).source === "resync" ? { ...event.patch, askAgainAt: now } : event.patch;
-        const state = event.kind === "call" && base.kind === "call" ? mergeCall(base, patch, source) : base.kind === "message" && event.kind === "message" ? mergeMessage(base, event.patch, source) : base;
+        const patch = event.kind === "call" && (envelope as { source?: unknown }).source === "resync" ? { ...own, askAgainAt: now } : own;
+        const state = event.kind === "call" && base.kind === "call" ? mergeCall(base, patch, source) : base.kind === "message" && event.kind === "message" ? mergeMessage(base, own, source) : base;
         // The intake routes by line when it knows it; other routing keys (`call:AC…`) are not lines.
         if (state.lineId === undefined && message.lineId?.startsWith("PN")) state.lineId = message.lineId;
         const record = current ?? newRecord(event.resourceId, event.kind, state, message.receivedAt ?? now);
@@ -354,7 +358,7 @@ export class LineDurableObject extends DurableObject<Env> {
     const counter = newRequestCounter();
     const notion = createNotionClient(this.env, config, counter);
     const openphone = createOpenPhoneClient(this.env, config, counter);
-    if (!record.state.lineId?.startsWith("PN") && (await this.handOff(record, openphone))) return;
+    if (await this.handOff(record, openphone)) return;
     const pendingSince = this.store.pendingSince(record.resourceId);
     const participant = this.participant(record.state);
     const canvasPageId = participant ? (canvas.get(participant) ?? null) : null;
@@ -398,10 +402,17 @@ export class LineDurableObject extends DurableObject<Env> {
   /**
    * A summary or transcript can arrive before any event that names its call's line; the intake then routes it by
    * the call id. Such a resource never gets a page here: once OpenPhone says which line the call is on, its events
-   * go to that line's object (deduplicated there), so every event of a call still meets in one place.
+   * go to that line's object (deduplicated there), so every event of a call still meets in one place. Likewise an id
+   * OpenPhone reports on two lines: before its page is created, the line that holds it in D1 takes its events
+   * (see ownership.ts).
    */
   private async handOff(record: ResourceRecord, openphone: OpenPhoneClient): Promise<boolean> {
-    const found = await this.lookups.lineOf(record.kind, record.resourceId, openphone);
+    const lineId = record.state.lineId;
+    const found = lineId?.startsWith("PN")
+      ? record.pageId
+        ? undefined
+        : await claimOwnership(this.env.DB, record.resourceId, record.kind, lineId, Date.now())
+      : await this.lookups.lineOf(record.kind, record.resourceId, openphone);
     if (!found) return false;
     const messages = this.store.eventMessages(record.resourceId);
     if (messages.every((m) => m.lineId === found)) return false;

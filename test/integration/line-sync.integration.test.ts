@@ -274,4 +274,41 @@ describe("Line Durable Object → Notion", () => {
       expect((pages[0]!.properties["Recording"] as { url: string }).url).toContain("/media/");
     });
   });
+
+  describe("one message id that OpenPhone reports on two lines", () => {
+    const sms = (id: string, lineId: string) => ({ id, object: "message", from: "+12125550101", to: "+13055550100", direction: "incoming", text: "Is the quote ready?", status: "received", createdAt: "2026-03-02T12:00:00.000Z", userId: "US1", phoneNumberId: lineId });
+
+    it("gets one page, on the line that wrote it first, when the second line sees the id later", async () => {
+      const first = await lineWithSettings("PNtwinA1");
+      const second = await lineWithSettings("PNtwinB1");
+      await first.ingest([message("EVtwin1a", "message.received", sms("ACtwin1", "PNtwinA1"), "PNtwinA1")]);
+      await flush(first);
+      await second.ingest([message("EVtwin1b", "message.received", sms("ACtwin1", "PNtwinB1"), "PNtwinB1")]);
+      await flush(second);
+      await flush(first);
+      const pages = (await fakeApis.state()).pages;
+      expect(pages).toHaveLength(1);
+      expect(await second.pendingEvents()).toBe(0);
+      expect((await second.resource("ACtwin1"))?.pageId).toBeNull();
+      // The event the second line saw was handed to the first, where it changed nothing.
+      expect(await first.pendingEvents()).toBe(0);
+      const owner = await env.DB.prepare("SELECT phone_number_id, notion_page_id FROM resources WHERE resource_id = 'ACtwin1'").first<{ phone_number_id: string; notion_page_id: string }>();
+      expect(owner).toEqual({ phone_number_id: "PNtwinA1", notion_page_id: pages[0]!.id });
+    });
+
+    it("gets one page when both lines flush the id before either has written it", async () => {
+      const first = await lineWithSettings("PNtwinA2");
+      const second = await lineWithSettings("PNtwinB2");
+      await first.ingest([message("EVtwin2a", "message.received", sms("ACtwin2", "PNtwinA2"), "PNtwinA2")]);
+      await second.ingest([message("EVtwin2b", "message.received", sms("ACtwin2", "PNtwinB2"), "PNtwinB2")]);
+      await Promise.all([flush(first), flush(second)]);
+      await Promise.all([flush(first), flush(second)]);
+      const pages = (await fakeApis.state()).pages;
+      expect(pages).toHaveLength(1);
+      expect(notionRequests(await fakeApis.state()).filter((r) => r.method === "POST" && r.path === "notion:/v1/pages")).toHaveLength(1);
+      const owner = (await env.DB.prepare("SELECT phone_number_id FROM resources WHERE resource_id = 'ACtwin2'").first<{ phone_number_id: string }>())!.phone_number_id;
+      const holder = owner === "PNtwinA2" ? first : second;
+      expect((await holder.resource("ACtwin2"))?.pageId).toBe(pages[0]!.id);
+    });
+  });
 });
