@@ -4,6 +4,8 @@
  * with one clock for both that the test moves forward instead of sleeping. Every Message ID must end with one page.
  */
 import { Client, LogLevel } from "@notionhq/client";
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { getConfig } from "../../src/config";
 import { emptyReport } from "../../src/db/sync-history";
@@ -11,7 +13,7 @@ import { CLAIM_LOOKUPS, type FlushDeps, flushResource } from "../../src/line/flu
 import { newRecord } from "../../src/line/schedule";
 import { settleFlush } from "../../src/line/settle";
 import { emptyMessage, mergeMessage } from "../../src/line/state";
-import type { LineStorage, ResourceRecord } from "../../src/line/storage";
+import { LineStorage, type ResourceRecord } from "../../src/line/storage";
 import { resolvePropertyNames } from "../../src/notion/schema";
 import type { OpenPhoneClient } from "../../src/openphone/client";
 import type {} from "../notion-emulator-context";
@@ -122,5 +124,24 @@ describe("create once when Notion applies writes it fails and its queries lag", 
     expect(faults).toBeGreaterThan(0);
     expect(metrics["sync.duplicate_prevented"]).toBeGreaterThan(0);
     console.log(`flush-unknown-outcome: ${flushes} flushes, ${faults} writes answered 5xx after being applied, ${metrics["sync.duplicate_prevented"]} duplicates prevented`);
+  });
+});
+
+describe("the Line DO's storage of the create claim", () => {
+  it("adds the unknown-attempt columns to a resources table made before them, keeping its rows", async () => {
+    const stub = env.LINE.get(env.LINE.idFromName("PNolder-schema"));
+    const columns = await runInDurableObject(stub, (_i, state) => {
+      const sql = state.storage.sql;
+      sql.exec("ALTER TABLE resources DROP COLUMN claim_lookups");
+      sql.exec("ALTER TABLE resources DROP COLUMN claim_unknown_at");
+      sql.exec("INSERT INTO resources (resource_id, kind, state, first_event_at, claim, claimed_at) VALUES ('AC1', 'message', '{\"kind\":\"message\",\"id\":\"AC1\",\"stamps\":{}}', 1, 'creating', 5)");
+      const storage = new LineStorage(sql);
+      storage.migrate();
+      storage.migrate();
+      const record = storage.get("AC1")!;
+      return { names: sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('resources')").toArray().map((c) => c.name), record };
+    });
+    expect(columns.names).toEqual(expect.arrayContaining(["claim_unknown_at", "claim_lookups"]));
+    expect(columns.record).toMatchObject({ claim: "creating", claimedAt: 5, claimUnknownAt: null, claimLookups: 0 });
   });
 });
