@@ -35,8 +35,9 @@ export default defineConfig({
           name: "workers",
           include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
           setupFiles: ["./test/apply-migrations.ts"],
-          // The media source for the media tests; fake Notion and OpenPhone APIs for the Line Durable Object tests.
-          globalSetup: ["./test/media-source-setup.ts", "./test/fake-apis-server.ts"],
+          // The media source for the media tests; fake Notion and OpenPhone APIs for the Line Durable Object tests; the
+          // Notion emulator for the tests of what only Notion itself does (writes applied though failed, query lag).
+          globalSetup: ["./test/media-source-setup.ts", "./test/fake-apis-server.ts", "./test/notion-emulator-setup.ts"],
         },
       },
       {

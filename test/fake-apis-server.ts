@@ -3,7 +3,8 @@
  * project's global setup, for the Line Durable Object tests inside workerd (the full emulators run in the
  * end-to-end tests). They record every request, so a test counts what the product spent and reads the pages it
  * wrote. `/_fake/state` (GET) shows it all, `/_fake/reset` (POST) starts over, `/_fake/config` (POST) sets
- * `knownProperties` (a renamed property gets Notion's 400) and `createFaults` (answers for the next page creates).
+ * `knownProperties` (a renamed property gets Notion's 400), `createFaults` (answers for the next page creates) and
+ * `recordingsPending` (calls whose recordings list is still empty, as while OpenPhone processes the recording).
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -32,6 +33,8 @@ export class FakeApiState {
   knownProperties: Set<string> | null = null;
   /** Faults for the next Notion writes (`POST /v1/pages`), first in first out. */
   readonly createFaults: Fault[] = [];
+  /** Calls whose recordings OpenPhone has not finished: their list is empty. */
+  recordingsPending = new Set<string>();
   transcripts = new Map<string, unknown>();
   summaries = new Map<string, unknown>();
   private nextId = 1;
@@ -120,6 +123,7 @@ export class FakeApiState {
     if ((m = path.match(/^\/v1\/users\/([^/]+)$/))) return this.json(200, { data: { id: m[1], firstName: "Maya", lastName: "Rossi", email: "maya@example.com", role: "owner", pictureUrl: null, createdAt: "2026-01-01T00:00:00Z", updatedAt: "2026-01-01T00:00:00Z" } });
     if ((m = path.match(/^\/v1\/calls\/([^/]+)$/))) return this.json(200, { data: { id: m[1], phoneNumberId: `PN${m[1]!.slice(2)}`, direction: "incoming", status: "completed", participants: ["+12125550101"], userId: "US1", createdAt: "2026-03-02T10:00:00.000Z", updatedAt: null, answeredAt: "2026-03-02T10:00:04.000Z", answeredBy: "US1", initiatedBy: null, completedAt: "2026-03-02T10:03:00.000Z", duration: 176, callRoute: null, forwardedFrom: null, forwardedTo: null, aiHandled: null } });
     if ((m = path.match(/^\/v1\/phone-numbers\/([^/]+)$/))) return this.json(200, { data: { id: m[1], number: "+13055550100", name: "Sales" } });
+    if ((m = path.match(/^\/v1\/call-recordings\/([^/]+)$/)) && this.recordingsPending.has(m[1]!)) return this.json(200, { data: [] });
     if ((m = path.match(/^\/v1\/call-recordings\/([^/]+)$/))) return this.json(200, { data: [{ id: "CR1", url: `${origin}/openphone/media/${m[1]}.mp3`, type: "audio/mpeg", duration: 170, startTime: null, status: "completed" }] });
     if ((m = path.match(/^\/v1\/call-transcripts\/([^/]+)$/))) return this.transcripts.has(m[1]!) ? this.json(200, { data: this.transcripts.get(m[1]!) }) : this.json(404, { message: "Not found", code: "0600404" });
     if ((m = path.match(/^\/v1\/call-summaries\/([^/]+)$/))) return this.summaries.has(m[1]!) ? this.json(200, { data: this.summaries.get(m[1]!) }) : this.json(404, { message: "Not found", code: "0500404" });
@@ -133,7 +137,8 @@ async function control(state: { current: FakeApiState }, request: Request): Prom
   const url = new URL(request.url);
   if (url.pathname === "/_fake/reset") state.current = new FakeApiState();
   if (url.pathname === "/_fake/config") {
-    const body = (await request.json()) as { knownProperties?: string[] | null; createFaults?: Fault[] };
+    const body = (await request.json()) as { knownProperties?: string[] | null; createFaults?: Fault[]; recordingsPending?: string[] };
+    if (body.recordingsPending) state.current.recordingsPending = new Set(body.recordingsPending);
     if (body.knownProperties !== undefined) state.current.knownProperties = body.knownProperties ? new Set(body.knownProperties) : null;
     if (body.createFaults) state.current.createFaults.push(...body.createFaults);
   }

@@ -30,6 +30,11 @@ export interface NotionEmulatorOptions {
   demoData?: boolean;
   /** Partial configuration applied over the defaults (3 req/s, burst 10, no latency, no faults, no lag). */
   config?: unknown;
+  /**
+   * The workspace clock (page times, query lag), `Date.now` by default. A test of waits measured in minutes (query
+   * lag, the product's wait for a page to show) moves it forward instead of sleeping.
+   */
+  now?: () => number;
 }
 
 /** Everything a running emulator holds; `reset()` rebuilds the workspace and zeroes the counters. */
@@ -45,13 +50,14 @@ export class EmulatorState {
     readonly token: string,
     readonly seed: number,
     readonly demoData: boolean,
+    readonly now: () => number = Date.now,
   ) {
     this.chaos = new Chaos(seed);
     this.reset();
   }
 
   reset(): void {
-    this.ws = new Workspace({ seed: this.seed });
+    this.ws = new Workspace({ seed: this.seed, now: this.now });
     this.demo = this.demoData ? buildDemoData(this.ws, this.seed) : null;
     // After the demo data, so the workspace a user starts with is visible to queries at once.
     this.ws.queryLagMs = this.config.queryLagMs;
@@ -79,7 +85,7 @@ export interface NotionEmulator {
 }
 
 export async function startNotionEmulator(options: NotionEmulatorOptions = {}): Promise<NotionEmulator> {
-  const state = new EmulatorState(options.token ?? "sandbox-notion-token", options.seed ?? 42, options.demoData ?? false);
+  const state = new EmulatorState(options.token ?? "sandbox-notion-token", options.seed ?? 42, options.demoData ?? false, options.now);
   if (options.config !== undefined) state.configure(options.config);
   const server = http.createServer((req, res) => {
     handle(state, req, res).catch((error: unknown) => {

@@ -2,7 +2,9 @@
  * Admin API for media (bearer ADMIN_TOKEN):
  * - `GET  /admin/media/items/:resourceId`: what is stored for a call or message, and why anything is not.
  * - `POST /admin/media/calls/:callId`: copy (again) the recordings and voicemail of a call; what is already in R2
- *   is not downloaded again. A page that said a file was unavailable stops saying so once it is stored.
+ *   is not downloaded again. A page that said a file was unavailable stops saying so once it is stored. The call's
+ *   line is then asked to flush it, asking OpenPhone again for everything it has, so the page links what is stored
+ *   (`page` in the answer: "flush requested", or why not).
  * - `POST /admin/media/retry`: run the retry of unavailable media now, as the cron would. `{"all": true}` takes every
  *   unavailable item, without waiting for its retry time, including those whose automatic retries are used up.
  */
@@ -15,6 +17,18 @@ import type { MediaCopyResult } from "../media/copy";
 import { announceRetriedMedia, retryPendingMedia } from "../media/retry";
 import { createLogger } from "../observability/logger";
 import { createOpenPhoneClient, OpenPhoneError } from "../openphone/client";
+
+/** Asks the line that wrote the call's page to flush it again; a call not synced yet gets its page in the usual way. */
+async function requestPageUpdate(env: Env, callId: string): Promise<{ status: "flush requested" | "not synced yet" | "failed"; line?: string; reason?: string }> {
+  try {
+    const row = await env.DB.prepare("SELECT phone_number_id FROM resources WHERE resource_id = ?1").bind(callId).first<{ phone_number_id: string }>();
+    if (!row) return { status: "not synced yet" };
+    const asked = await env.LINE.get(env.LINE.idFromName(row.phone_number_id)).askAgain(callId);
+    return asked ? { status: "flush requested", line: row.phone_number_id } : { status: "not synced yet", line: row.phone_number_id };
+  } catch (error) {
+    return { status: "failed", reason: `the page could not be brought up to date: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
 
 function summarize(results: MediaCopyResult[]) {
   return results.map((r) => ({
@@ -37,7 +51,8 @@ export const adminMediaApp = new Hono<{ Bindings: Env }>()
     try {
       const outcome = await copyCallMedia(c.env, config, createOpenPhoneClient(c.env, config), callId, baseUrl);
       await announceRetriedMedia(c.env, outcome.results).catch((error) => createLogger(config.LOG_LEVEL).error("could not bring the pages' media notes up to date", { error }));
-      return c.json({ callId, links: outcome.items.map((i) => ({ key: i.key, url: i.url })), results: summarize(outcome.results) });
+      const page = await requestPageUpdate(c.env, callId);
+      return c.json({ callId, links: outcome.items.map((i) => ({ key: i.key, url: i.url })), results: summarize(outcome.results), page }, page.status === "failed" ? 502 : 200);
     } catch (error) {
       if (error instanceof OpenPhoneError && error.status === 404) throw new HTTPException(404, { message: `OpenPhone has no call ${callId}` });
       if (error instanceof OpenPhoneError) throw new HTTPException(502, { message: error.message });

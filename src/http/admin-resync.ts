@@ -1,7 +1,9 @@
 /**
  * `POST /admin/resync {"id": "AC…"}`: sync one call or text again from what OpenPhone says now. The current object is
  * fetched and handed to its line's Durable Object as a fresh event, through the same merge as webhooks and backfill,
- * so the page is found (never duplicated) and only properties that changed are written.
+ * so the page is found (never duplicated) and only properties that changed are written. For a call, the line then asks
+ * OpenPhone again for everything the call can have (recordings, transcript, summary, voicemail), also what it was
+ * told before was not there, so a page left incomplete by a lost event is completed.
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";

@@ -1,15 +1,18 @@
 /**
  * Enrichment: what a flush asks OpenPhone for because the events did not carry it. Each fetch is made only when
- * its answer can exist and is still unknown, so a call whose events carried everything costs no OpenPhone request:
- * - recordings, when a recording was announced without a URL, or an answered call with a length has none known yet;
- * - transcript and summary, for an answered call longer than zero seconds;
- * - the voicemail, for an incoming call nobody answered.
- * A 404 means "there is none" (absent); a failure that may pass (429, 5xx, gate closed) is thrown so the flush is
- * retried later; any other refusal leaves the value unknown.
+ * its answer can exist and OpenPhone was not asked yet (an event's empty list is "nothing yet", not "none"), so a call
+ * whose events carried everything costs no OpenPhone request:
+ * - recordings, when a recording was announced without a URL, or an answered call with a length has none usable;
+ * - transcript and summary, for an answered call longer than zero seconds (again while in progress);
+ * - the voicemail, for an incoming call nobody answered (again while processing).
+ * After a re-sync request (`askAgainAt`) everything the call can have is asked for once more: recordings, transcript
+ * and summary of an answered call, the voicemail of an unanswered incoming one.
+ * A 404 means "there is none" (absent, and asked); a failure that may pass (429, 5xx, gate closed) is thrown so the
+ * flush is retried later; any other refusal leaves the value unknown and not asked.
  */
 import { OpenPhoneError, type OpenPhoneClient } from "../openphone/client";
-import type { CallPatch, CallState, PatchSource, Recording } from "./state";
-import { isCallFinished, mergeCall, wasAnswered } from "./state";
+import type { CallPatch, CallProduct, CallState, PatchSource, Recording } from "./state";
+import { isCallFinished, mergeCall, wasAnswered, wasAsked } from "./state";
 
 export interface Enrichment {
   patch: CallPatch;
@@ -26,18 +29,26 @@ async function fetchOrAbsent<T>(fetcher: () => Promise<T>): Promise<T | null | u
   }
 }
 
-export function callNeeds(state: CallState): { recordings: boolean; transcript: boolean; summary: boolean; voicemail: boolean } {
+export function callNeeds(state: CallState): Record<CallProduct, boolean> {
   const finished = isCallFinished(state.status);
-  const talked = finished && wasAnswered(state) && (state.duration ?? 0) > 0;
+  const answered = finished && wasAnswered(state);
+  const talked = answered && (state.duration ?? 0) > 0;
+  const missed = finished && state.direction === "incoming" && !wasAnswered(state);
+  // Unknown, or only "nothing yet" from an event: OpenPhone's API has the answer.
+  const unasked = (product: CallProduct, value: unknown) => value === undefined || (value === null && !wasAsked(state, product));
+  // A re-sync asks again for everything the call can have, whatever is known.
+  const again = (product: CallProduct) => state.askAgainAt !== undefined && !wasAsked(state, product);
   // A segment is usable once its id and URL are known (the id names its file); webhooks may carry only the URL.
   const hasRecordingUrl = (state.recordings ?? []).some((r) => r.url && r.id);
   return {
-    recordings: !hasRecordingUrl && ((state.recordingAnnounced === true && finished) || (talked && state.recordings === undefined) || (finished && (state.recordings ?? []).some((r) => r.url))),
+    recordings:
+      (answered && again("recordings")) ||
+      (!hasRecordingUrl && ((state.recordingAnnounced === true && finished) || (talked && unasked("recordings", state.recordings)) || (finished && (state.recordings ?? []).some((r) => r.url)))),
     // "In progress" is asked again: its webhook may never come (not registered, lost), and the flush that waited
     // for it should find it done.
-    transcript: talked && (state.transcript === undefined || state.transcript?.status === "in-progress"),
-    summary: talked && (state.summary === undefined || state.summary?.status === "in-progress"),
-    voicemail: finished && state.direction === "incoming" && !wasAnswered(state) && (state.voicemail === undefined || state.voicemail?.processing === true),
+    transcript: (answered && again("transcript")) || (talked && (unasked("transcript", state.transcript) || state.transcript?.status === "in-progress")),
+    summary: (answered && again("summary")) || (talked && (unasked("summary", state.summary) || state.summary?.status === "in-progress")),
+    voicemail: (missed && again("voicemail")) || (missed && (unasked("voicemail", state.voicemail) || state.voicemail?.processing === true)),
   };
 }
 
@@ -71,7 +82,7 @@ export async function enrichCall(state: CallState, openphone: OpenPhoneClient, n
     const list: Recording[] | null = recordings?.data.length
       ? recordings.data.map((r) => ({ id: r.id, url: r.url ?? null, type: r.type ?? null, duration: r.duration ?? null }))
       : null;
-    found.push({ patch: { recordings: list }, source: source("getCallRecordings") });
+    found.push({ patch: { recordings: list, checked: { recordings: now() } }, source: source("getCallRecordings") });
   }
   if (transcript !== undefined) {
     const t = transcript?.data;
@@ -81,18 +92,18 @@ export async function enrichCall(state: CallState, openphone: OpenPhoneClient, n
           dialogue: (t.dialogue ?? []).map((d) => ({ start: d.start, end: d.end ?? null, content: d.content, identifier: d.identifier ?? null, userId: d.userId ?? null })),
         }
       : null;
-    found.push({ patch: { transcript: value }, source: source("getCallTranscript") });
+    found.push({ patch: { transcript: value, checked: { transcript: now() } }, source: source("getCallTranscript") });
   }
   if (summary !== undefined) {
     const s = summary?.data;
-    found.push({ patch: { summary: s ? { status: s.status, summary: s.summary ?? [], nextSteps: s.nextSteps ?? [] } : null }, source: source("getCallSummary") });
+    found.push({ patch: { summary: s ? { status: s.status, summary: s.summary ?? [], nextSteps: s.nextSteps ?? [] } : null, checked: { summary: now() } }, source: source("getCallSummary") });
   }
   if (voicemail !== undefined) {
     const v = voicemail?.data;
     // A voicemail still processing has no URL yet; it is marked so a later flush asks again.
     const processing = v?.status === "in-progress" && !v.recordingUrl;
     const value = v ? { id: v.id, url: v.recordingUrl ?? null, type: v.recordingUrl ? "audio/mpeg" : null, duration: v.duration ?? null, transcript: v.transcript ?? null, ...(processing ? { processing } : {}) } : null;
-    found.push({ patch: { voicemail: value }, source: source("getCallVoicemails") });
+    found.push({ patch: { voicemail: value, checked: { voicemail: now() } }, source: source("getCallVoicemails") });
   }
   return found;
 }

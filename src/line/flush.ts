@@ -3,7 +3,10 @@
  *
  * Create once: the claim `creating` is stored durably before Notion is asked to create; when a previous create's
  * outcome is unknown (the process died, Notion answered 5xx or timed out) the page is first looked up by its unique
- * id property. After that, an update sends only the properties that changed since the last write, and each body
+ * id property. Notion may apply a create it answered with an error, and its queries lag behind its writes, so a
+ * miss is not believed at once: the lookups are spread over CLAIM_VISIBILITY_MS counted from the END of the
+ * unknown attempt (a timeout spends the whole request time), at most CLAIM_LOOKUPS of them, and only a miss after
+ * the window lets the page be created again. A page found that way is a duplicate prevented, and counted. After that, an update sends only the properties that changed since the last write, and each body
  * section is appended once. The result always carries the progress made, so a failure halfway loses nothing and
  * repeats nothing.
  */
@@ -11,7 +14,7 @@ import type { Client } from "@notionhq/client";
 import type { Config } from "../config";
 import { mediaUrl } from "../media/links";
 import { type MediaItem, planCallMedia, planMessageMedia } from "../media/plan";
-import { buildCallBody, diffProperties, mapCallToProperties, mapMessageToProperties, type Block, type BodySection, type PageProperties } from "../notion/mapping";
+import { buildCallBody, buildMessageBody, diffProperties, mapCallToProperties, mapMessageToProperties, type Block, type BodySection, type PageProperties } from "../notion/mapping";
 import { appendBlocks, classifyNotionError, createPage, findPageByUniqueId, updatePageProperties, type NotionFailure, type PageParent } from "../notion/pages";
 import { type DatabaseKind, type PropertyNames, uniqueProperty } from "../notion/schema";
 import { type CallRecording, OpenPhoneError, type OpenPhoneClient, type Voicemail } from "../openphone/client";
@@ -21,8 +24,15 @@ import { type CallState, callParticipant, callUserId, mergeCall, messageParticip
 import type { ResourceRecord } from "./storage";
 
 export const SYNCED_AT = "Synced At";
-/** How long after a create with an unknown outcome its page may still be missing from queries. */
-export const CLAIM_VISIBILITY_MS = 30_000;
+/**
+ * How long after a create with an unknown outcome ended its page may still be missing from queries. Notion's query
+ * index has been seen to lag writes by tens of seconds; two minutes leaves room above that.
+ */
+export const CLAIM_VISIBILITY_MS = 120_000;
+/** Unique-id lookups of a page whose create had an unknown outcome, across the window and the one after it. */
+export const CLAIM_LOOKUPS = 4;
+/** The longest a create request can last (the Notion client's timeout): when the process died mid-create, its end. */
+export const CREATE_ATTEMPT_MAX_MS = 30_000;
 
 export interface LineLabel {
   label?: string;
@@ -54,6 +64,12 @@ export interface FlushProgress {
   links: Record<string, string>;
   /** The create claim is settled (page created, found, or surely not created). */
   claimSettled: boolean;
+  /** When the last create attempt ended without a known outcome (set by the attempt that ended so). */
+  claimUnknownAt: number | null;
+  /** Unique-id lookups made since that attempt, none of which found the page. */
+  claimLookups: number;
+  /** A lookup found the page an unknown create made: without it, a second page would have been created. */
+  duplicatePrevented: boolean;
   /** Media whose link is now in Notion: the bytes are to be copied into R2 under these keys. */
   mediaCopies: MediaItem[];
 }
@@ -137,6 +153,9 @@ export async function flushResource(record: ResourceRecord, deps: FlushDeps): Pr
     bodySections: record.bodySections,
     links: record.links,
     claimSettled: record.claim === null,
+    claimUnknownAt: record.claimUnknownAt,
+    claimLookups: record.claimLookups,
+    duplicatePrevented: false,
     mediaCopies: [],
   };
 
@@ -171,6 +190,7 @@ export async function flushResource(record: ResourceRecord, deps: FlushDeps): Pr
   } else {
     const mediaLinks = (state.media ?? []).map((_, i) => linkFor(String(i))).filter((l): l is string => Boolean(l));
     desired = mapMessageToProperties(state, { names, lineLabel: line.label, lineNumber: line.number, userNames, canvasPageId: deps.canvasPageId, mediaLinks });
+    sections = buildMessageBody(state);
   }
   const syncedAtName = names[SYNCED_AT] ?? SYNCED_AT;
   const stampSynced = (props: PageProperties): PageProperties => ({ ...props, [syncedAtName]: { date: { start: new Date(deps.now()).toISOString() } } });
@@ -180,15 +200,23 @@ export async function flushResource(record: ResourceRecord, deps: FlushDeps): Pr
   try {
     const parent = await deps.parent(kind);
     if (!progress.pageId && record.claim === "creating") {
-      // A create was started and its outcome is unknown: the page may exist already.
+      // A create was started and its outcome is unknown: the page may exist already, or show in queries later.
+      const endedAt = record.claimUnknownAt ?? (record.claimedAt ?? 0) + CREATE_ATTEMPT_MAX_MS;
+      const remaining = endedAt + CLAIM_VISIBILITY_MS - deps.now();
+      const step = Math.ceil(CLAIM_VISIBILITY_MS / (CLAIM_LOOKUPS - 1));
+      // Within the window, lookups beyond the budget wait for its end (new events may make flushes due sooner).
+      if (remaining > 0 && progress.claimLookups >= CLAIM_LOOKUPS - 1) {
+        return failureResult(progress, { kind: "retry", delayMs: remaining, message: "a create with an unknown outcome is not visible yet; looking once more when the wait ends" });
+      }
       const found = await findPageByUniqueId(deps.notion, parent, names[uniqueProperty(kind)] ?? uniqueProperty(kind), state.id);
+      progress.claimLookups += 1;
       if (found) {
         progress.pageId = found;
         progress.writtenProps = record.claimProps ?? {};
         progress.bodySections = record.claimSections;
-      } else if (deps.now() - (record.claimedAt ?? 0) < CLAIM_VISIBILITY_MS) {
-        // Notion's queries may lag behind a write: a page created moments ago may not show yet. Look again later.
-        return failureResult(progress, { kind: "retry", delayMs: CLAIM_VISIBILITY_MS, message: "a create with an unknown outcome is not visible yet; looking again before creating" });
+        progress.duplicatePrevented = true;
+      } else if (remaining > 0) {
+        return failureResult(progress, { kind: "retry", delayMs: Math.min(step, remaining), message: `a create with an unknown outcome is not visible yet (lookup ${progress.claimLookups} of ${CLAIM_LOOKUPS}); looking again before creating` });
       }
       progress.claimSettled = true;
     }
@@ -203,6 +231,11 @@ export async function flushResource(record: ResourceRecord, deps: FlushDeps): Pr
         const failure = classifyNotionError(error);
         // Only an answer that proves nothing was created settles the claim; otherwise the next flush looks first.
         if (failure.kind !== "retry" || !failure.outcomeUnknown) progress.claimSettled = true;
+        else {
+          // The window for this create's page to show counts from now, when its outcome turned out unknown.
+          progress.claimUnknownAt = deps.now();
+          progress.claimLookups = 0;
+        }
         return failureResult(progress, failure);
       }
       progress.claimSettled = true;

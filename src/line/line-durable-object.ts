@@ -33,6 +33,7 @@ import { LineLookups } from "./lookups";
 import { alarmToSet, copyMoreNow, nextWorkAt, overdueMs, waitBeforeNextFlush, wakeAfterAlarm, type LineWork } from "./alarm-plan";
 import { BOUNDS, withTimeout } from "./bounded";
 import type { LineLivenessReport } from "./liveness";
+import { claimOwnership } from "./ownership";
 import { copyRequestedMedia, syncMediaNotices } from "./media";
 import { backfillWindowMs, flushBackoffMs, markDue, newRecord } from "./schedule";
 import { settleFlush } from "./settle";
@@ -142,7 +143,12 @@ export class LineDurableObject extends DurableObject<Env> {
         accepted++;
         const base: ResourceState = current?.state ?? (event.kind === "call" ? emptyCall(event.resourceId) : emptyMessage(event.resourceId));
         const source = { id: event.eventId, at: event.occurredAt };
-        const state = event.kind === "call" && base.kind === "call" ? mergeCall(base, event.patch, source) : base.kind === "message" && event.kind === "message" ? mergeMessage(base, event.patch, source) : base;
+        // Handed over by another line that saw the same id (see ownership.ts): the page keeps showing this line.
+        const handed = message.lineId?.startsWith("PN") && event.patch.lineId !== undefined && event.patch.lineId !== message.lineId;
+        const own = handed ? { ...event.patch, lineId: undefined } : event.patch;
+        // A re-sync asks OpenPhone again for everything the call can have (see enrich.ts).
+        const patch = event.kind === "call" && (envelope as { source?: unknown }).source === "resync" ? { ...own, askAgainAt: now } : own;
+        const state = event.kind === "call" && base.kind === "call" ? mergeCall(base, patch, source) : base.kind === "message" && event.kind === "message" ? mergeMessage(base, own, source) : base;
         // The intake routes by line when it knows it; other routing keys (`call:AC…`) are not lines.
         if (state.lineId === undefined && message.lineId?.startsWith("PN")) state.lineId = message.lineId;
         const record = current ?? newRecord(event.resourceId, event.kind, state, message.receivedAt ?? now);
@@ -164,6 +170,20 @@ export class LineDurableObject extends DurableObject<Env> {
       await withTimeout(incrementMetrics(this.env.DB, { "webhook.ignored": ignored }), this.bounds.d1Ms, "counting ignored events in D1").catch((error) => createLogger(config.LOG_LEVEL).warn("could not count ignored events", { error }));
     }
     return { outcomes, accepted, duplicates };
+  }
+
+  /**
+   * Flush a known call again, asking OpenPhone for everything it can have (after an operator copied its media, so
+   * the page links what is now stored). False when this line has no such call.
+   */
+  async askAgain(resourceId: string): Promise<boolean> {
+    const current = this.store.get(resourceId);
+    if (!current || current.state.kind !== "call") return false;
+    const now = Date.now();
+    const state = mergeCall(current.state, { askAgainAt: now }, { id: `ask-again:${now}`, at: now });
+    this.store.put(markDue({ ...current, state, version: current.version + 1, failedAt: null, failedReason: null, failedProperty: null, attempts: 0 }, now, 0));
+    await this.armAlarm();
+    return true;
   }
 
   /** Events stored and not yet written to Notion. */
@@ -465,7 +485,7 @@ export class LineDurableObject extends DurableObject<Env> {
     const counter = newRequestCounter();
     const notion = createNotionClient(this.env, config, counter);
     const openphone = createOpenPhoneClient(this.env, config, counter);
-    if (!record.state.lineId?.startsWith("PN") && (await this.handOff(record, openphone))) return;
+    if (await this.handOff(record, openphone)) return;
     const pendingSince = this.store.pendingSince(record.resourceId);
     const participant = this.participant(record.state);
     const canvasPageId = participant ? (canvas.get(participant) ?? null) : null;
@@ -513,10 +533,17 @@ export class LineDurableObject extends DurableObject<Env> {
   /**
    * A summary or transcript can arrive before any event that names its call's line; the intake then routes it by
    * the call id. Such a resource never gets a page here: once OpenPhone says which line the call is on, its events
-   * go to that line's object (deduplicated there), so every event of a call still meets in one place.
+   * go to that line's object (deduplicated there), so every event of a call still meets in one place. Likewise an id
+   * OpenPhone reports on two lines: before its page is created, the line that holds it in D1 takes its events
+   * (see ownership.ts).
    */
   private async handOff(record: ResourceRecord, openphone: OpenPhoneClient): Promise<boolean> {
-    const found = await this.lookups.lineOf(record.kind, record.resourceId, openphone);
+    const lineId = record.state.lineId;
+    const found = lineId?.startsWith("PN")
+      ? record.pageId
+        ? undefined
+        : await withTimeout(claimOwnership(this.env.DB, record.resourceId, record.kind, lineId, Date.now()), this.bounds.d1Ms, `claiming ${record.resourceId} for line ${lineId} in D1`)
+      : await this.lookups.lineOf(record.kind, record.resourceId, openphone);
     if (!found) return false;
     const messages = this.store.eventMessages(record.resourceId);
     if (messages.every((m) => m.lineId === found)) return false;

@@ -61,6 +61,8 @@ export function newRecord(resourceId: string, kind: "call" | "message", state: R
     claimProps: null,
     claimSections: [],
     claimedAt: null,
+    claimUnknownAt: null,
+    claimLookups: 0,
     writtenProps: {},
     bodySections: [],
     links: {},

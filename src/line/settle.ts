@@ -18,11 +18,19 @@ export interface SettleContext {
   pendingSince: number | null;
   counter: RequestCounter;
   participantOf(state: ResourceState): string | undefined;
+  /** The clock the retry times count from (`Date.now` unless a test moves time). */
+  now?: () => number;
+}
+
+/** The create claim a flush leaves: cleared once settled, else with the unknown attempt's end and lookups so far. */
+export function claimAfter(result: FlushResult): Pick<ResourceRecord, "claim" | "claimUnknownAt" | "claimLookups"> {
+  const settled = Boolean(result.pageId) || result.claimSettled;
+  return settled ? { claim: null, claimUnknownAt: null, claimLookups: 0 } : { claim: "creating", claimUnknownAt: result.claimUnknownAt, claimLookups: result.claimLookups };
 }
 
 export function settleFlush(store: LineStorage, flushed: ResourceRecord, result: FlushResult, ctx: SettleContext, report: FlushReport): void {
   const { canvasPageId, pendingSince, counter } = ctx;
-  const now = Date.now();
+  const now = (ctx.now ?? Date.now)();
   const current = store.get(flushed.resourceId) ?? flushed;
   let state = current.state;
   for (const e of result.enrichments) if (state.kind === "call") state = mergeCall(state, e.patch, e.source);
@@ -35,7 +43,7 @@ export function settleFlush(store: LineStorage, flushed: ResourceRecord, result:
     bodySections: result.bodySections,
     links: result.links,
     canvasPageId: canvasPageId ?? current.canvasPageId,
-    claim: result.pageId || result.claimSettled ? null : "creating",
+    ...claimAfter(result),
   };
   const database: DatabaseKind = flushed.kind === "call" ? "calls" : "messages";
   const history = { resourceId: flushed.resourceId, kind: flushed.kind, source: flushed.source, pageId: next.pageId, notionRequests: counter.notion, openphoneRequests: counter.openphone };
@@ -66,6 +74,7 @@ export function settleFlush(store: LineStorage, flushed: ResourceRecord, result:
   store.put(next);
   const m = report.metrics;
   m[`sync.${result.outcome}`] = (m[`sync.${result.outcome}`] ?? 0) + 1;
+  if (result.duplicatePrevented) m["sync.duplicate_prevented"] = (m["sync.duplicate_prevented"] ?? 0) + 1;
   m["notion.requests"] = (m["notion.requests"] ?? 0) + counter.notion;
   m["openphone.requests"] = (m["openphone.requests"] ?? 0) + counter.openphone;
   m["notion.rate_limited"] = (m["notion.rate_limited"] ?? 0) + counter.rateLimited;

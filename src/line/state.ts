@@ -1,8 +1,11 @@
 /**
  * The state of one call or one text, and the pure merge of an event (or an enrichment fetch) into it.
  *
- * Each field is `undefined` (unknown: nobody told us yet, or a fetch failed), `null` (absent: OpenPhone says there is
- * none) or a value. The merge is a join: per field the final value is the present value carrying the highest stamp,
+ * Each field is `undefined` (unknown: nobody told us yet, or a fetch failed), `null` (absent: nothing was there) or a
+ * value. For what OpenPhone produces after a call (recordings, transcript, summary, voicemail) an event's empty list
+ * only says "nothing yet"; "OpenPhone says none" is an absent value together with `checked`, the time its API was
+ * asked. So a flush can tell "never asked" from "asked, and there was none", and a re-sync (`askAgainAt`) asks again
+ * whatever was asked before it. The merge is a join: per field the final value is the present value carrying the highest stamp,
  * else `null` if anyone said "absent", else unknown. So the final state does not depend on the order events arrive
  * in, a duplicate changes nothing, and a present value is never replaced by an empty one.
  *
@@ -66,7 +69,14 @@ export interface CallPatch {
   summary?: Summary | null;
   /** A `call.recording.completed` event was seen, so a recording exists even if the event carried no URL. */
   recordingAnnounced?: boolean;
+  /** When OpenPhone's API was last asked for each product (merged by keeping the latest per product). */
+  checked?: Partial<Record<CallProduct, number>>;
+  /** A re-sync was asked for at this time: every product last asked for before it is asked for again. */
+  askAgainAt?: number;
 }
+
+/** What OpenPhone produces for a call after it ends, each read from its own endpoint. */
+export type CallProduct = "recordings" | "transcript" | "summary" | "voicemail";
 
 export interface MessagePatch {
   lineId?: string;
@@ -133,6 +143,17 @@ function mergeInto<S extends Stamped>(kind: "call" | "message", state: S, patch:
   for (const [key, value] of Object.entries(patch)) {
     if (value === undefined) continue;
     const current = next[key];
+    if (key === "checked") {
+      // Times of asking: the latest per product, whichever patch brought it.
+      const merged = { ...(current as Record<string, number> | undefined) };
+      for (const [product, at] of Object.entries(value as Record<string, number>)) merged[product] = Math.max(merged[product] ?? at, at);
+      next[key] = merged;
+      continue;
+    }
+    if (key === "askAgainAt") {
+      next[key] = Math.max((current as number | undefined) ?? (value as number), value as number);
+      continue;
+    }
     if (isEmpty(value)) {
       // "Absent" only fills what is unknown; it never erases a value.
       if (current === undefined) next[key] = null;
@@ -190,6 +211,12 @@ export function callUserId(state: CallState): string | undefined {
 /** Whether the call was answered: `answeredAt` is the reliable signal (openphone-api.md §9.2). */
 export function wasAnswered(state: CallState): boolean {
   return typeof state.answeredAt === "string" && state.answeredAt !== "";
+}
+
+/** Whether OpenPhone's API was asked for this product since the last re-sync request (or ever, without one). */
+export function wasAsked(state: CallState, product: CallProduct): boolean {
+  const at = state.checked?.[product];
+  return at !== undefined && at >= (state.askAgainAt ?? -Infinity);
 }
 
 /** OpenPhone is still producing something for this call: a recording without its URL, a transcript or a summary. */

@@ -31,6 +31,10 @@ export interface ResourceRecord {
   claimSections: string[];
   /** When the create claim was recorded (a page created then may take a moment to show in queries). */
   claimedAt: number | null;
+  /** When the last create attempt ended with an unknown outcome; the wait for its page to show counts from here. */
+  claimUnknownAt: number | null;
+  /** Unique-id lookups since that attempt that did not find the page (bounded, see flush.ts). */
+  claimLookups: number;
   writtenProps: PageProperties;
   bodySections: string[];
   links: Record<string, string>;
@@ -55,6 +59,8 @@ interface ResourceRow extends Record<string, SqlStorageValue> {
   claim_props: string | null;
   claim_sections: string | null;
   claimed_at: number | null;
+  claim_unknown_at: number | null;
+  claim_lookups: number | null;
   written_props: string | null;
   body_sections: string | null;
   links: string | null;
@@ -89,6 +95,8 @@ const SCHEMA = [
     claim_props TEXT,
     claim_sections TEXT,
     claimed_at INTEGER,
+    claim_unknown_at INTEGER,
+    claim_lookups INTEGER NOT NULL DEFAULT 0,
     written_props TEXT,
     body_sections TEXT,
     links TEXT,
@@ -103,6 +111,12 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS users (user_id TEXT PRIMARY KEY, name TEXT NOT NULL, fetched_at INTEGER NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS line_info (key TEXT PRIMARY KEY, value TEXT NOT NULL, fetched_at INTEGER NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS line_health (key TEXT PRIMARY KEY, at INTEGER NOT NULL, message TEXT)`,
+];
+
+/** Columns added after the first release: added to a `resources` table created before them. */
+const ADDED_RESOURCE_COLUMNS: [string, string][] = [
+  ["claim_unknown_at", "INTEGER"],
+  ["claim_lookups", "INTEGER NOT NULL DEFAULT 0"],
 ];
 
 const json = <T>(text: string | null, fallback: T): T => (text ? (JSON.parse(text) as T) : fallback);
@@ -121,6 +135,8 @@ function toRecord(r: ResourceRow): ResourceRecord {
     claimProps: json<PageProperties | null>(r.claim_props, null),
     claimSections: json<string[]>(r.claim_sections, []),
     claimedAt: r.claimed_at,
+    claimUnknownAt: r.claim_unknown_at ?? null,
+    claimLookups: r.claim_lookups ?? 0,
     writtenProps: json<PageProperties>(r.written_props, {}),
     bodySections: json<string[]>(r.body_sections, []),
     links: json<Record<string, string>>(r.links, {}),
@@ -143,6 +159,8 @@ export class LineStorage {
 
   migrate(): void {
     for (const statement of SCHEMA) this.sql.exec(statement);
+    const present = new Set(this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('resources')").toArray().map((c) => c.name));
+    for (const [name, type] of ADDED_RESOURCE_COLUMNS) if (!present.has(name)) this.sql.exec(`ALTER TABLE resources ADD COLUMN ${name} ${type}`);
     this.media.migrate();
   }
 
@@ -193,8 +211,9 @@ export class LineStorage {
   put(r: ResourceRecord): void {
     this.sql.exec(
       `INSERT OR REPLACE INTO resources (resource_id, kind, state, version, dirty, due_at, attempts, page_id, claim, claim_props,
-        claim_sections, claimed_at, written_props, body_sections, links, canvas_page_id, failed_at, failed_reason, failed_property, first_event_at, source)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        claim_sections, claimed_at, claim_unknown_at, claim_lookups, written_props, body_sections, links, canvas_page_id, failed_at, failed_reason, failed_property,
+        first_event_at, source)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       r.resourceId,
       r.kind,
       JSON.stringify(r.state),
@@ -207,6 +226,8 @@ export class LineStorage {
       r.claimProps ? JSON.stringify(r.claimProps) : null,
       JSON.stringify(r.claimSections),
       r.claimedAt,
+      r.claimUnknownAt,
+      r.claimLookups,
       JSON.stringify(r.writtenProps),
       JSON.stringify(r.bodySections),
       JSON.stringify(r.links),
@@ -253,7 +274,7 @@ export class LineStorage {
 
   /** Records the create claim before Notion is asked to create the page. */
   claimCreate(resourceId: string, props: PageProperties, sections: string[], at: number): void {
-    this.sql.exec("UPDATE resources SET claim = 'creating', claim_props = ?, claim_sections = ?, claimed_at = ? WHERE resource_id = ?", JSON.stringify(props), JSON.stringify(sections), at, resourceId);
+    this.sql.exec("UPDATE resources SET claim = 'creating', claim_props = ?, claim_sections = ?, claimed_at = ?, claim_unknown_at = NULL, claim_lookups = 0 WHERE resource_id = ?", JSON.stringify(props), JSON.stringify(sections), at, resourceId);
   }
 
   userName(userId: string): string | undefined {

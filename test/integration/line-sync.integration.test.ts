@@ -170,8 +170,8 @@ describe("Line Durable Object → Notion", () => {
     const dead = await env.DB.prepare("SELECT COUNT(*) AS n FROM dead_letters WHERE resource_id = 'AC500'").first<{ n: number }>();
     expect(dead?.n).toBe(0);
     for (let i = 0; i < 3 && (await fakeApis.state()).pages.length === 0; i++) {
-      // Time passes: the backoff is over, and the 503'd create is old enough that its page would show in queries.
-      await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("UPDATE resources SET due_at = 0, claimed_at = 0"));
+      // Time passes: the backoff is over, and the 503'd create ended long enough ago that its page would show in queries.
+      await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("UPDATE resources SET due_at = 0, claimed_at = 0, claim_unknown_at = 0"));
       await flush(stub);
     }
     expect((await fakeApis.state()).pages).toHaveLength(1);
@@ -226,5 +226,89 @@ describe("Line Durable Object → Notion", () => {
     const pending = await runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM media_copies WHERE copied_at IS NULL").one().n);
     expect(pending).toBe(0);
     expect(notionRequests(await fakeApis.state())).toEqual([]);
+  });
+
+  describe("a call page left without the recording OpenPhone has", () => {
+    /** The call's recording.completed event is lost, and when the call was flushed OpenPhone still listed none. */
+    async function pageWithoutRecording(callId: string, lineId: string) {
+      const line = await lineWithSettings(lineId);
+      const [ringing, completed, , transcript, summary] = callEvents(callId, lineId);
+      await fakeApis.configure({ recordingsPending: [callId] });
+      await line.ingest([ringing!, completed!, transcript!, summary!]);
+      await flush(line);
+      const before = (await fakeApis.state()).pages;
+      expect(before).toHaveLength(1);
+      expect(before[0]!.properties["Recording"]).toBeUndefined();
+      // OpenPhone has finished the recording since; no event will say so.
+      await fakeApis.configure({ recordingsPending: [] });
+      return line;
+    }
+
+    const admin = (path: string, init: RequestInit = {}) =>
+      worker.fetch(new Request(`http://worker${path}`, { method: "POST", ...init, headers: { Authorization: `Bearer ${TEST_SETTINGS.ADMIN_TOKEN}`, "Content-Type": "application/json" } }), { ...env, ...TEST_SETTINGS } as unknown as Env, createExecutionContext());
+
+    it("gets the Recording link back from a re-sync, which asks OpenPhone for the recordings again", async () => {
+      // The fake OpenPhone places call ACx on line PNx.
+      const line = await pageWithoutRecording("AC900", "PN900");
+      const asked = (await fakeApis.state()).requests.length;
+      const response = await admin("/admin/resync", { body: JSON.stringify({ id: "AC900" }) });
+      expect(response.status).toBe(202);
+      await flush(line);
+      const state = await fakeApis.state();
+      expect(state.requests.slice(asked).filter((r) => r.path === "openphone:/v1/call-recordings/AC900")).toHaveLength(1);
+      expect(state.pages).toHaveLength(1);
+      expect((state.pages[0]!.properties["Recording"] as { url: string }).url).toContain("/media/");
+      const update = state.requests.slice(asked).filter((r) => r.method === "PATCH" && r.path.startsWith("notion:/v1/pages/"));
+      expect(update).toHaveLength(1);
+      expect(Object.keys((update[0]!.body as { properties: object }).properties)).toContain("Recording");
+    });
+
+    it("gets the Recording link from an operator's media copy, which asks the line to flush the call", async () => {
+      const line = await pageWithoutRecording("AC901", "PN901");
+      const response = await admin("/admin/media/calls/AC901");
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as { page: { status: string } }).page.status).toBe("flush requested");
+      await flush(line);
+      const pages = (await fakeApis.state()).pages;
+      expect(pages).toHaveLength(1);
+      expect((pages[0]!.properties["Recording"] as { url: string }).url).toContain("/media/");
+    });
+  });
+
+  describe("one message id that OpenPhone reports on two lines", () => {
+    const sms = (id: string, lineId: string) => ({ id, object: "message", from: "+12125550101", to: "+13055550100", direction: "incoming", text: "Is the quote ready?", status: "received", createdAt: "2026-03-02T12:00:00.000Z", userId: "US1", phoneNumberId: lineId });
+
+    it("gets one page, on the line that wrote it first, when the second line sees the id later", async () => {
+      const first = await lineWithSettings("PNtwinA1");
+      const second = await lineWithSettings("PNtwinB1");
+      await first.ingest([message("EVtwin1a", "message.received", sms("ACtwin1", "PNtwinA1"), "PNtwinA1")]);
+      await flush(first);
+      await second.ingest([message("EVtwin1b", "message.received", sms("ACtwin1", "PNtwinB1"), "PNtwinB1")]);
+      await flush(second);
+      await flush(first);
+      const pages = (await fakeApis.state()).pages;
+      expect(pages).toHaveLength(1);
+      expect(await second.pendingEvents()).toBe(0);
+      expect((await second.resource("ACtwin1"))?.pageId).toBeNull();
+      // The event the second line saw was handed to the first, where it changed nothing.
+      expect(await first.pendingEvents()).toBe(0);
+      const owner = await env.DB.prepare("SELECT phone_number_id, notion_page_id FROM resources WHERE resource_id = 'ACtwin1'").first<{ phone_number_id: string; notion_page_id: string }>();
+      expect(owner).toEqual({ phone_number_id: "PNtwinA1", notion_page_id: pages[0]!.id });
+    });
+
+    it("gets one page when both lines flush the id before either has written it", async () => {
+      const first = await lineWithSettings("PNtwinA2");
+      const second = await lineWithSettings("PNtwinB2");
+      await first.ingest([message("EVtwin2a", "message.received", sms("ACtwin2", "PNtwinA2"), "PNtwinA2")]);
+      await second.ingest([message("EVtwin2b", "message.received", sms("ACtwin2", "PNtwinB2"), "PNtwinB2")]);
+      await Promise.all([flush(first), flush(second)]);
+      await Promise.all([flush(first), flush(second)]);
+      const pages = (await fakeApis.state()).pages;
+      expect(pages).toHaveLength(1);
+      expect(notionRequests(await fakeApis.state()).filter((r) => r.method === "POST" && r.path === "notion:/v1/pages")).toHaveLength(1);
+      const owner = (await env.DB.prepare("SELECT phone_number_id FROM resources WHERE resource_id = 'ACtwin2'").first<{ phone_number_id: string }>())!.phone_number_id;
+      const holder = owner === "PNtwinA2" ? first : second;
+      expect((await holder.resource("ACtwin2"))?.pageId).toBe(pages[0]!.id);
+    });
   });
 });

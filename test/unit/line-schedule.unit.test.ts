@@ -30,7 +30,7 @@ function storeHolding(record: ResourceRecord) {
 }
 
 function created(record: ResourceRecord, state: CallState): FlushResult {
-  return { outcome: "created", state, enrichments: [], pageId: "page-1", writtenProps: {}, bodySections: [], links: {}, claimSettled: true, mediaCopies: [] };
+  return { outcome: "created", state, enrichments: [], pageId: "page-1", writtenProps: {}, bodySections: [], links: {}, claimSettled: true, claimUnknownAt: null, claimLookups: 0, duplicatePrevented: false, mediaCopies: [] };
 }
 
 const settleContext = { canvasPageId: null, pendingSince: null, counter: { notion: 1, openphone: 3, rateLimited: 0 }, participantOf: () => undefined };

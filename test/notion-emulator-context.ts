@@ -1,0 +1,15 @@
+/** What test/notion-emulator-setup.ts provides to the workers tests (types only, shared by both sides). */
+export interface NotionEmulatorContext {
+  url: string;
+  token: string;
+  /** POST {"now": ms} pins the emulator's clock, {"now": null} lets it follow real time again. */
+  clockUrl: string;
+  messagesDataSourceId: string;
+  callsDataSourceId: string;
+}
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    notionEmulator: NotionEmulatorContext;
+  }
+}
