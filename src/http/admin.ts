@@ -4,6 +4,7 @@
  * add new ones (backfill, media, re-sync) the same way.
  */
 import { Hono } from "hono";
+import { auditAdmin } from "./admin-audit";
 import { requireAdminToken } from "./admin-auth";
 import { backfillApp } from "./backfill";
 import { deadLettersAdmin } from "./admin-dead-letters";
@@ -20,3 +21,4 @@ adminApp.route("/stats", statsAdmin);
 adminApp.route("/resync", resyncAdmin);
 adminApp.route("/media", adminMediaApp);
 adminApp.route("/backfill", backfillApp);
+adminApp.route("/audit", auditAdmin);

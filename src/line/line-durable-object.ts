@@ -163,6 +163,25 @@ export class LineDurableObject extends DurableObject<Env> {
     return { resourceId: r.resourceId, kind: r.kind, pageId: r.pageId, claim: r.claim, dirty: r.dirty, dueAt: r.dueAt, attempts: r.attempts, failedReason: r.failedReason, failedProperty: r.failedProperty, source: r.source };
   }
 
+  /**
+   * The audit found this line's page for a call or text gone (`pageId: null`: deleted or trashed in Notion) or
+   * merged into another (`pageId`: the page kept of two duplicates). The page id is replaced and the properties are
+   * written again in full at the next flush; a missing page's body is written again too. Returns how many changed.
+   */
+  async auditRepoint(changes: { resourceId: string; pageId: string | null }[]): Promise<number> {
+    const now = Date.now();
+    let changed = 0;
+    for (const { resourceId, pageId } of changes) {
+      const record = this.store.get(resourceId);
+      if (!record || record.pageId === pageId || record.claim === "creating") continue;
+      const bodySections = pageId === null ? [] : record.bodySections;
+      this.store.put(markDue({ ...record, pageId, writtenProps: {}, bodySections, failedAt: null, failedReason: null, failedProperty: null, attempts: 0 }, now, 0));
+      changed++;
+    }
+    if (changed > 0) await this.armAlarm();
+    return changed;
+  }
+
   override async alarm(): Promise<void> {
     // Media is copied beside the flushes, never before them: while a batch of files streams into R2, due calls and
     // texts keep being written, and the files those pages link to are copied next. Each copy run first sets a lease:
