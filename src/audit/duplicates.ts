@@ -10,6 +10,9 @@ import type { Config } from "../config";
 import { recordDuplicateRepair } from "../db/audit-runs";
 import type { AuditBudget } from "./budget";
 import type { NotionPageView } from "./notion-index";
+import type { DuplicateRepair } from "./types";
+
+export type { DuplicateRepair };
 
 type PropertyValue = Record<string, unknown> & { type?: string };
 
@@ -91,14 +94,6 @@ async function listBlocks(client: Client, pageId: string, budget: AuditBudget): 
   return blocks;
 }
 
-export interface DuplicateRepair {
-  id: string;
-  kind: "call" | "message";
-  keptPageId: string;
-  trashedPageIds: string[];
-  movedProperties: string[];
-  movedBlocks: number;
-}
 
 /** Merges every later page of one id onto the first and trashes it. `pages` is oldest first. */
 export async function repairDuplicate(

@@ -23,10 +23,13 @@ import { createOpenPhoneClient } from "../openphone/client";
 import { createLogger } from "../observability/logger";
 import type { WebhookMessage } from "../queue/messages";
 import { AuditBudget, AuditBudgetSpent } from "./budget";
-import { repairDuplicate, type DuplicateRepair } from "./duplicates";
+import { repairDuplicate } from "./duplicates";
 import { listLine, type ListedItem } from "./listing";
 import { indexPages, type NotionPageView } from "./notion-index";
 import { callHas, callPageLacks, messagePageLacks, type StaleField } from "./stale";
+import type { AuditRepairs, AuditReport, DriftItem } from "./types";
+
+export type { AuditRepairs, AuditReport, DriftItem } from "./types";
 
 /** Requests (OpenPhone and Notion together) one audit may spend unless the caller asks for fewer. */
 export const AUDIT_MAX_REQUESTS = 600;
@@ -35,34 +38,6 @@ export const AUDIT_TIME_BUDGET_MS = 25_000;
 /** The scheduled audit leaves out the last minutes: those items may still be inside the sync's coalescing window. */
 export const SCHEDULED_SETTLE_MS = 10 * 60_000;
 export const SCHEDULED_WINDOW_MS = 86_400_000;
-
-export interface DriftItem {
-  id: string;
-  kind: "call" | "message";
-  lineId: string;
-  createdAt: string;
-}
-
-export interface AuditReport {
-  id: string;
-  since: string;
-  checked: number;
-  missing: DriftItem[];
-  duplicated: (DriftItem & { pageIds: string[] })[];
-  stale: (DriftItem & { pageId: string; lacks: StaleField[] })[];
-  /** Unfinished calls left out of the comparison. */
-  skipped: number;
-  complete: boolean;
-  stoppedBy?: string;
-  requests: { openphone: number; notion: number };
-  repaired?: AuditRepairs;
-}
-
-export interface AuditRepairs {
-  resynced: string[];
-  duplicatesRepaired: DuplicateRepair[];
-  failed: { id: string; reason: string }[];
-}
 
 export interface AuditOptions {
   since: number;

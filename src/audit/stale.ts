@@ -11,7 +11,9 @@ import type { PropertyNames } from "../notion/schema";
 import type { AuditBudget } from "./budget";
 import { plainTextOf, type NotionPageView } from "./notion-index";
 
-export type StaleField = "recording" | "transcript" | "summary" | "voicemail" | "media";
+import type { StaleField } from "./types";
+
+export type { StaleField };
 
 function prop(page: NotionPageView, names: PropertyNames, name: string): Record<string, unknown> | undefined {
   return page.properties[names[name] ?? name];
