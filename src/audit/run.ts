@@ -8,7 +8,8 @@
  * so (`complete: false`, `stoppedBy`).
  *
  * With `repair`, exactly what was found is repaired: a missing or stale item is handed to its line as a fresh
- * re-sync event (the line is told first when the page it remembers is gone), and duplicates are merged onto the
+ * re-sync event (the line is told first when the page it remembers is gone, or that a stale page's properties must
+ * be written again in full), and duplicates are merged onto the
  * first page and the others trashed (`duplicates.ts`), the line pointed at the page kept.
  */
 import { callEvent, messageEvent } from "../backfill/envelope";
@@ -159,8 +160,8 @@ async function repair(env: Env, config: Config, report: AuditReport, pagesFor: R
   const notion = createNotionClient(env, config);
   // Repairs get their own allowance: finding drift must not leave nothing to fix it with.
   const repairBudget = new AuditBudget(budget.maxRequests, Date.now() + AUDIT_TIME_BUDGET_MS);
-  const repoint = new Map<string, { resourceId: string; pageId: string | null }[]>();
-  const queue = (lineId: string, change: { resourceId: string; pageId: string | null }) => {
+  const repoint = new Map<string, { resourceId: string; pageId: string | null; rewrite?: boolean }[]>();
+  const queue = (lineId: string, change: { resourceId: string; pageId: string | null; rewrite?: boolean }) => {
     const list = repoint.get(lineId) ?? [];
     list.push(change);
     repoint.set(lineId, list);
@@ -176,6 +177,8 @@ async function repair(env: Env, config: Config, report: AuditReport, pagesFor: R
     }
   }
   for (const m of report.missing) queue(m.lineId, { resourceId: m.id, pageId: null });
+  // A stale page may lack what the line believes it wrote (the page was edited): its properties are written again.
+  for (const s of report.stale) queue(s.lineId, { resourceId: s.id, pageId: s.pageId, rewrite: true });
 
   // A fresh event per missing or stale item, through the same merge as webhooks: the page is found or created once.
   const events = new Map<string, WebhookMessage[]>();
