@@ -1,6 +1,7 @@
 /**
  * The audit end to end: the whole sandbox (both emulators and the Worker). A healthy sync audits clean; a page
- * trashed in Notion is reported missing and `repair` writes it again; a second page with one Message ID is reported
+ * trashed in Notion is reported missing and `repair` writes it again; a page that lost its summary is stale and
+ * `repair` writes it again; a second page with one Message ID is reported
  * duplicated and `repair` keeps the first, moves what only the second had onto it and trashes the second. The
  * command-line client's exit codes are checked against the same Worker.
  */
@@ -98,6 +99,22 @@ describe("audit", () => {
     const restored = await waitFor("the trashed text written again", 60_000, async () => (await messagePages()).find((p) => plainText(p.properties["Message ID"]) === victimId));
     expect(restored.id).not.toBe(victim.id);
     expect(plainText(restored.properties["Text"])).toBe("Audit text 0.0");
+    expect(counts(await audit({}))).toMatchObject({ missing: 0, duplicated: 0, stale: 0 });
+  });
+
+  it("reports a call page that lost its summary as stale, and repair writes it again", async () => {
+    const id = callIds[0]!;
+    const page = (await callPages()).find((p) => plainText(p.properties["Call ID"]) === id)!;
+    const summary = plainText(page.properties["Summary"]);
+    await notionApi(`pages/${page.id}`, "PATCH", { properties: { Summary: { rich_text: [] } } });
+
+    const found = await audit({});
+    expect(found.stale).toEqual([expect.objectContaining({ id, pageId: page.id, lacks: ["summary"] })]);
+    expect(counts(found)).toMatchObject({ missing: 0, duplicated: 0 });
+
+    const repaired = await audit({ repair: true });
+    expect(repaired.repaired?.resynced).toEqual([id]);
+    await waitFor("the summary written again", 60_000, async () => plainText((await callPages()).find((p) => p.id === page.id)?.properties["Summary"]) === summary);
     expect(counts(await audit({}))).toMatchObject({ missing: 0, duplicated: 0, stale: 0 });
   });
 
