@@ -32,8 +32,11 @@ import type { AuditRepairs, AuditReport, DriftItem } from "./types";
 
 export type { AuditRepairs, AuditReport, DriftItem } from "./types";
 
-/** Requests (OpenPhone and Notion together) one audit may spend unless the caller asks for fewer. */
-export const AUDIT_MAX_REQUESTS = 600;
+/**
+ * Requests (OpenPhone and Notion together) one audit may spend unless the caller asks for fewer. Each costs about three
+ * subrequests (the gate permit, the request, the gate report), so 300 stays under 1,000 subrequests per invocation.
+ */
+export const AUDIT_MAX_REQUESTS = 300;
 /** Longest one audit runs before it stops and reports what it checked. */
 export const AUDIT_TIME_BUDGET_MS = 25_000;
 /** The scheduled audit leaves out the last minutes: those items may still be inside the sync's coalescing window. */
