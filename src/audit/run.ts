@@ -161,8 +161,9 @@ export async function runAudit(env: Env, options: AuditOptions): Promise<AuditRe
 async function repair(env: Env, config: Config, report: AuditReport, pagesFor: Record<"call" | "message", Map<string, NotionPageView[]>>, listed: Map<string, ListedItem>, budget: AuditBudget): Promise<AuditRepairs> {
   const repairs: AuditRepairs = { resynced: [], duplicatesRepaired: [], failed: [] };
   const notion = createNotionClient(env, config);
-  // Repairs get their own allowance: finding drift must not leave nothing to fix it with.
-  const repairBudget = new AuditBudget(budget.maxRequests, Date.now() + AUDIT_TIME_BUDGET_MS);
+  // Merging duplicates spends what the comparison left of the budget (one invocation's subrequests are shared), with
+  // a fresh deadline; a merge the budget cannot pay for is reported failed, with the reason, and the next audit finds it.
+  const repairBudget = new AuditBudget(Math.max(0, budget.maxRequests - budget.spent), Date.now() + AUDIT_TIME_BUDGET_MS);
   const repoint = new Map<string, { resourceId: string; pageId: string | null; rewrite?: boolean }[]>();
   const queue = (lineId: string, change: { resourceId: string; pageId: string | null; rewrite?: boolean }) => {
     const list = repoint.get(lineId) ?? [];
