@@ -1,7 +1,9 @@
 /**
  * Cron work. The frequent trigger keeps the Canvas index fresh, links Mail pages, retries unavailable media and wakes
- * any line whose work is overdue (the watchdog, line/watchdog.ts); the six-hourly one starts a backfill of anything the webhooks missed.
+ * any line whose work is overdue (the watchdog, line/watchdog.ts); the six-hourly one starts a backfill of anything
+ * the webhooks missed and audits the last day against OpenPhone.
  */
+import { runScheduledAudit } from "./audit/run";
 import { backfillDeps } from "./backfill/deps";
 import { reviveIdleChains, startBackfill } from "./backfill/start";
 import { runCanvasCron } from "./canvas/cron";
@@ -16,8 +18,10 @@ export const BACKFILL_CRON = "0 */6 * * *";
 
 export async function handleScheduled(controller: ScheduledController, env: Env): Promise<void> {
   await incrementMetrics(env.DB, { [`cron.${controller.cron === BACKFILL_CRON ? "backfill" : "frequent"}`]: 1 }, controller.scheduledTime);
-  if (controller.cron === BACKFILL_CRON) await startScheduledBackfill(env);
-  else {
+  if (controller.cron === BACKFILL_CRON) {
+    await startScheduledBackfill(env);
+    await runScheduledAudit(env, controller.scheduledTime);
+  } else {
     // Independent chores: one failing must not keep the others from running.
     const { config } = getConfig(env);
     const watchdog = runLineWatchdog(env, createLogger(config.LOG_LEVEL, { cron: FREQUENT_CRON, component: "watchdog" }), controller.scheduledTime);

@@ -5,6 +5,7 @@
  */
 import { Hono } from "hono";
 import { getConfig } from "../config";
+import { latestAudit } from "../db/audit-runs";
 import { readCanvasIndexStats } from "../db/canvas-index";
 import { countOpenDeadLetters } from "../db/dead-letters";
 import { readMetrics } from "../db/metrics";
@@ -33,13 +34,14 @@ export interface CanvasHitRatioRow {
 }
 
 export async function collectStats(env: Env, now = Date.now()) {
-  const [today, canvas, metrics, openDeadLetters, gates, canvasIndex] = await Promise.all([
+  const [today, canvas, metrics, openDeadLetters, gates, canvasIndex, audit] = await Promise.all([
     env.DB.prepare("SELECT * FROM sync_stats_today ORDER BY kind, outcome").all<SyncStatsRow>(),
     env.DB.prepare("SELECT * FROM canvas_hit_ratio").first<CanvasHitRatioRow>(),
     readMetrics(env.DB, now - DAY_MS),
     countOpenDeadLetters(env.DB),
     Promise.all(GATES.map((api) => gateStats(env, api))),
     readCanvasIndexStats(env.DB),
+    latestAudit(env.DB),
   ]);
   return {
     generatedAt: new Date(now).toISOString(),
@@ -49,6 +51,7 @@ export async function collectStats(env: Env, now = Date.now()) {
     metrics24h: metrics,
     deadLetters: { open: openDeadLetters },
     gates: Object.fromEntries(GATES.map((api, i) => [api, gates[i]])),
+    audit: audit && { lastRunAt: new Date(audit.endedAt).toISOString(), checked: audit.checked, missing: audit.missing, duplicated: audit.duplicated, stale: audit.stale, complete: audit.complete },
   };
 }
 

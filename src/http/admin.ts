@@ -4,6 +4,7 @@
  * add new ones (backfill, media, re-sync) the same way.
  */
 import { Hono } from "hono";
+import { auditAdmin } from "./admin-audit";
 import { requireAdminToken } from "./admin-auth";
 import { backfillApp } from "./backfill";
 import { deadLettersAdmin } from "./admin-dead-letters";
@@ -22,3 +23,4 @@ adminApp.route("/resync", resyncAdmin);
 adminApp.route("/media", adminMediaApp);
 adminApp.route("/backfill", backfillApp);
 adminApp.route("/doctor", doctorAdmin);
+adminApp.route("/audit", auditAdmin);

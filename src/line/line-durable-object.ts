@@ -199,6 +199,26 @@ export class LineDurableObject extends DurableObject<Env> {
   }
 
   /**
+   * The audit found this line's page for a call or text gone (`pageId: null`: deleted or trashed in Notion) or
+   * merged into another (`pageId`: the page kept of two duplicates), or the page lacks what was written to it
+   * (`rewrite`: someone edited it). The page id is replaced and the properties are written again in full at the next
+   * flush; a missing page's body is written again too. Returns how many changed.
+   */
+  async auditRepoint(changes: { resourceId: string; pageId: string | null; rewrite?: boolean }[]): Promise<number> {
+    const now = Date.now();
+    let changed = 0;
+    for (const { resourceId, pageId, rewrite } of changes) {
+      const record = this.store.get(resourceId);
+      if (!record || (record.pageId === pageId && !rewrite) || record.claim === "creating") continue;
+      const bodySections = pageId === null ? [] : record.bodySections;
+      this.store.put(markDue({ ...record, pageId, writtenProps: {}, bodySections, failedAt: null, failedReason: null, failedProperty: null, attempts: 0 }, now, 0));
+      changed++;
+    }
+    if (changed > 0) await this.armAlarm();
+    return changed;
+  }
+
+  /**
    * The alarm never throws and never ends without the next alarm set: a thrown alarm is retried by the runtime only
    * a few times, and meanwhile getAlarm() reports its past time, so nothing else would set it again. A failure is
    * recorded (liveness, the log) and the next alarm comes after a backoff; the work itself is bounded (see

@@ -1,0 +1,118 @@
+/**
+ * The `npm run audit` client: asks the Worker for an audit (`POST /admin/audit`) and prints the result, as JSON or
+ * as a summary. Split from the entry script so tests can drive it against a local server.
+ *
+ * Exit codes: 0 Notion matches OpenPhone (or, with --repair, everything found was repaired); 1 drift found (without
+ * --repair) or a repair failed; 2 the request was refused or the Worker unreachable; 3 no drift among what was
+ * checked, but the audit stopped at its budget before checking everything.
+ */
+import { parseArgs } from "node:util";
+import type { AuditReport } from "../../src/audit/types.ts";
+import { DEFAULT_TOKEN, DEFAULT_URL, UsageError } from "./backfill-client.ts";
+
+export { UsageError };
+
+export interface AuditArgs {
+  url: string;
+  token: string;
+  since: string;
+  repair: boolean;
+  json: boolean;
+  maxRequests?: number;
+}
+
+export const AUDIT_USAGE = `Usage: npm run audit -- --since DATE [--repair] [--json] [--max-requests N] [--url ${DEFAULT_URL}] [--token …]
+  --since DATE       audit calls and texts created since this date (date or ISO date-time)
+  --repair           re-sync what is missing or stale, merge and trash duplicate pages
+  --json             print exactly the JSON answer
+  --max-requests N   spend at most N API requests (default and maximum: the Worker's budget)
+  --url URL          the Worker (default: the sandbox, ${DEFAULT_URL})
+  --token T          ADMIN_TOKEN (default: the sandbox's, ${DEFAULT_TOKEN}; or set ADMIN_TOKEN)
+Exit codes: 0 no drift (or all of it repaired), 1 drift found or a repair failed, 2 refused or unreachable,
+3 stopped at its budget before checking everything (no drift among what it checked).`;
+
+export function parseAuditArgs(argv: string[], env: NodeJS.ProcessEnv = {}): AuditArgs {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      since: { type: "string" },
+      repair: { type: "boolean" },
+      json: { type: "boolean" },
+      "max-requests": { type: "string" },
+      url: { type: "string" },
+      token: { type: "string" },
+    },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument(s): ${positionals.join(" ")}`);
+  if (!values.since) throw new UsageError("--since DATE is required");
+  if (Number.isNaN(Date.parse(values.since))) throw new UsageError(`--since must be a date or ISO date-time, got ${values.since}`);
+  const url = (values.url ?? DEFAULT_URL).replace(/\/+$/, "");
+  if (!/^https?:\/\//.test(url)) throw new UsageError(`--url must start with http:// or https://, got ${url}`);
+  const max = values["max-requests"];
+  if (max !== undefined && !/^\d+$/.test(max)) throw new UsageError("--max-requests must be a whole number");
+  return {
+    url,
+    token: values.token ?? env.ADMIN_TOKEN ?? DEFAULT_TOKEN,
+    since: values.since,
+    repair: values.repair ?? false,
+    json: values.json ?? false,
+    ...(max !== undefined ? { maxRequests: Number(max) } : {}),
+  };
+}
+
+function list(title: string, items: { id: string; kind: string; lineId: string; createdAt: string }[], detail: (i: never) => string = () => ""): string {
+  if (items.length === 0) return "";
+  return `${title}:\n${items.map((i) => `  ${i.kind.padEnd(7)} ${i.id}  line ${i.lineId}  ${i.createdAt}${detail(i as never)}`).join("\n")}\n`;
+}
+
+export function renderReport(r: AuditReport): string {
+  let out = `Audit since ${r.since}: ${r.checked} calls and texts checked, ${r.missing.length} missing, ${r.duplicated.length} duplicated, ${r.stale.length} stale`;
+  out += ` (${r.requests.openphone} OpenPhone and ${r.requests.notion} Notion requests)\n`;
+  if (!r.complete) out += `Stopped early (${r.stoppedBy}): items after that point were not checked; audit a shorter window or run again.\n`;
+  out += list("Missing pages", r.missing);
+  out += list("Duplicated pages", r.duplicated, (i: { pageIds: string[] }) => `  pages ${i.pageIds.join(", ")}`);
+  out += list("Stale pages", r.stale, (i: { lacks: string[] }) => `  lacks ${i.lacks.join(", ")}`);
+  if (r.repaired) {
+    const trashed = r.repaired.duplicatesRepaired.reduce((n, d) => n + d.trashedPageIds.length, 0);
+    out += `Repair: ${r.repaired.resynced.length} re-synced, ${trashed} duplicate page(s) merged and trashed, ${r.repaired.failed.length} failed\n`;
+    for (const f of r.repaired.failed) out += `  failed ${f.id}: ${f.reason}\n`;
+  }
+  if (r.missing.length + r.duplicated.length + r.stale.length === 0 && r.complete) out += "Notion matches OpenPhone.\n";
+  return out;
+}
+
+export function exitCodeFor(r: AuditReport, repair: boolean): number {
+  const drift = r.missing.length + r.duplicated.length + r.stale.length;
+  if (repair ? (r.repaired?.failed.length ?? 0) > 0 || (drift > 0 && !r.repaired) : drift > 0) return 1;
+  return r.complete ? 0 : 3;
+}
+
+export async function runAuditCli(args: AuditArgs, write: (text: string) => void): Promise<number> {
+  let response: Response;
+  try {
+    response = await fetch(`${args.url}/admin/audit`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${args.token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ since: args.since, ...(args.repair ? { repair: true } : {}), ...(args.maxRequests ? { maxRequests: args.maxRequests } : {}) }),
+      signal: AbortSignal.timeout(120_000),
+    });
+  } catch (error) {
+    throw new Error(`cannot reach ${args.url}: ${error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error)}. Is the Worker running (npm start)?`);
+  }
+  const text = await response.text();
+  if (response.status !== 200) {
+    let message = text.slice(0, 300);
+    try {
+      const body = JSON.parse(text) as { message?: string; error?: string };
+      message = body.message ?? body.error ?? message;
+    } catch {
+      // Not JSON: the text itself is the reason.
+    }
+    write(`audit refused (${response.status}): ${message}\n`);
+    return 2;
+  }
+  const report = JSON.parse(text) as AuditReport;
+  write(args.json ? `${text}\n` : renderReport(report));
+  return exitCodeFor(report, args.repair);
+}
