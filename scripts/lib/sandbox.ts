@@ -69,6 +69,7 @@ export async function prepareSandbox(options: SandboxOptions): Promise<SandboxPl
   }
 
   const notionMain = path.join(root, "emulators", "notion", "main.ts");
+  const notionRestored = fs.existsSync(emulatorStateFile(options.stateDir, "notion"));
   if (fs.existsSync(notionMain)) {
     const state = options.persistEmulators ? ["--state", emulatorStateFile(options.stateDir, "notion")] : [];
     group.spawn("notion", tsx, [notionMain, "--port", String(options.notionPort), "--token", SANDBOX_NOTION_TOKEN, "--demo-data", ...state], { cwd: root, env });
@@ -80,7 +81,11 @@ export async function prepareSandbox(options: SandboxOptions): Promise<SandboxPl
 
   if (fs.existsSync(openphoneMain) && fs.existsSync(notionMain)) {
     // Notion databases from the schema, webhooks registered for the Worker, and the settings that go with them.
-    const sync = await setUpSandboxSync({ notionUrl, notionToken: SANDBOX_NOTION_TOKEN, openphoneUrl, openphoneKey: SANDBOX_OPENPHONE_KEY, workerUrl: options.workerUrl });
+    // A persisted sandbox extends the databases of its earlier runs, so the pages it remembers stay where they are.
+    const databasesFile = path.join(options.stateDir, "sandbox-databases.json");
+    const earlier = options.persistEmulators && notionRestored && fs.existsSync(databasesFile) ? (JSON.parse(fs.readFileSync(databasesFile, "utf8")) as { callsDatabaseId: string; messagesDatabaseId: string }) : undefined;
+    const sync = await setUpSandboxSync({ notionUrl, notionToken: SANDBOX_NOTION_TOKEN, openphoneUrl, openphoneKey: SANDBOX_OPENPHONE_KEY, workerUrl: options.workerUrl, ...earlier });
+    if (options.persistEmulators) fs.writeFileSync(databasesFile, JSON.stringify({ callsDatabaseId: sync.notion.calls.databaseId, messagesDatabaseId: sync.notion.messages.databaseId }));
     for (const line of sync.report) console.log(`  setup: ${line}`);
     Object.assign(plan.workerSettings, sync.settings);
     plan.startTraffic.push(() => startSandboxTraffic(openphoneUrl));
