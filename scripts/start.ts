@@ -109,7 +109,7 @@ async function reportUnsynced(): Promise<void> {
   const fate = persistDir ? `they are kept in ${persistDir} and sync on the next \`npm start -- --persist ${flags.persist}\`` : "they are lost with this run's state (keep it with --persist DIR)";
   if (!count.known) console.log(`Could not count the calls and texts not yet written to Notion: ${count.reason}. Any there are, ${fate}.`);
   else if (count.pending > 0) console.log(`${count.pending} call(s) and text(s) not yet written to Notion (${count.detail}): ${fate}.`);
-  else console.log("Every call and text the Worker received is written to Notion.");
+  else console.log("No line holds calls or texts not yet written to Notion.");
 }
 const childEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: process.env.CI ?? "true" };
 
