@@ -110,7 +110,10 @@ try {
   console.log(`Sandbox ready: Worker ${workerUrl}, OpenPhone emulator ${openphoneUrl}, Notion emulator ${notionUrl}`);
 
   if (!flags["no-hog"]) {
-    for (let i = 0; i < 2; i++) hogs.push(spawn(process.execPath, ["-e", "for(;;){}"], { stdio: "ignore" }));
+    // Busy loops that also end on their own if this process dies without killing them, or past the longest run.
+    const until = Date.now() + (minutes + 15) * 60_000;
+    const loop = `for(let i=1;;i++){if(i%5e7===0){if(Date.now()>${until})process.exit();try{process.kill(${process.pid},0)}catch{process.exit()}}}`;
+    for (let i = 0; i < 2; i++) hogs.push(spawn(process.execPath, ["-e", loop], { stdio: "ignore" }));
     console.log(`CPU hog: busy loops ${hogs.map((h) => h.pid).join(", ")}`);
   }
   await startSandboxTraffic(openphoneUrl, { callsPerMinute, messagesPerMinute });
@@ -132,14 +135,20 @@ try {
     const lines = await sample("drain");
     const webhooksPending = await emulatorWebhooksPending();
     // Without per-line figures, drained means every OpenPhone item has its Notion page.
-    const settled = lines !== undefined ? lines.every((line) => line.pending === 0) : (await compareEmulators()).missing.length === 0;
+    let settled: boolean;
+    if (lines !== undefined) settled = lines.every((line) => line.pending === 0);
+    else {
+      const { missing } = await compareEmulators();
+      console.log(`  emulators: ${missing.length} OpenPhone item(s) without a Notion page yet; ${webhooksPending ?? "unknown"} webhook delivery(ies) pending`);
+      settled = missing.length === 0;
+    }
     if (settled && webhooksPending === 0) {
       drained = true;
       break;
     }
     await sleep(10_000);
   }
-  console.log(drained ? "Every line drained." : `The lines did not drain within ${DRAIN_TIMEOUT_MS / 60_000} min (or their figures are unknown).`);
+  console.log(drained ? (figuresMissing ? "Every OpenPhone item has its Notion page and no webhook delivery is pending." : "Every line drained.") : `The lines did not drain within ${DRAIN_TIMEOUT_MS / 60_000} min (or their figures are unknown).`);
 
   const audit = await runAudit(started);
   const crossCheck = await emulatorCrossCheck();
