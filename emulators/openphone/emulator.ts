@@ -75,7 +75,7 @@ export class OpenPhoneEmulator {
       this.stats,
       (id) => this.store.webhooks.get(id)?.status === "enabled",
     );
-    this.scheduler = new EventScheduler(this.store, this.dispatcher, () => this.config, () => this.baseUrl);
+    this.scheduler = new EventScheduler(this.store, this.dispatcher, () => this.config, () => this.baseUrl, () => this.onChange());
     this.traffic = new TrafficGenerator(
       () => this.createCall({}),
       () => this.createMessage({}),
