@@ -142,7 +142,7 @@ try {
     if (lines !== undefined) settled = lines.every((line) => line.pending === 0);
     else {
       const { missing } = await compareEmulators();
-      console.log(`  emulators: ${missing.length} OpenPhone item(s) without a Notion page yet; ${webhooksPending ?? "unknown"} webhook delivery(ies) pending`);
+      console.log(`  emulators: ${missing.length} announced OpenPhone item(s) without a Notion page yet; ${webhooksPending ?? "unknown"} webhook delivery(ies) pending`);
       settled = missing.length === 0;
     }
     if (settled && webhooksPending === 0) {
@@ -251,24 +251,28 @@ async function runAudit(since: Date): Promise<"clean" | "drift" | "unavailable">
  * completeness of each page is the audit's part.
  */
 async function emulatorCrossCheck(): Promise<"clean" | "drift"> {
-  const { calls, messages, missing, duplicated } = await compareEmulators();
-  console.log(`Emulators: ${calls} calls and ${messages} texts in OpenPhone; ${missing.length} without a Notion page, ${duplicated.length} with more than one`);
-  for (const id of missing.slice(0, 20)) console.log(`  no page: ${id}`);
-  for (const id of duplicated.slice(0, 20)) console.log(`  duplicated: ${id}`);
-  return missing.length + duplicated.length > 0 ? "drift" : "clean";
+  const { calls, messages, missing, unannounced, duplicated } = await compareEmulators();
+  console.log(`Emulators: ${calls} calls and ${messages} texts in OpenPhone; ${missing.length} announced by a webhook without a Notion page, ${unannounced.length} never announced (outgoing texts left "sent" or "undelivered") without one, ${duplicated.length} with more than one`);
+  for (const item of missing.slice(0, 20)) console.log(`  no page: ${item}`);
+  for (const item of unannounced.slice(0, 20)) console.log(`  no page, never announced (only an audit or backfill finds it): ${item}`);
+  for (const item of duplicated.slice(0, 20)) console.log(`  duplicated: ${item}`);
+  return missing.length + unannounced.length + duplicated.length > 0 ? "drift" : "clean";
 }
 
 interface EmulatorComparison {
   calls: number;
   messages: number;
+  /** Announced by a webhook and still without a Notion page: the Worker is behind. */
   missing: string[];
+  /** Outgoing texts that stayed "sent" or "undelivered": OpenPhone sends no webhook, only an audit or backfill finds them. */
+  unannounced: string[];
   duplicated: string[];
-  /** Per OpenPhone line: items without a Notion page, and how long the oldest of them has existed. */
+  /** Per OpenPhone line: announced items without a Notion page, and how long ago the oldest of them was announced. */
   lines: { lineId: string; name: string; unsynced: number; oldestSeconds: number }[];
 }
 
 async function compareEmulators(): Promise<EmulatorComparison> {
-  type Item = { id: string; phoneNumberId: string | null; createdAt: string };
+  type Item = { id: string; phoneNumberId: string | null; createdAt: string; completedAt?: string | null; direction: string; status: string };
   const saved = JSON.parse(fs.readFileSync(emulatorStateFile(stateDir, "openphone"), "utf8")) as {
     calls: { call: Item }[];
     messages: { message: Item }[];
@@ -284,19 +288,27 @@ async function compareEmulators(): Promise<EmulatorComparison> {
       if (text) pagesById.set(text, (pagesById.get(text) ?? 0) + 1);
     }
   }
-  const items = [...saved.calls.map((c) => c.call), ...saved.messages.map((m) => m.message)];
-  const missingItems = items.filter((item) => !pagesById.has(item.id));
   const now = Date.now();
+  const calls = saved.calls.map((c) => ({ ...c.call, kind: "call", announced: true }));
+  const texts = saved.messages.map((m) => ({ ...m.message, kind: "text", announced: m.message.direction === "incoming" || m.message.status === "delivered" }));
+  const items = [...calls, ...texts];
+  // A call exists for the sync from when it ends (its webhook); a text from when it is sent or received.
+  const since = (item: Item) => Date.parse(item.completedAt ?? item.createdAt);
+  const lineName = (id: string | null) => saved.workspace.phoneNumbers.find((l) => l.id === id)?.name ?? id;
+  const describe = (item: (typeof items)[number]) => `${item.id} (${item.kind} on ${lineName(item.phoneNumberId)}, ${item.status}, ${((now - since(item)) / 1000).toFixed(0)} s ago)`;
+  const missingItems = items.filter((item) => !pagesById.has(item.id));
+  const behind = missingItems.filter((item) => item.announced);
   const lines = saved.workspace.phoneNumbers.map((line) => {
-    const unsynced = missingItems.filter((item) => item.phoneNumberId === line.id);
-    const oldest = Math.min(now, ...unsynced.map((item) => Date.parse(item.createdAt)));
+    const unsynced = behind.filter((item) => item.phoneNumberId === line.id);
+    const oldest = Math.min(now, ...unsynced.map(since));
     return { lineId: line.id, name: line.name, unsynced: unsynced.length, oldestSeconds: (now - oldest) / 1000 };
   });
   return {
-    calls: saved.calls.length,
-    messages: saved.messages.length,
-    missing: missingItems.map((item) => item.id),
-    duplicated: items.filter((item) => (pagesById.get(item.id) ?? 0) > 1).map((item) => item.id),
+    calls: calls.length,
+    messages: texts.length,
+    missing: behind.map(describe),
+    unannounced: missingItems.filter((item) => !item.announced).map(describe),
+    duplicated: items.filter((item) => (pagesById.get(item.id) ?? 0) > 1).map(describe),
     lines,
   };
 }
