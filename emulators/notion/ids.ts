@@ -2,7 +2,7 @@
  * Notion ids: UUIDs, accepted with or without dashes and always answered with dashes. The emulator draws them from a
  * seeded generator so the demo workspace has the same ids on every start (the sandbox configures the Worker with them).
  */
-import { createRandom } from "../shared/roster.ts";
+import { createRandom, type SeededRandom } from "../shared/roster.ts";
 
 const HEX32 = /^[0-9a-f]{32}$/;
 
@@ -14,10 +14,16 @@ export function normalizeId(raw: string): string | null {
 }
 
 export class IdSource {
-  private readonly random: () => number;
+  private readonly random: SeededRandom;
 
-  constructor(seed: number) {
-    this.random = createRandom(seed ^ 0x1d5);
+  /** `resumeAt`: the `state` of an earlier source, so a restored workspace goes on without repeating an id. */
+  constructor(seed: number, resumeAt?: number) {
+    this.random = createRandom(resumeAt ?? seed ^ 0x1d5);
+  }
+
+  /** Where the generator stands (saved with the workspace). */
+  get state(): number {
+    return this.random.state;
   }
 
   /** A version-4-shaped UUID. */

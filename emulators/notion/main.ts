@@ -1,6 +1,6 @@
 /**
  * `npm run emulator:notion -- [--port 8802] [--token sandbox-notion-token] [--demo-data] [--seed 42]
- *   [--rate 3] [--burst 10] [--latency-p50 0] [--latency-p95 0] [--fault-rate 0] [--query-lag 0]`
+ *   [--rate 3] [--burst 10] [--latency-p50 0] [--latency-p95 0] [--fault-rate 0] [--query-lag 0] [--state FILE]`
  *
  * Runs the Notion API emulator until Ctrl-C and prints its base URL, the root page id and, with --demo-data, the ids
  * of the Canvas and Mail databases and their data sources.
@@ -21,6 +21,7 @@ const { values: flags } = parseArgs({
     "latency-p95": { type: "string" },
     "fault-rate": { type: "string" },
     "query-lag": { type: "string" },
+    state: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -36,6 +37,8 @@ if (flags.help) {
   --latency-p50 MS --latency-p95 MS   response latency distribution (default 0)
   --fault-rate F      share of requests answered with 409/502/503/504/529 (default 0)
   --query-lag MS      delay before new or changed pages show in queries and search (default 0)
+  --state FILE        keep the workspace in FILE (JSON): loaded at start, saved after changes and on exit;
+                      without it every start is empty (the configuration and counters are never kept)
 
 Control API (loopback): POST /_emulator/reset, GET|PUT /_emulator/config, GET /_emulator/stats,
 GET /_emulator/workspace, GET /_emulator/dump. Viewer: GET /`);
@@ -72,6 +75,7 @@ try {
     seed: number("seed", flags.seed),
     demoData: flags["demo-data"],
     config,
+    stateFile: flags.state,
   });
   console.log(`Notion emulator listening on ${emulator.url}`);
   console.log(`  base URL (NOTION_API_BASE)  ${emulator.url}`);

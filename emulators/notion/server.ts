@@ -14,7 +14,8 @@ import { sendJson } from "./json-response.ts";
 import { isRecord } from "./rich-text.ts";
 import { Chaos, DEFAULT_CONFIG, type EmulatorConfig, mergeConfig, RateLimiter, Stats } from "./traffic.ts";
 import { handleViewer } from "./viewer/routes.ts";
-import { Workspace } from "./workspace.ts";
+import { StateFile } from "../shared/state-file.ts";
+import { Workspace, type WorkspaceSnapshot } from "./workspace.ts";
 
 export const KNOWN_VERSIONS = ["2021-05-13", "2021-08-16", "2022-02-22", "2022-06-28", "2025-09-03", "2026-03-11"];
 export const MAX_PAYLOAD_BYTES = 500_000;
@@ -35,6 +36,17 @@ export interface NotionEmulatorOptions {
    * lag, the product's wait for a page to show) moves it forward instead of sleeping.
    */
   now?: () => number;
+  /**
+   * Keep the workspace (databases, pages, blocks, id generator, demo ids) in this JSON file: loaded at start when it
+   * exists, saved shortly after every change and on `close()`. The configuration and counters are not kept.
+   */
+  stateFile?: string;
+}
+
+/** What `stateFile` holds. */
+export interface SavedNotionState {
+  workspace: WorkspaceSnapshot;
+  demo: DemoWorkspace | null;
 }
 
 /** Everything a running emulator holds; `reset()` rebuilds the workspace and zeroes the counters. */
@@ -66,6 +78,17 @@ export class EmulatorState {
     this.chaos.reset();
   }
 
+  /** Continues from a saved workspace (the counters and limiter start fresh, as after a restart). */
+  restore(saved: SavedNotionState): void {
+    this.ws = new Workspace({ seed: this.seed, restore: saved.workspace });
+    this.demo = saved.demo;
+    this.ws.queryLagMs = this.config.queryLagMs;
+  }
+
+  saved(): SavedNotionState {
+    return { workspace: this.ws.snapshot(), demo: this.demo };
+  }
+
   configure(update: unknown): EmulatorConfig {
     const previous = this.config;
     this.config = mergeConfig(this.config, update);
@@ -87,7 +110,16 @@ export interface NotionEmulator {
 export async function startNotionEmulator(options: NotionEmulatorOptions = {}): Promise<NotionEmulator> {
   const state = new EmulatorState(options.token ?? "sandbox-notion-token", options.seed ?? 42, options.demoData ?? false, options.now);
   if (options.config !== undefined) state.configure(options.config);
+  let persisted: StateFile<SavedNotionState> | undefined;
+  if (options.stateFile) {
+    const saved = StateFile.read<SavedNotionState>(options.stateFile);
+    if (saved) state.restore(saved);
+    persisted = new StateFile(options.stateFile, () => state.saved());
+    persisted.changed();
+  }
   const server = http.createServer((req, res) => {
+    // Every change to the workspace arrives as a request that is not a GET (API writes, control reset).
+    if (persisted && req.method !== "GET" && req.method !== "HEAD") res.once("finish", () => persisted.changed());
     handle(state, req, res).catch((error: unknown) => {
       console.error("notion emulator: unexpected error", error);
       if (!res.headersSent) sendJson(res, 500, { object: "error", status: 500, code: "internal_server_error", message: "Unexpected error occurred." });
@@ -114,7 +146,7 @@ export async function startNotionEmulator(options: NotionEmulatorOptions = {}): 
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      }).finally(() => persisted?.flush()),
   };
 }
 

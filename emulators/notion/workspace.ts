@@ -12,6 +12,21 @@ import { expectObject, parseRichText, textItems } from "./rich-text.ts";
 export interface WorkspaceOptions {
   seed: number;
   now?: () => number;
+  /** A saved workspace to continue from instead of a new one (`Workspace.snapshot()`). */
+  restore?: WorkspaceSnapshot;
+}
+
+/** Everything a workspace holds, as JSON: what `--state FILE` saves. */
+export interface WorkspaceSnapshot {
+  idState: number;
+  rootPageId: string;
+  botId: string;
+  databases: DatabaseRecord[];
+  dataSources: DataSourceRecord[];
+  pages: PageRecord[];
+  blocks: BlockRecord[];
+  users: UserRecord[];
+  cursors: [string, CursorRecord][];
 }
 
 /** A query or search continuation: where the next page of results starts. */
@@ -35,8 +50,23 @@ export class Workspace {
   queryLagMs = 0;
 
   constructor(options: WorkspaceOptions) {
-    this.ids = new IdSource(options.seed);
     this.now = options.now ?? Date.now;
+    const saved = options.restore;
+    if (saved) {
+      this.ids = new IdSource(options.seed, saved.idState);
+      for (const record of saved.databases) this.databases.set(record.id, record);
+      for (const record of saved.dataSources) this.dataSources.set(record.id, record);
+      for (const record of saved.pages) this.pages.set(record.id, record);
+      for (const record of saved.blocks) this.blocks.set(record.id, record);
+      for (const record of saved.users) this.users.set(record.id, record);
+      for (const [key, cursor] of saved.cursors) this.cursors.set(key, cursor);
+      const bot = this.users.get(saved.botId);
+      if (!bot || !this.pages.has(saved.rootPageId)) throw new Error("the saved Notion workspace has no bot user or no root page");
+      this.bot = bot;
+      this.rootPageId = saved.rootPageId;
+      return;
+    }
+    this.ids = new IdSource(options.seed);
     this.bot = { object: "user", id: this.ids.uuid(), type: "bot", name: "Sandbox integration", avatar_url: null, bot: { owner: { type: "workspace", workspace: true }, workspace_name: "Sandbox workspace" } };
     const owner: UserRecord = { object: "user", id: this.ids.uuid(), type: "person", name: "Sandbox Owner", avatar_url: null, person: { email: "owner@example.com" } };
     this.users.set(this.bot.id, this.bot).set(owner.id, owner);
@@ -54,6 +84,20 @@ export class Workspace {
       archived: false,
       queryView: { visibleAt: 0, previous: null },
     });
+  }
+
+  snapshot(): WorkspaceSnapshot {
+    return {
+      idState: this.ids.state,
+      rootPageId: this.rootPageId,
+      botId: this.bot.id,
+      databases: [...this.databases.values()],
+      dataSources: [...this.dataSources.values()],
+      pages: [...this.pages.values()],
+      blocks: [...this.blocks.values()],
+      users: [...this.users.values()],
+      cursors: [...this.cursors.entries()],
+    };
   }
 
   page(id: string): PageRecord {

@@ -51,6 +51,8 @@ export class OpenPhoneEmulator {
   readonly scheduler: EventScheduler;
   readonly traffic: TrafficGenerator;
   config: EmulatorConfig;
+  /** Called after anything that changes the store (the server adds every request that is not a GET). */
+  onChange: () => void = () => {};
   /** Where the emulator answers; media URLs point here. Set once the server listens. */
   baseUrl = "http://127.0.0.1";
   private readonly initialConfig: EmulatorConfigUpdate;
@@ -73,7 +75,7 @@ export class OpenPhoneEmulator {
       this.stats,
       (id) => this.store.webhooks.get(id)?.status === "enabled",
     );
-    this.scheduler = new EventScheduler(this.store, this.dispatcher, () => this.config, () => this.baseUrl);
+    this.scheduler = new EventScheduler(this.store, this.dispatcher, () => this.config, () => this.baseUrl, () => this.onChange());
     this.traffic = new TrafficGenerator(
       () => this.createCall({}),
       () => this.createMessage({}),
@@ -91,6 +93,7 @@ export class OpenPhoneEmulator {
       voicemail: 0,
     });
     this.store.addCall(record);
+    this.onChange();
     const events = this.scheduler.planCall(record, { ringing: options.ringing ?? true });
     return { callId: record.call.id, events };
   }
@@ -109,6 +112,7 @@ export class OpenPhoneEmulator {
   createMessage(options: MessageOptions): { messageId: string; events: PlannedEvent[] } {
     const record = buildMessage(this.store, options, new Date());
     this.store.addMessage(record);
+    this.onChange();
     return { messageId: record.message.id, events: this.scheduler.planMessage(record) };
   }
 

@@ -1,11 +1,12 @@
 /**
  * `npm run emulator:openphone -- [--port 8801] [--key sandbox-openphone-key] [--host 127.0.0.1] [--seed N]
- * [--lines N] [--time-factor K]`: runs the OpenPhone emulator until Ctrl-C and prints its base URL.
+ * [--lines N] [--time-factor K] [--state FILE]`: runs the OpenPhone emulator until Ctrl-C and prints its base URL.
+ * With `--state FILE` the calls, texts, webhooks and id generator are kept in FILE (JSON) across restarts.
  */
 import { parseArgs } from "node:util";
 import { startOpenPhoneEmulator } from "./server.ts";
 
-const USAGE = "usage: npm run emulator:openphone -- [--port 8801] [--key KEY] [--host 127.0.0.1] [--seed N] [--lines N] [--time-factor K]";
+const USAGE = "usage: npm run emulator:openphone -- [--port 8801] [--key KEY] [--host 127.0.0.1] [--seed N] [--lines N] [--time-factor K] [--state FILE]";
 
 function parseCommandLine() {
   try {
@@ -23,6 +24,7 @@ const OPTIONS = {
     seed: { type: "string" },
     lines: { type: "string" },
     "time-factor": { type: "string" },
+    state: { type: "string" },
 } as const;
 const { values } = parseCommandLine();
 
@@ -43,6 +45,7 @@ const running = await startOpenPhoneEmulator({
   seed: integer("seed", values.seed),
   lines: integer("lines", values.lines),
   config: values["time-factor"] ? { timeFactor: integer("time-factor", values["time-factor"]) } : undefined,
+  stateFile: values.state,
 }).catch((error: unknown) => {
   const code = (error as { code?: string }).code;
   console.error(code === "EADDRINUSE" ? `Port ${values.port} is in use: stop what runs there or pass --port` : `OpenPhone emulator failed to start: ${String(error)}`);

@@ -12,6 +12,8 @@ import { errorEnvelope } from "./error-envelope.ts";
 import { sendJson } from "./http-io.ts";
 import { serveMedia } from "./media.ts";
 import { loadOpenPhoneSpec } from "./spec.ts";
+import { StateFile } from "../shared/state-file.ts";
+import type { StoreSnapshot } from "./store.ts";
 
 export { OpenPhoneEmulator } from "./emulator.ts";
 export { expectedMediaBytes } from "./media.ts";
@@ -20,6 +22,12 @@ export { openPhoneSignature } from "./webhooks/signature.ts";
 export interface StartOptions extends EmulatorOptions {
   port?: number;
   host?: string;
+  /**
+   * Keep the store (workspace, calls, texts, conversations, webhooks, media, id generator) in this JSON file: loaded
+   * at start when it exists, saved shortly after every change and on `close()`. Not kept: the configuration, the
+   * counters, and webhook deliveries still scheduled or being retried when the process stops.
+   */
+  stateFile?: string;
 }
 
 export interface RunningOpenPhoneEmulator {
@@ -34,7 +42,17 @@ export interface RunningOpenPhoneEmulator {
 export async function startOpenPhoneEmulator(options: StartOptions): Promise<RunningOpenPhoneEmulator> {
   const spec = loadOpenPhoneSpec();
   const emulator = new OpenPhoneEmulator(options);
+  let persisted: StateFile<StoreSnapshot> | undefined;
+  if (options.stateFile) {
+    const saved = StateFile.read<StoreSnapshot>(options.stateFile);
+    if (saved) emulator.store.restore(saved);
+    const file = new StateFile(options.stateFile, () => emulator.store.snapshot());
+    emulator.onChange = () => file.changed();
+    file.changed();
+    persisted = file;
+  }
   const server = http.createServer((req, res) => {
+    if (persisted && req.method !== "GET" && req.method !== "HEAD") res.once("finish", () => emulator.onChange());
     const url = new URL(req.url ?? "/", "http://emulator.local");
     let handling: Promise<void>;
     if (url.pathname === "/_emulator" || url.pathname.startsWith("/_emulator/")) {
@@ -74,6 +92,7 @@ export async function startOpenPhoneEmulator(options: StartOptions): Promise<Run
       emulator.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      persisted?.flush();
     },
   };
 }

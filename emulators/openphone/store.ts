@@ -2,10 +2,21 @@
  * Everything the emulated workspace holds, in memory: the workspace (users, lines, contacts), calls with their
  * recordings/transcripts/summaries/voicemails, messages, the conversations they form, webhooks and media files.
  */
-import { createRandom } from "../shared/roster.ts";
+import { createRandom, type SeededRandom } from "../shared/roster.ts";
 import { randomId } from "./identifiers.ts";
 import type { CallRecord, Contact, Conversation, MediaFile, MessageRecord, Webhook } from "./model.ts";
 import { generateWorkspace, type Workspace, type WorkspaceOptions } from "./workspace.ts";
+
+export interface StoreSnapshot {
+  options: WorkspaceOptions;
+  workspace: Workspace;
+  randomState: number;
+  calls: CallRecord[];
+  messages: MessageRecord[];
+  conversations: [string, Conversation][];
+  webhooks: Webhook[];
+  media: MediaFile[];
+}
 
 export class EmulatorStore {
   workspace: Workspace;
@@ -16,11 +27,37 @@ export class EmulatorStore {
   readonly webhooks = new Map<string, Webhook>();
   readonly media = new Map<string, MediaFile>();
   /** Seeded source for every generated id and value, so a seed replays the same world. */
-  random: () => number;
+  random: SeededRandom;
 
   constructor(readonly options: WorkspaceOptions) {
     this.workspace = generateWorkspace(options, new Date());
     this.random = createRandom(options.seed);
+  }
+
+  /** Everything the store holds, as JSON (what `--state FILE` saves). */
+  snapshot(): StoreSnapshot {
+    return {
+      options: { ...this.options },
+      workspace: this.workspace,
+      randomState: this.random.state,
+      calls: [...this.calls.values()],
+      messages: [...this.messages.values()],
+      conversations: [...this.conversations.entries()],
+      webhooks: [...this.webhooks.values()],
+      media: [...this.media.values()],
+    };
+  }
+
+  /** Continues from a snapshot: the same records, and the id generator where it stood, so no id repeats. */
+  restore(saved: StoreSnapshot): void {
+    this.reset(saved.options);
+    this.workspace = saved.workspace;
+    this.random = createRandom(saved.randomState);
+    for (const record of saved.calls) this.calls.set(record.call.id, record);
+    for (const record of saved.messages) this.messages.set(record.message.id, record);
+    for (const [key, conversation] of saved.conversations) this.conversations.set(key, conversation);
+    for (const webhook of saved.webhooks) this.webhooks.set(webhook.id, webhook);
+    for (const file of saved.media) this.media.set(file.id, file);
   }
 
   /** Empty history and registrations, fresh workspace from the same seed. */

@@ -4,16 +4,20 @@
  * pages (their numbers typed in assorted formats). Deterministic for a seed.
  */
 
+/** A seeded random source whose position can be saved: `createRandom(r.state)` continues where `r` stands. */
+export type SeededRandom = (() => number) & { readonly state: number };
+
 /** A small, fast, seedable PRNG (mulberry32). */
-export function createRandom(seed: number): () => number {
+export function createRandom(seed: number): SeededRandom {
   let a = seed >>> 0;
-  return () => {
+  const next = () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+  return Object.defineProperty(next, "state", { get: () => a, enumerable: true }) as SeededRandom;
 }
 
 export function pick<T>(random: () => number, items: readonly T[]): T {

@@ -26,6 +26,9 @@ export interface SandboxSyncOptions {
   openphoneUrl: string;
   openphoneKey: string;
   workerUrl: string;
+  /** The Calls and Messages databases of an earlier run (a persisted sandbox): extended, not created again. */
+  callsDatabaseId?: string;
+  messagesDatabaseId?: string;
 }
 
 export interface SandboxSync {
@@ -42,6 +45,8 @@ export async function setUpSandboxSync(options: SandboxSyncOptions): Promise<San
     baseUrl: options.notionUrl,
     parentPageId: workspace.rootPageId,
     canvasDatabaseId: workspace.canvas?.databaseId,
+    callsDatabaseId: options.callsDatabaseId,
+    messagesDatabaseId: options.messagesDatabaseId,
   });
   const webhooks = await registerOpenPhoneWebhooks({ apiKey: options.openphoneKey, baseUrl: options.openphoneUrl, url: `${options.workerUrl}/webhooks/openphone`, label: "sandbox" });
   const settings: Record<string, string> = {

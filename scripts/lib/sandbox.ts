@@ -21,6 +21,13 @@ export interface SandboxOptions {
   notionPort: number;
   group: ProcessGroup;
   env: NodeJS.ProcessEnv;
+  /** Keep both emulators' state in `stateDir` (`--persist`), so their ids go on where they stopped. */
+  persistEmulators?: boolean;
+}
+
+/** Where `--persist` keeps each emulator's state, beside the Worker's. */
+export function emulatorStateFile(stateDir: string, emulator: "openphone" | "notion"): string {
+  return path.join(stateDir, `${emulator}-emulator.json`);
 }
 
 export interface SandboxPlan {
@@ -55,14 +62,17 @@ export async function prepareSandbox(options: SandboxOptions): Promise<SandboxPl
 
   const openphoneMain = path.join(root, "emulators", "openphone", "main.ts");
   if (fs.existsSync(openphoneMain)) {
-    group.spawn("openphone", tsx, [openphoneMain, "--port", String(options.openphonePort), "--key", SANDBOX_OPENPHONE_KEY], { cwd: root, env });
+    const state = options.persistEmulators ? ["--state", emulatorStateFile(options.stateDir, "openphone")] : [];
+    group.spawn("openphone", tsx, [openphoneMain, "--port", String(options.openphonePort), "--key", SANDBOX_OPENPHONE_KEY, ...state], { cwd: root, env });
     await waitForHttp(`${openphoneUrl}/_emulator/stats`, 30_000, group);
     plan.urls.push(["OpenPhone emul.", openphoneUrl]);
   }
 
   const notionMain = path.join(root, "emulators", "notion", "main.ts");
+  const notionRestored = fs.existsSync(emulatorStateFile(options.stateDir, "notion"));
   if (fs.existsSync(notionMain)) {
-    group.spawn("notion", tsx, [notionMain, "--port", String(options.notionPort), "--token", SANDBOX_NOTION_TOKEN, "--demo-data"], { cwd: root, env });
+    const state = options.persistEmulators ? ["--state", emulatorStateFile(options.stateDir, "notion")] : [];
+    group.spawn("notion", tsx, [notionMain, "--port", String(options.notionPort), "--token", SANDBOX_NOTION_TOKEN, "--demo-data", ...state], { cwd: root, env });
     await waitForHttp(`${notionUrl}/_emulator/stats`, 30_000, group);
     plan.urls.push(["Notion viewer", `${notionUrl}/`]);
     // The demo workspace's own Canvas (customers) and Mail databases, and where their phones and addresses are.
@@ -71,7 +81,11 @@ export async function prepareSandbox(options: SandboxOptions): Promise<SandboxPl
 
   if (fs.existsSync(openphoneMain) && fs.existsSync(notionMain)) {
     // Notion databases from the schema, webhooks registered for the Worker, and the settings that go with them.
-    const sync = await setUpSandboxSync({ notionUrl, notionToken: SANDBOX_NOTION_TOKEN, openphoneUrl, openphoneKey: SANDBOX_OPENPHONE_KEY, workerUrl: options.workerUrl });
+    // A persisted sandbox extends the databases of its earlier runs, so the pages it remembers stay where they are.
+    const databasesFile = path.join(options.stateDir, "sandbox-databases.json");
+    const earlier = options.persistEmulators && notionRestored && fs.existsSync(databasesFile) ? (JSON.parse(fs.readFileSync(databasesFile, "utf8")) as { callsDatabaseId: string; messagesDatabaseId: string }) : undefined;
+    const sync = await setUpSandboxSync({ notionUrl, notionToken: SANDBOX_NOTION_TOKEN, openphoneUrl, openphoneKey: SANDBOX_OPENPHONE_KEY, workerUrl: options.workerUrl, ...earlier });
+    if (options.persistEmulators) fs.writeFileSync(databasesFile, JSON.stringify({ callsDatabaseId: sync.notion.calls.databaseId, messagesDatabaseId: sync.notion.messages.databaseId }));
     for (const line of sync.report) console.log(`  setup: ${line}`);
     Object.assign(plan.workerSettings, sync.settings);
     plan.startTraffic.push(() => startSandboxTraffic(openphoneUrl));

@@ -37,6 +37,8 @@ export class EventScheduler {
     private readonly dispatcher: WebhookDispatcher,
     private readonly config: () => EmulatorConfig,
     private readonly baseUrl: () => string,
+    /** Told when firing an event changes the store (a text turning "delivered"), so a state file saves it. */
+    private readonly changed: () => void = () => {},
   ) {}
 
   planCall(record: CallRecord, options: { ringing: boolean }): PlannedEvent[] {
@@ -71,6 +73,7 @@ export class EventScheduler {
         object: () => {
           message.status = "delivered";
           message.updatedAt = new Date(at).toISOString();
+          this.changed();
           return messageEventObject(this.store, this.baseUrl(), record);
         },
       });
