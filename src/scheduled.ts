@@ -1,12 +1,15 @@
 /**
  * Cron work. The frequent trigger keeps the Canvas index fresh, links Mail pages and retries unavailable media;
- * the six-hourly one starts a backfill of anything the webhooks missed.
+ * records each line's lag for the dashboard's chart; the six-hourly one starts a backfill of anything the webhooks
+ * missed.
  */
 import { backfillDeps } from "./backfill/deps";
 import { reviveIdleChains, startBackfill } from "./backfill/start";
 import { runCanvasCron } from "./canvas/cron";
 import { getConfig } from "./config";
 import { incrementMetrics } from "./db/metrics";
+import { recordLagSample } from "./http/line-lag";
+import { readLinesLiveness } from "./line/liveness";
 import { retryPendingMedia } from "./media/retry";
 import { createLogger } from "./observability/logger";
 
@@ -18,10 +21,15 @@ export async function handleScheduled(controller: ScheduledController, env: Env)
   if (controller.cron === BACKFILL_CRON) await startScheduledBackfill(env);
   else {
     // Independent chores: one failing must not keep the others from running.
-    const outcomes = await Promise.allSettled([retryPendingMedia(env, getConfig(env).config), runCanvasCron(env), reviveIdleChains(backfillDeps(env))]);
+    const outcomes = await Promise.allSettled([retryPendingMedia(env, getConfig(env).config), runCanvasCron(env), reviveIdleChains(backfillDeps(env)), sampleLag(env)]);
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
     if (failed) throw failed.reason;
   }
+}
+
+async function sampleLag(env: Env): Promise<void> {
+  const now = Date.now();
+  await recordLagSample(env, await readLinesLiveness(env, now), now);
 }
 
 /** Every line, from its watermark; a line still running from an earlier run keeps that run (nothing starts). */
