@@ -10,7 +10,7 @@ import { getConfig } from "../config";
 import { readCanvasIndexStats } from "../db/canvas-index";
 import { countOpenDeadLetters } from "../db/dead-letters";
 import { readLagSeries, readSyncedToday, readThroughputSeries, readWorkspaceLag, LAG_BUCKET_MS } from "../db/lag";
-import { readMetrics } from "../db/metrics";
+import { apiRequestTotals, readMetrics } from "../db/metrics";
 import type { GateStats } from "../gates/gate-durable-object";
 import { gateSettings, type GatedApi } from "../gates/gated-fetch";
 import { readLineLag } from "./line-lag";
@@ -61,6 +61,8 @@ export async function collectStats(env: Env, now = Date.now()) {
     canvas,
     canvasIndex,
     metrics24h: metrics,
+    /** Every request spent in the last 24 hours (flushes, media, backfill listings, routing, Canvas, admin calls). */
+    requests24h: apiRequestTotals(metrics),
     deadLetters: { open: openDeadLetters },
     gates: Object.fromEntries(GATES.map((api, i) => [api, gates[i]])),
   };

@@ -3,6 +3,8 @@
  * message is then acked or retried by its own outcome. Permanent failures are recorded in D1 before the ack, so
  * nothing is dropped silently. The dead-letter queue's consumer records what lands there.
  */
+import { incrementMetrics } from "../db/metrics";
+import { newRequestCounter } from "../gates/gated-fetch";
 import { recordDeadLetters, type DeadLetterInput } from "../db/dead-letters";
 import { createLogger } from "../observability/logger";
 import { getConfig } from "../config";
@@ -29,7 +31,11 @@ export async function handleQueueBatch(batch: MessageBatch<SyncMessage>, env: En
   const events = batch.messages.filter((m) => m.body?.type !== "backfill");
   const backfillDone = processBackfillMessages(backfill, env, batch.queue, failures, log);
 
-  const routes = await resolveUnroutedKeys(env, config, events.map((m) => m.body));
+  const routing = newRequestCounter();
+  const routes = await resolveUnroutedKeys(env, config, events.map((m) => m.body), routing);
+  if (routing.openphone > 0) {
+    await incrementMetrics(env.DB, { "openphone.requests.routing": routing.openphone }).catch((error) => log.warn("could not count the routing requests", { error }));
+  }
   // The body handed to the Line DO carries the resolved line; the message itself is only acked or retried.
   const byLine = new Map<string, { message: Message<SyncMessage>; body: SyncMessage }[]>();
   for (const message of events) {
