@@ -16,6 +16,11 @@ function age(totalSeconds) {
   if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
+/** For chart axes: the largest unit only. */
+function shortAge(totalSeconds) {
+  const s = Math.round(totalSeconds);
+  return s < 60 ? `${s} s` : s < 3600 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(s < 36_000 ? 1 : 0)} h`;
+}
 function ago(iso) { return iso ? `${age((Date.now() - Date.parse(iso)) / 1000)} ago` : "never"; }
 
 async function admin(path, init = {}) {
@@ -103,7 +108,7 @@ function renderLines(lines, limit) {
 
 // Charts: inline SVG in a 600 × 160 box, 24 hours left to right, ending at the stats' time.
 const SVG = "http://www.w3.org/2000/svg";
-const CHART = { width: 600, height: 160, left: 44, right: 8, top: 8, bottom: 20 };
+const CHART = { width: 600, height: 160, left: 48, right: 8, top: 16, bottom: 20 };
 function svgEl(name, attrs, content) {
   const el = document.createElementNS(SVG, name);
   for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
@@ -129,7 +134,7 @@ function renderThroughput(points, bucketSeconds, now) {
   const svg = $("throughput-chart");
   const max = Math.max(0, ...points.map((p) => p.items));
   const { x, y } = chartFrame(svg, max, (v) => number.format(v), now);
-  const barWidth = Math.max(1, x(bucketSeconds * 1000) - x(0) - 0.5);
+  const barWidth = Math.max(2, x(bucketSeconds * 1000) - x(0) - 0.5);
   for (const p of points) {
     const bar = svgEl("rect", { class: "bar", x: x(p.at), y: y(p.items), width: barWidth, height: y(0) - y(p.items) });
     bar.append(svgEl("title", {}, `${new Date(p.at).toLocaleTimeString()}: ${p.items} written`));
@@ -144,9 +149,9 @@ function renderLag(points, bucketSeconds, limit, now) {
   const byLine = new Map();
   for (const p of points) byLine.set(p.lineId, [...(byLine.get(p.lineId) ?? []), p]);
   const max = Math.max(limit, ...points.map((p) => p.oldestPendingSeconds));
-  const { x, y } = chartFrame(svg, max, age, now);
+  const { x, y } = chartFrame(svg, max, shortAge, now);
   svg.append(svgEl("line", { class: "limit", x1: CHART.left, x2: CHART.width - CHART.right, y1: y(limit), y2: y(limit) }));
-  svg.append(svgEl("text", { x: CHART.width - CHART.right - 2, y: y(limit) - 3, "text-anchor": "end" }, `alert at ${age(limit)}`));
+  svg.append(svgEl("text", { x: CHART.width - CHART.right - 2, y: y(limit) - 3, "text-anchor": "end" }, `alert at ${shortAge(limit)}`));
   const legend = [];
   [...byLine.keys()].sort().forEach((lineId, i) => {
     const colour = SERIES_COLOURS[i % SERIES_COLOURS.length];
