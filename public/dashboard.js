@@ -9,6 +9,19 @@ function cell(row, value, className) { const td = row.insertCell(); td.textConte
 const number = new Intl.NumberFormat();
 function seconds(ms) { return ms == null ? "–" : `${(ms / 1000).toFixed(1)} s`; }
 function when(iso) { return iso ? new Date(iso).toLocaleString() : ""; }
+function age(totalSeconds) {
+  if (totalSeconds == null) return "–";
+  const s = Math.round(totalSeconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+/** For chart axes: the largest unit only. */
+function shortAge(totalSeconds) {
+  const s = Math.round(totalSeconds);
+  return s < 60 ? `${s} s` : s < 3600 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(s < 36_000 ? 1 : 0)} h`;
+}
+function ago(iso) { return iso ? `${age((Date.now() - Date.parse(iso)) / 1000)} ago` : "never"; }
 
 async function admin(path, init = {}) {
   const res = await fetch(`/admin${path}`, { ...init, headers: { ...(init.headers ?? {}), Authorization: `Bearer ${token}`, "Content-Type": "application/json" } });
@@ -39,14 +52,15 @@ function renderStats(stats) {
   const rows = stats.today ?? [];
   const sum = (pred, field = "syncs") => rows.filter(pred).reduce((n, r) => n + (r[field] ?? 0), 0);
   const written = (r) => r.outcome === "created" || r.outcome === "updated";
-  text($("synced"), number.format(sum(written)));
-  text($("synced-detail"), `${number.format(sum((r) => written(r) && r.kind === "call"))} calls, ${number.format(sum((r) => written(r) && r.kind === "message"))} texts · ${number.format(sum((r) => r.outcome === "created"))} new pages`);
+  // Distinct calls and texts, not flushes: a call written and then updated with its recording counts once.
+  const synced = stats.syncedToday ?? { calls: 0, texts: 0, newPages: 0 };
+  text($("synced"), number.format(synced.calls + synced.texts));
+  text($("synced-detail"), `${number.format(synced.calls)} calls, ${number.format(synced.texts)} texts · ${number.format(synced.newPages)} new pages`);
   text($("failed"), number.format(sum((r) => r.outcome === "failed")));
   text($("failed-detail"), `${number.format(stats.deadLetters?.open ?? 0)} waiting for replay`);
-  const timed = rows.filter((r) => written(r) && r.avg_latency_ms != null);
-  const avg = timed.length ? timed.reduce((n, r) => n + r.avg_latency_ms * r.syncs, 0) / timed.reduce((n, r) => n + r.syncs, 0) : null;
-  text($("latency"), seconds(avg));
-  text($("latency-detail"), `average today · slowest ${seconds(Math.max(0, ...timed.map((r) => r.max_latency_ms ?? 0)) || null)}`);
+  const workspace = stats.workspace ?? {};
+  text($("latency"), seconds(workspace.latencyP50Ms));
+  text($("latency-detail"), `median, last 24 h · p95 ${seconds(workspace.latencyP95Ms)} · ${number.format(workspace.latencySamples ?? 0)} pages · ${(workspace.itemsPerMinute ?? 0).toFixed(2)} items/min last hour`);
   const canvas = stats.canvas ?? {};
   text($("canvas"), canvas.hit_ratio == null ? "–" : `${(canvas.hit_ratio * 100).toFixed(1)} %`);
   text($("canvas-detail"), `${number.format(canvas.memory_hits ?? 0)} memory · ${number.format(canvas.d1_hits ?? 0)} index · ${number.format(canvas.notion_lookups ?? 0)} Notion · ${number.format(canvas.misses ?? 0)} unknown` + (stats.canvasIndex ? ` · index: ${number.format(stats.canvasIndex.pages)} customers, ${number.format(stats.canvasIndex.unmatchedParticipants)} numbers without one` : ""));
@@ -55,7 +69,8 @@ function renderStats(stats) {
   for (const api of ["notion", "openphone"]) {
     const gate = stats.gates?.[api] ?? {};
     // Requests come from the D1 counters (they survive gate restarts); rate, pauses and 429s from the gate itself.
-    text($(api), `${number.format(stats.metrics24h?.[`${api}.requests`] ?? 0)} req / 24 h`);
+    // Every request, whatever spent it: flushes, media, backfill listings, routing, Canvas and admin calls.
+    text($(api), `${number.format(stats.requests24h?.[api] ?? 0)} req / 24 h`);
     const paused = gate.breakerOpenUntil > Date.now() ? " · paused (breaker open)" : gate.pausedUntil > Date.now() ? " · paused (429)" : "";
     const perItem = api === "notion" && writes > 0 ? ` · ${(notionRequests / writes).toFixed(2)} per item` : "";
     text($(`${api}-detail`), gate.error ?? `${number.format(gate.rateLimited ?? 0)} × 429 · ${(gate.rate ?? 0).toFixed(1)}/${gate.configuredRate ?? "?"} per s${perItem}${paused}`);
@@ -67,7 +82,106 @@ function renderStats(stats) {
     cell(row, name);
     cell(row, number.format(value));
   }
+  renderLines(stats.lines ?? [], stats.alertLagSeconds ?? 300);
+  renderThroughput(stats.series24h?.throughput ?? [], stats.series24h?.bucketSeconds ?? 300, Date.parse(stats.generatedAt ?? new Date().toISOString()));
+  renderLag(stats.series24h?.lag ?? [], stats.series24h?.bucketSeconds ?? 300, stats.alertLagSeconds ?? 300, Date.parse(stats.generatedAt ?? new Date().toISOString()));
   text($("updated"), `Updated ${new Date(stats.generatedAt ?? Date.now()).toLocaleTimeString()}`);
+}
+
+function renderLines(lines, limit) {
+  const body = $("lines").tBodies[0];
+  body.replaceChildren();
+  let behind = 0;
+  for (const line of lines) {
+    const row = body.insertRow();
+    const late = !line.answered || line.oldestPendingSeconds > limit;
+    if (late) { row.className = "behind"; behind++; }
+    cell(row, line.name ? `${line.name} (${line.lineId})` : line.lineId);
+    cell(row, line.answered ? number.format(line.pending) : "?", "num");
+    cell(row, line.answered ? (line.pending === 0 ? "–" : line.oldestPendingSeconds > 0 ? `${age(line.oldestPendingSeconds)} overdue` : "not yet due") : "did not answer");
+    cell(row, line.answered ? ago(line.lastWriteAt) : "?");
+    cell(row, line.lastError ?? "", "reason");
+  }
+  $("lines-empty").hidden = lines.length > 0;
+  text($("lines-summary"), lines.length === 0 ? "" : behind ? `(${behind} of ${lines.length} behind by more than ${age(limit)})` : `(all ${lines.length} up to date)`);
+}
+
+// Charts: inline SVG in a 600 × 160 box, 24 hours left to right, ending at the stats' time.
+const SVG = "http://www.w3.org/2000/svg";
+const CHART = { width: 600, height: 160, left: 48, right: 8, top: 16, bottom: 20 };
+function svgEl(name, attrs, content) {
+  const el = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (content != null) el.textContent = content;
+  return el;
+}
+function chartFrame(svg, maxY, formatY, now) {
+  svg.replaceChildren();
+  const { width, height, left, right, top, bottom } = CHART;
+  const x = (at) => left + ((at - (now - 86_400_000)) / 86_400_000) * (width - left - right);
+  const y = (v) => height - bottom - (maxY > 0 ? (v / maxY) * (height - top - bottom) : 0);
+  svg.append(svgEl("line", { class: "axis", x1: left, y1: height - bottom, x2: width - right, y2: height - bottom }));
+  svg.append(svgEl("line", { class: "axis", x1: left, y1: top, x2: left, y2: height - bottom }));
+  svg.append(svgEl("text", { x: left - 4, y: top + 8, "text-anchor": "end" }, formatY(maxY)));
+  svg.append(svgEl("text", { x: left - 4, y: height - bottom, "text-anchor": "end" }, "0"));
+  for (const hoursAgo of [24, 18, 12, 6, 0]) {
+    svg.append(svgEl("text", { x: x(now - hoursAgo * 3_600_000), y: height - 6, "text-anchor": hoursAgo === 24 ? "start" : hoursAgo === 0 ? "end" : "middle" }, hoursAgo === 0 ? "now" : `−${hoursAgo} h`));
+  }
+  return { x, y };
+}
+
+function renderThroughput(points, bucketSeconds, now) {
+  const svg = $("throughput-chart");
+  const max = Math.max(0, ...points.map((p) => p.items));
+  const { x, y } = chartFrame(svg, max, (v) => number.format(v), now);
+  const barWidth = Math.max(2, x(bucketSeconds * 1000) - x(0) - 0.5);
+  for (const p of points) {
+    const bar = svgEl("rect", { class: "bar", x: x(p.at), y: y(p.items), width: barWidth, height: y(0) - y(p.items) });
+    bar.append(svgEl("title", {}, `${new Date(p.at).toLocaleTimeString()}: ${p.items} written`));
+    svg.append(bar);
+  }
+  text($("throughput-total"), `(${number.format(points.reduce((n, p) => n + p.items, 0))} in 24 h)`);
+}
+
+const SERIES_COLOURS = ["#0969da", "#8250df", "#bf3989", "#1a7f37", "#9a6700", "#57606a"];
+function renderLag(points, bucketSeconds, limit, now) {
+  const svg = $("lag-chart");
+  const byLine = new Map();
+  for (const p of points) byLine.set(p.lineId, [...(byLine.get(p.lineId) ?? []), p]);
+  const max = Math.max(limit, ...points.map((p) => p.oldestPendingSeconds));
+  const { x, y } = chartFrame(svg, max, shortAge, now);
+  svg.append(svgEl("line", { class: "limit", x1: CHART.left, x2: CHART.width - CHART.right, y1: y(limit), y2: y(limit) }));
+  svg.append(svgEl("text", { x: CHART.width - CHART.right - 2, y: y(limit) - 3, "text-anchor": "end" }, `alert at ${shortAge(limit)}`));
+  const legend = [];
+  [...byLine.keys()].sort().forEach((lineId, i) => {
+    const colour = SERIES_COLOURS[i % SERIES_COLOURS.length];
+    legend.push(lineId);
+    // A gap of more than one bucket breaks the line: no sample is not the same as no lag.
+    let d = "";
+    let previous = null;
+    for (const p of byLine.get(lineId)) {
+      if (p.oldestPendingSeconds < 0) {
+        const mark = svgEl("rect", { class: "silent", x: x(p.at), y: CHART.top, width: 3, height: 6 });
+        mark.append(svgEl("title", {}, `${lineId} did not answer at ${new Date(p.at).toLocaleTimeString()}`));
+        svg.append(mark);
+        previous = null;
+        continue;
+      }
+      d += `${previous !== null && p.at - previous <= bucketSeconds * 1000 ? "L" : "M"}${x(p.at).toFixed(1)},${y(p.oldestPendingSeconds).toFixed(1)} `;
+      previous = p.at;
+    }
+    if (d) {
+      const path = svgEl("path", { class: "series", d, stroke: colour });
+      path.append(svgEl("title", {}, lineId));
+      svg.append(path);
+    }
+  });
+  const key = $("lag-legend");
+  key.replaceChildren(...(legend.length ? legend.map((id, i) => {
+    const item = text(document.createElement("span"), `■ ${id} `);
+    item.style.color = SERIES_COLOURS[i % SERIES_COLOURS.length];
+    return item;
+  }) : [document.createTextNode("(no samples yet)")]));
 }
 
 function renderDeadLetters({ open, deadLetters }) {
@@ -95,7 +209,7 @@ function renderBackfill(runs) {
   box.replaceChildren();
   if (runs.length === 0) return box.append(text(document.createElement("p"), "No backfill has run yet."));
   const table = document.createElement("table");
-  table.createTHead().insertRow().append(...["Started", "Status", "Progress", "Written", "Skipped", "Failed", "Requests"].map((h) => text(document.createElement("th"), h)));
+  table.createTHead().insertRow().append(...["Started", "Status", "Progress", "Written to Notion", "Skipped", "Failed", "Requests"].map((h) => text(document.createElement("th"), h)));
   const tbody = table.createTBody();
   for (const run of runs.slice(0, 5)) {
     const row = tbody.insertRow();
@@ -108,7 +222,8 @@ function renderBackfill(runs) {
     progress.max = Math.max(planned, done, 1);
     progress.value = run.status === "completed" ? progress.max : done;
     row.insertCell().append(progress);
-    cell(row, number.format(run.written ?? 0));
+    // Written by the lines over handed to them: listing can end before every item has its page.
+    cell(row, `${number.format(run.written ?? 0)} of ${number.format(run.handed ?? 0)}`);
     cell(row, number.format(run.skipped ?? 0));
     cell(row, number.format(run.failed ?? 0));
     cell(row, `${number.format(run.requests?.openphone ?? 0)} OpenPhone · ${number.format(run.requests?.notion ?? 0)} Notion`);

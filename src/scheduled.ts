@@ -1,7 +1,7 @@
 /**
- * Cron work. The frequent trigger keeps the Canvas index fresh, links Mail pages, retries unavailable media and wakes
- * any line whose work is overdue (the watchdog, line/watchdog.ts); the six-hourly one starts a backfill of anything
- * the webhooks missed and audits the last day against OpenPhone.
+ * Cron work. The frequent trigger keeps the Canvas index fresh, links Mail pages, retries unavailable media, wakes
+ * any line whose work is overdue (the watchdog, line/watchdog.ts) and records each line's lag for the dashboard's
+ * chart; the six-hourly one starts a backfill of anything the webhooks missed and audits the last day against OpenPhone.
  */
 import { runScheduledAudit } from "./audit/run";
 import { backfillDeps } from "./backfill/deps";
@@ -10,6 +10,8 @@ import { runCanvasCron } from "./canvas/cron";
 import { getConfig } from "./config";
 import { incrementMetrics } from "./db/metrics";
 import { runLineWatchdog } from "./line/watchdog";
+import { recordLagSample } from "./http/line-lag";
+import { readLinesLiveness } from "./line/liveness";
 import { retryPendingMedia } from "./media/retry";
 import { createLogger } from "./observability/logger";
 
@@ -25,10 +27,15 @@ export async function handleScheduled(controller: ScheduledController, env: Env)
     // Independent chores: one failing must not keep the others from running.
     const { config } = getConfig(env);
     const watchdog = runLineWatchdog(env, createLogger(config.LOG_LEVEL, { cron: FREQUENT_CRON, component: "watchdog" }), controller.scheduledTime);
-    const outcomes = await Promise.allSettled([watchdog, retryPendingMedia(env, config), runCanvasCron(env), reviveIdleChains(backfillDeps(env))]);
+    const outcomes = await Promise.allSettled([watchdog, retryPendingMedia(env, config), runCanvasCron(env), reviveIdleChains(backfillDeps(env)), sampleLag(env)]);
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
     if (failed) throw failed.reason;
   }
+}
+
+async function sampleLag(env: Env): Promise<void> {
+  const now = Date.now();
+  await recordLagSample(env, await readLinesLiveness(env, now), now);
 }
 
 /** Every line, from its watermark; a line still running from an earlier run keeps that run (nothing starts). */

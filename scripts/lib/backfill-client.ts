@@ -62,7 +62,7 @@ export function renderProgress(p: Progress, width = 24): string {
   return (
     `[${"#".repeat(filled)}${".".repeat(width - filled)}] ${String(Math.round(share * 100)).padStart(3)}% ` +
     `lines ${linesDone}/${p.lines.length} · conversations ${p.listed}/${p.planned} · items ${p.fetched} ` +
-    `(written ${p.written}, skipped ${p.skipped}, failed ${p.failed}) · OpenPhone requests ${p.requests.openphone} · ${p.elapsedSeconds} s`
+    `(handed ${p.handed}, written ${p.written}, skipped ${p.skipped}, failed ${p.failed}) · OpenPhone requests ${p.requests.openphone} · ${p.elapsedSeconds} s`
   );
 }
 
@@ -119,7 +119,10 @@ export async function runBackfillCli(args: BackfillArgs, out: Output, sleep = (m
     }
     if (ended) {
       if (out.isTTY) out.write("\n");
-      out.write(`Run ${id} ${progress.status} in ${progress.elapsedSeconds} s: ${progress.written} written, ${progress.skipped} skipped, ${progress.failed} failed, ${progress.requests.openphone} OpenPhone requests\n`);
+      out.write(`Run ${id} ${progress.status} in ${progress.elapsedSeconds} s: ${progress.handed} handed to the lines, ${progress.written} written to Notion, ${progress.skipped} skipped, ${progress.failed} failed, ${progress.requests.openphone} OpenPhone requests\n`);
+      // Listing ends before the lines have written everything they were handed: say so rather than imply it is done.
+      const writing = progress.handed - progress.written - progress.failed;
+      if (writing > 0) out.write(`${writing} item(s) still waiting to be written by their line: watch the dashboard's Lines table or GET /admin/stats.\n`);
       if (progress.error) out.write(`Last error: ${progress.error}\n`);
       return progress.status === "completed" && progress.failed === 0 ? 0 : 1;
     }

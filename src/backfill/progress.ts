@@ -16,6 +16,7 @@ export function toProgress(run: RunRow, lines: RunLineRow[], now: number): Backf
     planned: run.planned,
     listed: run.listed,
     fetched: run.fetched,
+    handed: run.handed,
     written: run.written,
     skipped: run.skipped,
     failed: run.failed,

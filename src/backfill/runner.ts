@@ -8,6 +8,8 @@
  * checkpointed cursor is sent again (two copies of a step race, one wins, the other stops). The work itself is
  * idempotent: the Line DO drops an event id it already has.
  */
+import { incrementMetrics } from "../db/metrics";
+import { createLogger } from "../observability/logger";
 import { commitStep, finishRunIfDone, getLineRecord, getRunLine, zeroCounts, type StepCounts } from "../db/backfill-runs";
 import { GateClosedError, newRequestCounter } from "../gates/gated-fetch";
 import { OpenPhoneError, type Call, type Message, type OpenPhoneClient } from "../openphone/client";
@@ -135,6 +137,10 @@ async function runStep(runId: string, lineId: string, start: LineCursor, deps: B
     ...(end.kind === "fail" ? { error: end.reason } : note ? { error: note } : {}),
     now,
   });
+  // Requests were spent whether or not this invocation won the step: the workspace counter takes them all.
+  await incrementMetrics(db, { "openphone.requests.backfill": counter.openphone }, now).catch((error) =>
+    createLogger(config.LOG_LEVEL, { runId, lineId }).warn("could not count the step's OpenPhone requests", { error }),
+  );
   if (!won) return { status: "done" };
   if (status === "running") {
     const delaySeconds = end.kind === "retry" ? Math.max(Math.ceil(end.delayMs / 1000), end.yielded ? 0 : chainBackoffSeconds(next.failures)) : 0;
@@ -192,7 +198,7 @@ async function listAndMerge(
     }
     const retry = result.outcomes.find((o) => o.status === "retry");
     if (retry && retry.status === "retry") return { work, end: { kind: "retry", delayMs: retry.delaySeconds * 1000, reason: retry.reason }, holds: [] };
-    counts.written += result.accepted;
+    counts.handed += result.accepted;
     counts.skipped += result.duplicates;
     counts.failed += result.outcomes.filter((o) => o.status === "failed").length;
   }

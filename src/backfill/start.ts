@@ -7,6 +7,7 @@
  * even for two requests at the same instant. A chain that has not moved for an hour is declared failed first, so a
  * lost chain cannot block its line forever.
  */
+import { incrementMetrics } from "../db/metrics";
 import { abandonRun, failStaleChains, findRunningRun, finishRunIfDone, idleChains, insertRun, touchChain, type LineInfo, type RunTrigger } from "../db/backfill-runs";
 import { newRequestCounter } from "../gates/gated-fetch";
 import type { BackfillDeps } from "./deps";
@@ -79,6 +80,7 @@ export async function startBackfill(deps: BackfillDeps, request: BackfillRequest
     { id, trigger, since: request.since ?? null, requestedLines: request.lines ?? null, lines, openphoneRequests: counter.openphone, startedAt: now },
     first,
   );
+  await incrementMetrics(db, { "openphone.requests.backfill": counter.openphone }, now);
   if (!inserted) {
     const winner = await findRunningRun(db, lineIds);
     if (winner) return { id: winner, started: false, lines: lineIds };

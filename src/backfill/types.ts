@@ -16,9 +16,12 @@ export interface RunCounters {
   /** Calls and texts listed. */
   fetched: number;
   /** Listed items new to their line, handed to it for writing. */
+  handed: number;
+  /** Of those, the calls and texts the line has written to Notion (its page created, updated or found up to date). */
   written: number;
   /** Listed items the line already had (from webhooks or an earlier run), and calls not ended yet. */
   skipped: number;
+  /** Items that failed for good: refused by the line, or refused by Notion when the line wrote them. */
   failed: number;
 }
 

@@ -108,7 +108,7 @@ export class CanvasIndexDurableObject extends DurableObject<Env> {
       const counter = newRequestCounter();
       const openphone = config.OPENPHONE_API_KEY ? createOpenPhoneClient(this.env, config, counter) : undefined;
       const id = await createCanvasPageForUnknown(createNotionClient(this.env, config, counter), openphone, this.env.DB, config, phone);
-      await incrementMetrics(this.env.DB, { "canvas.created": id ? 1 : 0, "notion.requests.canvas": counter.notion });
+      await incrementMetrics(this.env.DB, { "canvas.created": id ? 1 : 0, "notion.requests.canvas": counter.notion, "openphone.requests.canvas": counter.openphone });
       return id;
     });
   }

@@ -25,13 +25,13 @@ export interface NewRun {
   startedAt: number;
 }
 
-/** Counters added by one committed step. */
-export interface StepCounts extends RunCounters {
+/** Counters added by one committed step (`written` is credited later, by the lines, as they write to Notion). */
+export interface StepCounts extends Omit<RunCounters, "written"> {
   openphoneRequests: number;
 }
 
 export function zeroCounts(): StepCounts {
-  return { planned: 0, listed: 0, fetched: 0, written: 0, skipped: 0, failed: 0, openphoneRequests: 0 };
+  return { planned: 0, listed: 0, fetched: 0, handed: 0, skipped: 0, failed: 0, openphoneRequests: 0 };
 }
 
 export interface RunLineRow {
@@ -182,11 +182,11 @@ export async function commitStep(db: D1Database, c: StepCommit): Promise<boolean
       .bind(c.runId, c.lineId, c.attempt, c.cursor.step, JSON.stringify(c.cursor), c.status, c.counts.planned, c.counts.listed, c.counts.fetched, c.error ?? null, c.now, ended, c.step),
     db
       .prepare(
-        `UPDATE backfill_runs SET planned = planned + ?4, listed = listed + ?5, fetched = fetched + ?6, written = written + ?7,
+        `UPDATE backfill_runs SET planned = planned + ?4, listed = listed + ?5, fetched = fetched + ?6, handed = handed + ?7,
            skipped = skipped + ?8, failed = failed + ?9, openphone_requests = openphone_requests + ?10, error = COALESCE(?11, error)
          WHERE id = ?1 AND ${won}`,
       )
-      .bind(c.runId, c.lineId, c.attempt, c.counts.planned, c.counts.listed, c.counts.fetched, c.counts.written, c.counts.skipped, c.counts.failed, c.counts.openphoneRequests, c.error ?? null),
+      .bind(c.runId, c.lineId, c.attempt, c.counts.planned, c.counts.listed, c.counts.fetched, c.counts.handed, c.counts.skipped, c.counts.failed, c.counts.openphoneRequests, c.error ?? null),
   ];
   if (c.watermark !== undefined) {
     statements.push(
@@ -227,12 +227,12 @@ export async function abandonRun(db: D1Database, runId: string, reason: string, 
 
 /**
  * For the Line Durable Object's flush: adds what writing backfilled items cost to their run (the envelope carries
- * `backfillRunId`). Batched by the caller: one call per flush, not per item.
+ * `backfillRunId`) and the items it wrote to Notion. Batched by the caller: one call per flush, not per item.
  */
-export async function addBackfillFlushCounts(db: D1Database, runId: string, counts: { notionRequests?: number; openphoneRequests?: number; failed?: number }): Promise<void> {
+export async function addBackfillFlushCounts(db: D1Database, runId: string, counts: { notionRequests?: number; openphoneRequests?: number; failed?: number; written?: number }): Promise<void> {
   await db
-    .prepare("UPDATE backfill_runs SET notion_requests = notion_requests + ?2, openphone_requests = openphone_requests + ?3, failed = failed + ?4 WHERE id = ?1")
-    .bind(runId, counts.notionRequests ?? 0, counts.openphoneRequests ?? 0, counts.failed ?? 0)
+    .prepare("UPDATE backfill_runs SET notion_requests = notion_requests + ?2, openphone_requests = openphone_requests + ?3, failed = failed + ?4, written = written + ?5 WHERE id = ?1")
+    .bind(runId, counts.notionRequests ?? 0, counts.openphoneRequests ?? 0, counts.failed ?? 0, counts.written ?? 0)
     .run();
 }
 

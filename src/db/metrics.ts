@@ -1,4 +1,10 @@
-/** Hourly counters in D1 (`metrics`). Increments are batched: one statement per distinct counter, one round trip. */
+/**
+ * Hourly counters in D1 (`metrics`). Increments are batched: one statement per distinct counter, one round trip.
+ * API requests are counted under `notion.requests` / `openphone.requests` (the lines' flushes and media copies) and
+ * `<api>.requests.<source>` (backfill listings, routing, Canvas, admin calls): the names are disjoint, so a total is
+ * their sum (`apiRequestTotals`).
+ */
+import { createLogger, type LogLevel } from "../observability/logger";
 
 const HOUR = 3_600_000;
 
@@ -27,4 +33,19 @@ export async function readMetrics(db: D1Database, since: number): Promise<Record
     .bind(hourBucket(since))
     .all<{ name: string; value: number }>();
   return Object.fromEntries(results.map((r) => [r.name, r.value]));
+}
+
+/** Every Notion and OpenPhone request counted in `metrics` (as read by `readMetrics`), whatever spent it. */
+export function apiRequestTotals(metrics: Record<string, number>): { notion: number; openphone: number } {
+  const total = (api: string) =>
+    Object.entries(metrics)
+      .filter(([name]) => name === `${api}.requests` || name.startsWith(`${api}.requests.`))
+      .reduce((n, [, value]) => n + value, 0);
+  return { notion: total("notion"), openphone: total("openphone") };
+}
+
+/** Counts requests spent outside a flush; a failure to count is logged, never thrown over the work that spent them. */
+export async function countRequests(db: D1Database, name: string, n: number, logLevel: LogLevel): Promise<void> {
+  if (n === 0) return;
+  await incrementMetrics(db, { [name]: n }).catch((error) => createLogger(logLevel).warn("could not count API requests", { name, n, error }));
 }

@@ -8,6 +8,8 @@
  * - `POST /admin/media/retry`: run the retry of unavailable media now, as the cron would. `{"all": true}` takes every
  *   unavailable item, without waiting for its retry time, including those whose automatic retries are used up.
  */
+import { countRequests } from "../db/metrics";
+import { newRequestCounter } from "../gates/gated-fetch";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { getConfig } from "../config";
@@ -48,8 +50,9 @@ export const adminMediaApp = new Hono<{ Bindings: Env }>()
     const { config } = getConfig(c.env);
     if (!config.OPENPHONE_API_KEY) throw new HTTPException(503, { message: "OPENPHONE_API_KEY is not configured" });
     const baseUrl = config.PUBLIC_BASE_URL ?? new URL(c.req.url).origin;
+    const counter = newRequestCounter();
     try {
-      const outcome = await copyCallMedia(c.env, config, createOpenPhoneClient(c.env, config), callId, baseUrl);
+      const outcome = await copyCallMedia(c.env, config, createOpenPhoneClient(c.env, config, counter), callId, baseUrl);
       await announceRetriedMedia(c.env, outcome.results).catch((error) => createLogger(config.LOG_LEVEL).error("could not bring the pages' media notes up to date", { error }));
       const page = await requestPageUpdate(c.env, callId);
       return c.json({ callId, links: outcome.items.map((i) => ({ key: i.key, url: i.url })), results: summarize(outcome.results), page }, page.status === "failed" ? 502 : 200);
@@ -57,6 +60,8 @@ export const adminMediaApp = new Hono<{ Bindings: Env }>()
       if (error instanceof OpenPhoneError && error.status === 404) throw new HTTPException(404, { message: `OpenPhone has no call ${callId}` });
       if (error instanceof OpenPhoneError) throw new HTTPException(502, { message: error.message });
       throw error;
+    } finally {
+      await countRequests(c.env.DB, "openphone.requests.admin", counter.openphone, config.LOG_LEVEL);
     }
   })
   .post("/retry", async (c) => {

@@ -10,7 +10,8 @@ import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import { callEvent, messageEvent } from "../backfill/envelope";
 import { getConfig } from "../config";
-import { GateClosedError } from "../gates/gated-fetch";
+import { countRequests } from "../db/metrics";
+import { GateClosedError, newRequestCounter } from "../gates/gated-fetch";
 import { createOpenPhoneClient, OpenPhoneError, type Call, type Message } from "../openphone/client";
 import type { WebhookMessage } from "../queue/messages";
 
@@ -24,7 +25,8 @@ export const resyncAdmin = new Hono<{ Bindings: Env }>().post("/", async (c) => 
   const { id } = parsed.data;
   const { config } = getConfig(c.env);
   const known = await c.env.DB.prepare("SELECT kind FROM resources WHERE resource_id = ?1").bind(id).first<{ kind: "call" | "message" }>();
-  const client = createOpenPhoneClient(c.env, config);
+  const counter = newRequestCounter();
+  const client = createOpenPhoneClient(c.env, config, counter);
 
   let found: Found | undefined;
   try {
@@ -42,6 +44,8 @@ export const resyncAdmin = new Hono<{ Bindings: Env }>().post("/", async (c) => 
   } catch (error) {
     const retryable = error instanceof GateClosedError || (error instanceof OpenPhoneError && error.retryable);
     throw new HTTPException(retryable ? 503 : 502, { message: `OpenPhone could not be read: ${error instanceof Error ? error.message : String(error)}` });
+  } finally {
+    await countRequests(c.env.DB, "openphone.requests.admin", counter.openphone, config.LOG_LEVEL);
   }
   if (!found) throw new HTTPException(404, { message: `OpenPhone has no call or message ${id}` });
 

@@ -1,16 +1,20 @@
 /**
  * `GET /admin/stats`: what the dashboard shows. Today's syncs and Canvas hit ratio (D1 views), the Canvas index's
  * size and unmatched participants, every counter of the last 24 hours, the open dead letters and the state of the
- * Notion and OpenPhone gates.
+ * Notion and OpenPhone gates. Then how far behind the sync is: each line's pending items and oldest pending age (asked
+ * of its Line Durable Object), webhook → page percentiles, items written per minute, and five-minute series of
+ * throughput and lag over the last 24 hours for the dashboard's charts.
  */
 import { Hono } from "hono";
 import { getConfig } from "../config";
 import { latestAudit } from "../db/audit-runs";
 import { readCanvasIndexStats } from "../db/canvas-index";
 import { countOpenDeadLetters } from "../db/dead-letters";
-import { readMetrics } from "../db/metrics";
+import { readLagSeries, readSyncedToday, readThroughputSeries, readWorkspaceLag, LAG_BUCKET_MS } from "../db/lag";
+import { apiRequestTotals, readMetrics } from "../db/metrics";
 import type { GateStats } from "../gates/gate-durable-object";
 import { gateSettings, type GatedApi } from "../gates/gated-fetch";
+import { readLineLag } from "./line-lag";
 
 const DAY_MS = 86_400_000;
 const GATES: GatedApi[] = ["notion", "openphone"];
@@ -34,7 +38,7 @@ export interface CanvasHitRatioRow {
 }
 
 export async function collectStats(env: Env, now = Date.now()) {
-  const [today, canvas, metrics, openDeadLetters, gates, canvasIndex, audit] = await Promise.all([
+  const [today, canvas, metrics, openDeadLetters, gates, canvasIndex, audit, lines, syncedToday, workspace, throughput] = await Promise.all([
     env.DB.prepare("SELECT * FROM sync_stats_today ORDER BY kind, outcome").all<SyncStatsRow>(),
     env.DB.prepare("SELECT * FROM canvas_hit_ratio").first<CanvasHitRatioRow>(),
     readMetrics(env.DB, now - DAY_MS),
@@ -42,13 +46,26 @@ export async function collectStats(env: Env, now = Date.now()) {
     Promise.all(GATES.map((api) => gateStats(env, api))),
     readCanvasIndexStats(env.DB),
     latestAudit(env.DB),
+    readLineLag(env, now),
+    readSyncedToday(env.DB, now),
+    readWorkspaceLag(env.DB, now - DAY_MS, now),
+    readThroughputSeries(env.DB, now - DAY_MS),
   ]);
+  // After the lines were asked: their answers are the chart's latest point.
+  const lag = await readLagSeries(env.DB, now - DAY_MS);
   return {
     generatedAt: new Date(now).toISOString(),
     today: today.results,
+    syncedToday,
+    lines,
+    alertLagSeconds: getConfig(env).config.ALERT_LAG_SECONDS,
+    workspace,
+    series24h: { bucketSeconds: LAG_BUCKET_MS / 1000, throughput, lag },
     canvas,
     canvasIndex,
     metrics24h: metrics,
+    /** Every request spent in the last 24 hours (flushes, media, backfill listings, routing, Canvas, admin calls). */
+    requests24h: apiRequestTotals(metrics),
     deadLetters: { open: openDeadLetters },
     gates: Object.fromEntries(GATES.map((api, i) => [api, gates[i]])),
     audit: audit && { lastRunAt: new Date(audit.endedAt).toISOString(), checked: audit.checked, missing: audit.missing, duplicated: audit.duplicated, stale: audit.stale, complete: audit.complete },

@@ -1,11 +1,15 @@
 /**
  * `GET /health`: 200 when the configuration is complete and every binding answers, 503 otherwise. Problems name the
- * setting or component and what is wrong with it, never a value.
+ * setting or component and what is wrong with it, never a value. A line whose oldest pending item has waited longer
+ * than `ALERT_LAG_SECONDS`, or whose Line Durable Object did not answer, is a component of its own (`line:<id>`):
+ * the sync is then degraded even though every binding answers.
  */
 import { Hono } from "hono";
 import { getConfig } from "../config";
 import { listSchemaProblems } from "../db/sync-history";
 import { deepHealth, isDeepHealthRequest } from "../doctor/deep-health";
+import { laggingLines, lineLabel } from "./line-lag";
+import { readLinesLiveness } from "../line/liveness";
 
 export interface ComponentStatus {
   ok: boolean;
@@ -22,7 +26,7 @@ async function checkComponent(fn: () => Promise<string | undefined>): Promise<Co
 }
 
 export async function healthReport(env: Env) {
-  const { problems } = getConfig(env);
+  const { problems, config } = getConfig(env);
   const components: Record<string, ComponentStatus> = {
     config: problems.length === 0 ? { ok: true } : { ok: false, detail: `${problems.length} problem(s)` },
     d1: await checkComponent(async () => {
@@ -47,6 +51,18 @@ export async function healthReport(env: Env) {
             .map((p) => `${p.database === "calls" ? "Calls" : "Messages"} database${p.property ? `, property "${p.property}"` : ""}: ${p.message}`)
             .join("; "),
         };
+  // Reading the list of lines can fail (D1 down): that is a failing component too, not a healthy one.
+  const lines = await readLinesLiveness(env).then(
+    (lines) => ({ lines }),
+    (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
+  );
+  if ("error" in lines) components.lines = { ok: false, detail: `could not list the lines: ${lines.error}` };
+  else {
+    const lagging = laggingLines(lines.lines, config.ALERT_LAG_SECONDS);
+    components.lines = { ok: true, detail: `${lines.lines.length} line(s), none behind by more than ${config.ALERT_LAG_SECONDS} s` };
+    if (lagging.length > 0) components.lines = { ok: false, detail: `${lagging.length} of ${lines.lines.length} line(s) behind` };
+    for (const { line, reason } of lagging) components[`line:${line.lineId}`] = { ok: false, detail: `${lineLabel(line)}: ${reason}` };
+  }
   const ok = Object.values(components).every((c) => c.ok);
   return { ok, status: ok ? ("ok" as const) : ("degraded" as const), components, problems, schemaProblems };
 }

@@ -530,7 +530,7 @@ export class LineDurableObject extends DurableObject<Env> {
     settleFlush(this.store, record, result, { canvasPageId, pendingSince, counter, participantOf: (state) => this.participant(state) }, report);
     if (result.outcome === "created" || result.outcome === "updated" || result.outcome === "unchanged") this.store.noteHealth("write", Date.now());
     else this.noteError(new Error(`${record.resourceId}: ${"message" in result ? result.message : result.outcome}`));
-    if (record.source === "backfill") spend.add(backfillRunOf(this.store.eventMessages(record.resourceId)), counter, result.outcome === "failed");
+    if (record.source === "backfill") spend.add(backfillRunOf(this.store.eventMessages(record.resourceId)), counter, result.outcome, record.pageId !== null);
   }
 
   /** One D1 round trip per alarm. Dead letters must land: if D1 fails, the failed resources are retried instead. */

@@ -7,6 +7,8 @@
  * is not a sync message or nests deeper than any real event is recorded as a dead letter with the reason and acked),
  * and only sound bodies travel on to the lines.
  */
+import { incrementMetrics } from "../db/metrics";
+import { newRequestCounter } from "../gates/gated-fetch";
 import { recordDeadLetters, type DeadLetterInput } from "../db/dead-letters";
 import { createLogger, type Logger } from "../observability/logger";
 import { getConfig } from "../config";
@@ -68,13 +70,17 @@ export async function handleQueueBatch(batch: MessageBatch<SyncMessage>, env: En
   // Backfill steps go to the job runner, one per message and in parallel (one chain per line); the rest to the lines.
   const backfillDone = processBackfillMessages(backfill, env, batch.queue, failures, log);
 
+  const routing = newRequestCounter();
   let routes: Map<string, Route>;
   try {
-    routes = await resolveUnroutedKeys(env, config, events.map((e) => e.body));
+    routes = await resolveUnroutedKeys(env, config, events.map((e) => e.body), routing);
   } catch (error) {
     // Only the events that need a route wait for it; the others go on.
     log.warn("could not resolve the lines of unrouted events; retrying them", { error });
     routes = new Map(events.filter((e) => isUnroutedKey(e.body.lineId)).map((e) => [e.body.lineId, { retryAfterMs: 0, reason: String(error) }]));
+  }
+  if (routing.openphone > 0) {
+    await incrementMetrics(env.DB, { "openphone.requests.routing": routing.openphone }).catch((error) => log.warn("could not count the routing requests", { error }));
   }
   // The body handed to the Line DO carries the resolved line; the message itself is only acked or retried.
   const byLine = new Map<string, { message: Message<SyncMessage>; body: SyncMessage }[]>();

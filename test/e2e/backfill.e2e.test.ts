@@ -204,7 +204,7 @@ describe("backfill", () => {
         `  Notion by operation ${JSON.stringify(notion.requests.byOperation)}`,
         `  gates at the end: ${Object.entries(gates).map(([api, g]) => `${api} ${g.rate.toFixed(1)}/s of ${g.configuredRate}/s after ${g.rateLimited} 429s`).join(", ")}`,
         `  OpenPhone by operation ${JSON.stringify(openphone.byOperation)}`,
-        `  run: fetched ${run.fetched}, written ${run.written}, skipped ${run.skipped}, failed ${run.failed}, requests ${JSON.stringify(run.requests)}, ${run.elapsedSeconds} s`,
+        `  run: fetched ${run.fetched}, handed ${run.handed}, written ${run.written}, skipped ${run.skipped}, failed ${run.failed}, requests ${JSON.stringify(run.requests)}, ${run.elapsedSeconds} s`,
       ].join("\n"),
     );
     expect(run.failed).toBe(0);

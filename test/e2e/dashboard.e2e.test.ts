@@ -56,6 +56,29 @@ describe("dashboard", () => {
     expect(await page.locator("#canvas").textContent()).toMatch(/^\d+(\.\d)? %$/);
     expect(await page.locator("#notion").textContent()).toMatch(/^\d+ req \/ 24 h$/);
     expect(await page.locator("#dead-count").textContent()).toBe("(none)");
+    expect(await page.locator("#latency-detail").textContent()).toMatch(/^median, last 24 h · p95 \d+\.\d s · 4 pages · /);
+    await page.close();
+  });
+
+  it("shows one row per line with its pending items and last write, and 24-hour charts of items written and lag", async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${sandbox.workerUrl}/`);
+    await page.fill("#token", E2E_ADMIN_TOKEN);
+    await page.click("#token-form button");
+    await expect.poll(() => page.locator("#synced").textContent(), { timeout: 15_000 }).not.toBe("–");
+    const stats = await sandbox.admin<{ lines: { lineId: string; name: string | null; pending: number; answered: boolean }[] }>("/admin/stats");
+    const rows = page.locator("#lines tbody tr");
+    await expect.poll(() => rows.count()).toBe(stats.lines.length);
+    expect(await page.locator("#lines-empty").isHidden()).toBe(stats.lines.length > 0);
+    for (const [i, line] of stats.lines.entries()) {
+      const cells = await rows.nth(i).locator("td").allTextContents();
+      expect(cells[0]).toBe(line.name ? `${line.name} (${line.lineId})` : line.lineId);
+      expect(cells[1]).toBe(line.answered ? String(line.pending) : "?");
+    }
+    // Four items were written minutes ago: the throughput chart has a bar, labelled with its count.
+    expect(await page.locator("#throughput-chart rect.bar").count()).toBeGreaterThanOrEqual(1);
+    expect(await page.locator("#throughput-total").textContent()).toMatch(/\((\d+) in 24 h\)/);
+    expect(await page.locator("#lag-chart line.limit").count()).toBe(1);
     await page.close();
   });
 

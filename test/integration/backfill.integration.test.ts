@@ -91,9 +91,9 @@ describe("backfill job chains", () => {
     await drain(h);
 
     const found = (await getRun(env.DB, started.id))!;
-    expect(found.run).toMatchObject({ status: "completed", written: calls + messages, failed: 0, planned: 15, listed: 15, error: null });
+    expect(found.run).toMatchObject({ status: "completed", handed: calls + messages, failed: 0, planned: 15, listed: 15, error: null });
     // Calls of the group conversation's two members are listed twice; the second listing merges nothing new.
-    expect(found.run.fetched).toBe(found.run.written + found.run.skipped);
+    expect(found.run.fetched).toBe(found.run.handed + found.run.skipped);
     // The unfinished call's participant is also in the group conversation: it is held back twice.
     expect(found.run.skipped).toBe(3 * 2 * 2 + 2);
     expect(h.merged.size).toBe(calls + messages);
@@ -114,8 +114,8 @@ describe("backfill job chains", () => {
     const second = await startBackfill(h.deps, {}, "cron");
     await drain(h);
     const again = (await getRun(env.DB, second.id))!.run;
-    console.log(`second backfill run: ${again.openphone_requests} OpenPhone requests (listing only), ${again.written} new items`);
-    expect(again).toMatchObject({ status: "completed", written: 0, failed: 0 });
+    console.log(`second backfill run: ${again.openphone_requests} OpenPhone requests (listing only), ${again.handed} new items`);
+    expect(again).toMatchObject({ status: "completed", handed: 0, failed: 0 });
     expect(stats.byPath["/v1/calls"] ?? 0).toBeLessThanOrEqual(1); // line 2's conversation with the unfinished call
     expect(again.openphone_requests).toBe(stats.requests);
     expect(again.openphone_requests).toBeLessThanOrEqual(1 + 3 + 2);
@@ -135,7 +135,7 @@ describe("backfill job chains", () => {
     expect(await reviveIdleChains(later)).toBe(0);
     await drain(h);
     const run = (await getRun(env.DB, started.id))!.run;
-    expect(run).toMatchObject({ status: "completed", written: calls + messages, failed: 0, planned: 10, listed: 10 });
+    expect(run).toMatchObject({ status: "completed", handed: calls + messages, failed: 0, planned: 10, listed: 10 });
   }, 60_000);
 
   it("lists from the run's since, and keeps one running run per line", async () => {
@@ -149,7 +149,7 @@ describe("backfill job chains", () => {
     await drain(h);
     const run = (await getRun(env.DB, first.id))!.run;
     const inWindow = [...ws.calls, ...ws.messages].filter((i) => i.phoneNumberId === "PNcline1" && Date.parse(i.createdAt) > since).length;
-    expect(run).toMatchObject({ status: "completed", written: inWindow, since });
+    expect(run).toMatchObject({ status: "completed", handed: inWindow, since });
     expect(inWindow).toBeLessThan(ws.calls.length + ws.messages.length);
   }, 60_000);
 });
@@ -192,7 +192,7 @@ describe("/admin/backfill and the cron, through the real queue", () => {
     expect(await second.json()).toMatchObject({ id, alreadyRunning: true });
 
     const done = await waitForEnd(id);
-    expect(done).toMatchObject({ status: "completed", written: calls + messages, failed: 0, trigger: "admin" });
+    expect(done).toMatchObject({ status: "completed", handed: calls + messages, failed: 0, trigger: "admin" });
     expect(done.lines.map((l) => l.status)).toEqual(["completed", "completed"]);
     expect(done.requests.openphone).toBeGreaterThan(0);
 
@@ -200,7 +200,7 @@ describe("/admin/backfill and the cron, through the real queue", () => {
     const latest = await env.DB.prepare("SELECT id FROM backfill_runs WHERE trigger = 'cron' ORDER BY started_at DESC LIMIT 1").first<{ id: string }>();
     expect(latest).not.toBeNull();
     const cron = await waitForEnd(latest!.id);
-    expect(cron).toMatchObject({ status: "completed", written: 0 });
+    expect(cron).toMatchObject({ status: "completed", handed: 0 });
   }, 90_000);
 });
 
@@ -219,8 +219,8 @@ describe("faults", () => {
     // Counters are added once per step, whichever copy of it ran: the listing is exactly the clean one.
     expect(run).toMatchObject({ listed: 15, planned: 15, failed: 0 });
     expect(run.fetched).toBe(calls + messages + 3 * 2 * 2);
-    expect(run.written).toBeLessThanOrEqual(calls + messages);
-    expect(run.written + run.skipped).toBe(run.fetched);
+    expect(run.handed).toBeLessThanOrEqual(calls + messages);
+    expect(run.handed + run.skipped).toBe(run.fetched);
   }, 90_000);
 
 });

@@ -166,7 +166,7 @@ describe("/health", () => {
     const body = await response.json<{ status: string; components: Record<string, { ok: boolean }> }>();
     expect(response.status).toBe(200);
     expect(body.status).toBe("ok");
-    expect(Object.keys(body.components).sort()).toEqual(["config", "d1", "notion_schema", "queue", "r2"]);
+    expect(Object.keys(body.components).sort()).toEqual(["config", "d1", "lines", "notion_schema", "queue", "r2"]);
   });
 
   it("answers 503 naming a missing secret, without any secret value", async () => {

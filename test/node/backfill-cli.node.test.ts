@@ -16,7 +16,8 @@ function progress(overrides: Partial<Progress>): Progress {
     planned: 40,
     listed: 10,
     fetched: 300,
-    written: 280,
+    handed: 280,
+    written: 270,
     skipped: 20,
     failed: 0,
     requests: { openphone: 90, notion: 0 },
@@ -50,7 +51,7 @@ describe("npm run backfill arguments", () => {
 describe("the progress bar", () => {
   it("shows conversations listed over planned, items and requests", () => {
     expect(renderProgress(progress({}), 10)).toBe(
-      "[###.......]  25% lines 1/2 · conversations 10/40 · items 300 (written 280, skipped 20, failed 0) · OpenPhone requests 90 · 12.5 s",
+      "[###.......]  25% lines 1/2 · conversations 10/40 · items 300 (handed 280, written 270, skipped 20, failed 0) · OpenPhone requests 90 · 12.5 s",
     );
     expect(renderProgress(progress({ status: "completed", listed: 40 }), 4)).toMatch(/^\[####\] 100%/);
   });
@@ -76,7 +77,7 @@ describe("following a run", () => {
   }
 
   it("starts a run, prints progress until it completes and exits 0", async () => {
-    const { url, seen } = await serve([progress({}), progress({ listed: 30 }), progress({ status: "completed", listed: 40, fetched: 500, written: 480 })]);
+    const { url, seen } = await serve([progress({}), progress({ listed: 30 }), progress({ status: "completed", listed: 40, fetched: 500, handed: 480, written: 470 })]);
     let printed = "";
     const code = await runBackfillCli({ url, token: "tok", since: "2026-01-01", lines: ["PNa"], intervalMs: 50 }, { write: (t) => (printed += t), isTTY: true }, async () => {});
     expect(code).toBe(0);
@@ -84,7 +85,8 @@ describe("following a run", () => {
     expect(seen.slice(1).every((s) => s.url === "/admin/backfill/run1")).toBe(true);
     expect(printed).toContain("Backfill run run1 started");
     expect(printed).toContain("conversations 30/40");
-    expect(printed).toContain("Run run1 completed in 12.5 s: 480 written, 20 skipped, 0 failed, 90 OpenPhone requests");
+    expect(printed).toContain("Run run1 completed in 12.5 s: 480 handed to the lines, 470 written to Notion, 20 skipped, 0 failed, 90 OpenPhone requests");
+    expect(printed).toContain("10 item(s) still waiting to be written by their line");
   });
 
   it("exits 1 when the run failed, with its last error", async () => {
