@@ -67,6 +67,9 @@ describe("dashboard", () => {
     await page.click("#token-form button");
     await expect.poll(() => page.locator("#synced").textContent(), { timeout: 15_000 }).not.toBe("–");
     const stats = await sandbox.admin<{ lines: { lineId: string; name: string | null; pending: number; answered: boolean }[] }>("/admin/stats");
+    // The sandbox's traffic has reached its lines by now: each line that was handed work is listed and answers.
+    expect(stats.lines.length).toBeGreaterThanOrEqual(1);
+    expect(stats.lines.every((l) => l.answered)).toBe(true);
     const rows = page.locator("#lines tbody tr");
     await expect.poll(() => rows.count()).toBe(stats.lines.length);
     expect(await page.locator("#lines-empty").isHidden()).toBe(stats.lines.length > 0);
