@@ -1,7 +1,8 @@
 /**
- * Cron work. The frequent trigger keeps the Canvas index fresh, links Mail pages and retries unavailable media;
- * the six-hourly one starts a backfill of anything the webhooks missed.
+ * Cron work. The frequent trigger keeps the Canvas index fresh, links Mail pages, retries unavailable media and
+ * evaluates the alerts; the six-hourly one starts a backfill of anything the webhooks missed.
  */
+import { evaluateAlerts } from "./alerts/evaluate";
 import { backfillDeps } from "./backfill/deps";
 import { reviveIdleChains, startBackfill } from "./backfill/start";
 import { runCanvasCron } from "./canvas/cron";
@@ -18,7 +19,7 @@ export async function handleScheduled(controller: ScheduledController, env: Env)
   if (controller.cron === BACKFILL_CRON) await startScheduledBackfill(env);
   else {
     // Independent chores: one failing must not keep the others from running.
-    const outcomes = await Promise.allSettled([retryPendingMedia(env, getConfig(env).config), runCanvasCron(env), reviveIdleChains(backfillDeps(env))]);
+    const outcomes = await Promise.allSettled([retryPendingMedia(env, getConfig(env).config), runCanvasCron(env), reviveIdleChains(backfillDeps(env)), evaluateAlerts(env)]);
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
     if (failed) throw failed.reason;
   }

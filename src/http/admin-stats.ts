@@ -1,9 +1,10 @@
 /**
  * `GET /admin/stats`: what the dashboard shows. Today's syncs and Canvas hit ratio (D1 views), the Canvas index's
- * size and unmatched participants, every counter of the last 24 hours, the open dead letters and the state of the
- * Notion and OpenPhone gates.
+ * size and unmatched participants, every counter of the last 24 hours, the open dead letters, the state of the
+ * Notion and OpenPhone gates and the alerts (open incidents and the latest ones).
  */
 import { Hono } from "hono";
+import { listOpenIncidents, listRecentIncidents } from "../alerts/store";
 import { getConfig } from "../config";
 import { readCanvasIndexStats } from "../db/canvas-index";
 import { countOpenDeadLetters } from "../db/dead-letters";
@@ -41,6 +42,7 @@ export async function collectStats(env: Env, now = Date.now()) {
     Promise.all(GATES.map((api) => gateStats(env, api))),
     readCanvasIndexStats(env.DB),
   ]);
+  const [openAlerts, recentAlerts] = await Promise.all([listOpenIncidents(env.DB), listRecentIncidents(env.DB)]);
   return {
     generatedAt: new Date(now).toISOString(),
     today: today.results,
@@ -49,6 +51,7 @@ export async function collectStats(env: Env, now = Date.now()) {
     metrics24h: metrics,
     deadLetters: { open: openDeadLetters },
     gates: Object.fromEntries(GATES.map((api, i) => [api, gates[i]])),
+    alerts: { open: openAlerts, recent: recentAlerts },
   };
 }
 
