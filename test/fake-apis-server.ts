@@ -3,7 +3,9 @@
  * project's global setup, for the Line Durable Object tests inside workerd (the full emulators run in the
  * end-to-end tests). They record every request, so a test counts what the product spent and reads the pages it
  * wrote. `/_fake/state` (GET) shows it all, `/_fake/reset` (POST) starts over, `/_fake/config` (POST) sets
- * `knownProperties` (a renamed property gets Notion's 400) and `createFaults` (answers for the next page creates).
+ * `knownProperties` (a renamed property gets Notion's 400), `createFaults` (answers for the next page creates) and
+ * `alertFaults` (how many of the next alert deliveries answer 500). `/alerts/...` is an alert receiver (a Slack-style
+ * incoming webhook): each POST is recorded with its JSON body.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -31,6 +33,8 @@ export class FakeApiState {
   knownProperties: Set<string> | null = null;
   /** Faults for the next Notion writes (`POST /v1/pages`), first in first out. */
   readonly createFaults: Fault[] = [];
+  /** How many of the next alert deliveries fail with a 500. */
+  alertFaults = 0;
   transcripts = new Map<string, unknown>();
   summaries = new Map<string, unknown>();
   private nextId = 1;
@@ -44,6 +48,14 @@ export class FakeApiState {
     if (api === "notion") {
       this.requests.push({ method: request.method, path: `notion:${path}`, body });
       return this.notion(request.method, path, body as Record<string, unknown>);
+    }
+    if (api === "alerts") {
+      this.requests.push({ method: request.method, path: `alerts:${path}`, body });
+      if (this.alertFaults > 0) {
+        this.alertFaults--;
+        return new Response("receiver unavailable", { status: 500 });
+      }
+      return new Response("ok", { status: 200, headers: { "Content-Type": "text/plain" } });
     }
     if (api === "openphone") {
       this.requests.push({ method: request.method, path: `openphone:${path}`, body });
@@ -127,7 +139,8 @@ async function control(state: { current: FakeApiState }, request: Request): Prom
   const url = new URL(request.url);
   if (url.pathname === "/_fake/reset") state.current = new FakeApiState();
   if (url.pathname === "/_fake/config") {
-    const body = (await request.json()) as { knownProperties?: string[] | null; createFaults?: Fault[] };
+    const body = (await request.json()) as { knownProperties?: string[] | null; createFaults?: Fault[]; alertFaults?: number };
+    if (body.alertFaults !== undefined) state.current.alertFaults = body.alertFaults;
     if (body.knownProperties !== undefined) state.current.knownProperties = body.knownProperties ? new Set(body.knownProperties) : null;
     if (body.createFaults) state.current.createFaults.push(...body.createFaults);
   }

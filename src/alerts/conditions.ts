@@ -6,8 +6,9 @@
  *
  * Error rates and their default thresholds (the seed document's; `ALERT_ERROR_RATE`, when set, replaces all three):
  * - `notion-errors`: flushes (Notion writes) that failed or were put back for a retry, over all flushes, from
- *   `sync_history`: over 15 minutes to open, over the last 5 while open so the "resolved" follows soon after the
- *   errors stop. Default 1 %.
+ *   `sync_history`: over 15 minutes to open. While open it stays open only while the last 5 minutes are over the
+ *   threshold and an error came in the last 2, so the "resolved" follows about two minutes after the errors stop
+ *   and an intermittent fault does not flap. Default 1 %.
  * - `canvas-lookups`: Canvas lookups that failed over all lookups, from the hourly `metrics` (this hour and the
  *   one before). Default 5 %.
  * - `queue-failures`: queue messages dead-lettered over webhooks received, this hour and the one before. Default 1 %.
@@ -62,17 +63,17 @@ export async function checkNotionErrors(ctx: CheckContext, open: boolean): Promi
   const minutes = open ? 5 : 15;
   const since = ctx.now - minutes * MINUTE;
   const row = await ctx.env.DB.prepare(
-    `SELECT COUNT(*) AS flushes, COUNT(error) AS errors,
+    `SELECT COUNT(*) AS flushes, COUNT(error) AS errors, MAX(CASE WHEN error IS NOT NULL THEN at END) AS latest_at,
        (SELECT error FROM sync_history WHERE at >= ?1 AND error IS NOT NULL ORDER BY at DESC LIMIT 1) AS latest
      FROM sync_history WHERE at >= ?1`,
   )
     .bind(since)
-    .first<{ flushes: number; errors: number; latest: string | null }>();
+    .first<{ flushes: number; errors: number; latest_at: number | null; latest: string | null }>();
   const flushes = row?.flushes ?? 0;
   const errors = row?.errors ?? 0;
   const rate = flushes === 0 ? 0 : errors / flushes;
-  // While open, any error above the threshold keeps it open; to open it takes MIN_ERRORS.
-  const firing = rate > threshold && errors >= (open ? 1 : MIN_ERRORS);
+  const recent = row?.latest_at != null && row.latest_at >= ctx.now - 2 * MINUTE;
+  const firing = rate > threshold && (open ? recent : errors >= MIN_ERRORS);
   return {
     scope: "notion-errors",
     firing: firing
@@ -139,7 +140,7 @@ export async function checkDeadLetters(ctx: CheckContext): Promise<CheckResult> 
         ? [
             {
               key: "dead-letters",
-              text: `${n} dead letter(s) waiting. Newest #${last.id}${last.resource_id ? ` (${last.resource_id})` : ""} from ${last.queue}: ${last.reason}. Fix the cause, then replay them from the dashboard or POST /admin/dead-letters/replay.`,
+              text: `${n} dead letter(s) waiting. Newest #${last.id}${last.resource_id ? ` (${last.resource_id})` : ""} from ${last.queue}: ${String(last.reason).replace(/\.$/, "")}. Fix the cause, then replay them from the dashboard or POST /admin/dead-letters/replay.`,
             },
           ]
         : [],

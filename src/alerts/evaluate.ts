@@ -116,8 +116,8 @@ async function evaluate(env: Env, now: number, previousEvaluation: number): Prom
   await applyIncidentChanges(env.DB, changes, now);
   result.opened = changes.open.map((o) => o.key);
   result.resolved = open.filter((i) => changes.resolve.includes(i.id)).map((i) => i.key);
-  for (const key of result.opened) log.warn("alert opened", { key, text: changes.open.find((o) => o.key === key)?.text });
-  for (const key of result.resolved) log.info("alert resolved", { key });
+  for (const key of result.opened) log.warn("alert opened", { alert: key, text: changes.open.find((o) => o.key === key)?.text });
+  for (const key of result.resolved) log.info("alert resolved", { alert: key });
 
   await deliver(env, config.ALERT_WEBHOOK_URL, config.PUBLIC_BASE_URL, now, result, log);
   return result;
@@ -151,7 +151,7 @@ async function deliver(
       if (outcome.ok) result.sent++;
       else {
         result.failedSends++;
-        log.error("could not send an alert; it is tried again at the next evaluation", { key: incident.key, message: message.kind, error: outcome.error });
+        log.error("could not send an alert; it is tried again at the next evaluation", { alert: incident.key, message: message.kind, error: outcome.error });
         // The "resolved" waits for its "opened", so the receiver reads them in order.
         break;
       }
