@@ -8,15 +8,17 @@
  * - `notion-errors`: flushes (Notion writes) that failed or were put back for a retry, over all flushes, from
  *   `sync_history`: over 15 minutes to open. While open it stays open only while the last 5 minutes are over the
  *   threshold and an error came in the last 2, so the "resolved" follows about two minutes after the errors stop
- *   and an intermittent fault does not flap. Default 1 %.
+ *   and an intermittent fault does not flap. Errors from before the last resolution do not count again, so one
+ *   stray error after a "resolved" does not reopen it. Default 1 %.
  * - `canvas-lookups`: Canvas lookups that failed over all lookups, from the hourly `metrics` (this hour and the
  *   one before). Default 5 %.
  * - `queue-failures`: queue messages dead-lettered over webhooks received, this hour and the one before. Default 1 %.
  * Each needs at least MIN_ERRORS errors, so one failure in a quiet spell is not an incident.
  *
  * "Circuit breaker" is the Gate Durable Object's breaker (consecutive 5xx or timeouts refuse every request for
- * `BREAKER_COOLDOWN_MS`); it counts when it is open now or opened since the last evaluation. While `notion-errors`
- * is firing, an open Notion breaker is named in that incident rather than raising a second one for one outage.
+ * `BREAKER_COOLDOWN_MS`); it counts when it is open now or opened since the last evaluation. While flushes are
+ * failing (the `notion-errors` window has errors) an open Notion breaker is part of that outage and raises no
+ * incident of its own: one outage, one alert.
  */
 import type { Config } from "../config";
 import { hourBucket } from "../db/metrics";
@@ -58,10 +60,11 @@ export function inScope(key: string, scope: string): boolean {
 }
 
 /** Flush errors in the window; `open` tells whether the incident is open now (a shorter window then). */
-export async function checkNotionErrors(ctx: CheckContext, open: boolean): Promise<CheckResult> {
+export async function checkNotionErrors(ctx: CheckContext, open: boolean): Promise<CheckResult & { errors: number }> {
   const threshold = ctx.config.ALERT_ERROR_RATE ?? DEFAULT_THRESHOLDS.notion;
   const minutes = open ? 5 : 15;
-  const since = ctx.now - minutes * MINUTE;
+  const resolved = await ctx.env.DB.prepare("SELECT MAX(resolved_at) AS at FROM alerts WHERE key = 'notion-errors'").first<{ at: number | null }>();
+  const since = Math.max(ctx.now - minutes * MINUTE, open ? 0 : (resolved?.at ?? 0) + 1);
   const row = await ctx.env.DB.prepare(
     `SELECT COUNT(*) AS flushes, COUNT(error) AS errors, MAX(CASE WHEN error IS NOT NULL THEN at END) AS latest_at,
        (SELECT error FROM sync_history WHERE at >= ?1 AND error IS NOT NULL ORDER BY at DESC LIMIT 1) AS latest
@@ -76,6 +79,7 @@ export async function checkNotionErrors(ctx: CheckContext, open: boolean): Promi
   const firing = rate > threshold && (open ? recent : errors >= MIN_ERRORS);
   return {
     scope: "notion-errors",
+    errors,
     firing: firing
       ? [
           {
@@ -153,8 +157,8 @@ async function gateStats(env: Env, config: Config, api: GatedApi): Promise<GateS
   return gate.stats();
 }
 
-/** `notionErrorsFiring`: the Notion breaker is then part of that incident (see the header). */
-export async function checkBreakers(ctx: CheckContext, notionErrorsFiring: boolean): Promise<CheckResult> {
+/** `notionErrorsSeen`: flushes are failing, so an open Notion breaker is that incident's, not one of its own. */
+export async function checkBreakers(ctx: CheckContext, notionErrorsSeen: boolean): Promise<CheckResult> {
   const apis: GatedApi[] = ["notion", "openphone"];
   const stats = await Promise.all(apis.map((api) => gateStats(ctx.env, ctx.config, api)));
   const firing: Firing[] = [];
@@ -163,7 +167,7 @@ export async function checkBreakers(ctx: CheckContext, notionErrorsFiring: boole
     const openNow = s.breakerOpenUntil > ctx.now;
     const openedSince = s.breakerOpenedAt > 0 && s.breakerOpenedAt > ctx.previousEvaluation;
     if (!openNow && !openedSince) return;
-    if (api === "notion" && notionErrorsFiring) return;
+    if (api === "notion" && notionErrorsSeen) return;
     const name = api === "notion" ? "Notion" : "OpenPhone";
     firing.push({
       key: `breaker:${api}`,

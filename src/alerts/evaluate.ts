@@ -76,7 +76,7 @@ async function evaluate(env: Env, now: number, previousEvaluation: number): Prom
   const openKeys = new Set(open.map((i) => i.key));
   const result: AlertEvaluation = { opened: [], resolved: [], sent: 0, failedSends: 0, checkErrors: [] };
 
-  const run = async (name: string, check: () => Promise<CheckResult | null>): Promise<CheckResult | null> => {
+  const run = async <T extends CheckResult>(name: string, check: () => Promise<T | null>): Promise<T | null> => {
     try {
       return await bounded(name, check);
     } catch (error) {
@@ -85,14 +85,14 @@ async function evaluate(env: Env, now: number, previousEvaluation: number): Prom
     }
   };
   const notion = await run("notion-errors", () => checkNotionErrors(ctx, openKeys.has("notion-errors")));
-  const notionFiring = (notion?.firing.length ?? 0) > 0;
+  const notionErrorsSeen = (notion?.errors ?? 0) > 0;
   const checks = [
     notion,
     ...(await Promise.all([
       run("canvas-lookups", () => checkCanvasLookups(ctx)),
       run("queue-failures", () => checkQueueFailures(ctx)),
       run("dead-letters", () => checkDeadLetters(ctx)),
-      run("breaker", () => checkBreakers(ctx, notionFiring)),
+      run("breaker", () => checkBreakers(ctx, notionErrorsSeen)),
       run("health", () => checkHealth(ctx)),
       run("lag", () => checkLag(ctx)),
       run("audit-drift", () => checkAuditDrift(ctx)),
