@@ -1,9 +1,11 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { evaluateAlerts } from "../../src/alerts/evaluate";
+import { evaluateAlerts, evaluateAlertsIfDue } from "../../src/alerts/evaluate";
 import { listRecentIncidents } from "../../src/alerts/store";
+import { loadConfig } from "../../src/config";
 import { recordDeadLetters } from "../../src/db/dead-letters";
+import { gateSettings } from "../../src/gates/gated-fetch";
 import { collectStats } from "../../src/http/admin-stats";
 import type { LineDurableObject } from "../../src/line/line-durable-object";
 import type { WebhookMessage } from "../../src/queue/messages";
@@ -140,5 +142,29 @@ describe("alerts", () => {
     expect((await evaluateAlerts(plain)).opened).toEqual(["dead-letters"]);
     expect(await listRecentIncidents(env.DB)).toMatchObject([{ key: "dead-letters", openStatus: "unconfigured", lastSendError: "ALERT_WEBHOOK_URL is not set" }]);
     expect(await received()).toHaveLength(0);
+  });
+
+  it("evaluates from the queue consumer at most once a minute", async () => {
+    const now = Date.now();
+    expect(await evaluateAlertsIfDue(alertEnv, now)).not.toBeNull();
+    expect(await evaluateAlertsIfDue(alertEnv, now + 30_000)).toBeNull();
+    expect(await evaluateAlertsIfDue(alertEnv, now + 61_000)).not.toBeNull();
+    // The cron evaluates whatever the last evaluation was.
+    expect(await evaluateAlerts(alertEnv, now + 62_000)).toMatchObject({ checkErrors: [] });
+  });
+
+  it("alerts once when the OpenPhone circuit breaker opens and resolves when it has closed", async () => {
+    const { config } = loadConfig(alertEnv);
+    const gate = env.GATE.get(env.GATE.idFromName("openphone"));
+    await gate.configure(gateSettings(config, "openphone"));
+    for (let i = 0; i < config.BREAKER_FAILURES; i++) await gate.report({ outcome: "failure" });
+    const now = Date.now();
+    expect((await evaluateAlerts(alertEnv, now)).opened).toEqual(["breaker:openphone"]);
+    const [alert] = await received();
+    expect(alert!.text).toContain("OpenPhone circuit breaker open until");
+    // After the cool-down, and no opening since the last evaluation.
+    const after = now + config.BREAKER_COOLDOWN_MS + 1000;
+    expect((await evaluateAlerts(alertEnv, after)).resolved).toEqual(["breaker:openphone"]);
+    expect(await received()).toHaveLength(2);
   });
 });
