@@ -5,7 +5,7 @@
  * nothing, so an unreachable D1 or Durable Object never reads as "all clear".
  *
  * Error rates and their default thresholds (the seed document's; `ALERT_ERROR_RATE`, when set, replaces all three):
- * - `notion-errors`: flushes (Notion writes) that failed or were put back for a retry, over all flushes, from
+ * - `notion`: flushes (Notion writes) that failed or were put back for a retry, over all flushes, from
  *   `sync_history`: over 15 minutes to open. While open it stays open only while the last 5 minutes are over the
  *   threshold and an error came in the last 2, so the "resolved" follows about two minutes after the errors stop
  *   and an intermittent fault does not flap. Errors from before the last resolution do not count again, so one
@@ -15,10 +15,10 @@
  * - `queue-failures`: queue messages dead-lettered over webhooks received, this hour and the one before. Default 1 %.
  * Each needs at least MIN_ERRORS errors, so one failure in a quiet spell is not an incident.
  *
- * "Circuit breaker" is the Gate Durable Object's breaker (consecutive 5xx or timeouts refuse every request for
- * `BREAKER_COOLDOWN_MS`); it counts when it is open now or opened since the last evaluation. While flushes are
- * failing (the `notion-errors` window has errors) an open Notion breaker is part of that outage and raises no
- * incident of its own: one outage, one alert.
+ * "Circuit breaker" is the Gate Durable Object's breaker (BREAKER_FAILURES consecutive 5xx or timeouts refuse every
+ * request for BREAKER_COOLDOWN_MS); it counts when it is open now or opened since the last evaluation. Notion's is
+ * part of the `notion` incident, since it usually trips before the first failed flush is recorded: one outage, one
+ * alert, whichever sign comes first. OpenPhone's is `breaker:openphone`.
  */
 import type { Config } from "../config";
 import { hourBucket } from "../db/metrics";
@@ -59,36 +59,51 @@ export function inScope(key: string, scope: string): boolean {
   return key === scope || key.startsWith(`${scope}:`);
 }
 
-/** Flush errors in the window; `open` tells whether the incident is open now (a shorter window then). */
-export async function checkNotionErrors(ctx: CheckContext, open: boolean): Promise<CheckResult & { errors: number }> {
+/** A gate's breaker, open now or opened since the last evaluation; null when neither. */
+function breakerText(ctx: CheckContext, s: GateStats): string | null {
+  const openNow = s.breakerOpenUntil > ctx.now;
+  const openedSince = s.breakerOpenedAt > 0 && s.breakerOpenedAt > ctx.previousEvaluation;
+  if (!openNow && !openedSince) return null;
+  const state = openNow ? `open until ${new Date(s.breakerOpenUntil).toISOString()}` : `opened at ${new Date(s.breakerOpenedAt).toISOString()}`;
+  return `circuit breaker ${state} after ${ctx.config.BREAKER_FAILURES} failures in a row (5xx or timeout), ${s.breakerTrips} opening(s) since the gate started`;
+}
+
+/**
+ * Notion failing: the flush error rate, or the Notion breaker, whichever shows first (the breaker often trips before
+ * the first failed flush is recorded). `open` tells whether the incident is open now (a shorter window then).
+ */
+export async function checkNotion(ctx: CheckContext, open: boolean): Promise<CheckResult> {
   const threshold = ctx.config.ALERT_ERROR_RATE ?? DEFAULT_THRESHOLDS.notion;
   const minutes = open ? 5 : 15;
-  const resolved = await ctx.env.DB.prepare("SELECT MAX(resolved_at) AS at FROM alerts WHERE key = 'notion-errors'").first<{ at: number | null }>();
+  const [resolved, gate] = await Promise.all([
+    ctx.env.DB.prepare("SELECT MAX(resolved_at) AS at FROM alerts WHERE key = 'notion'").first<{ at: number | null }>(),
+    gateStats(ctx.env, ctx.config, "notion"),
+  ]);
   const since = Math.max(ctx.now - minutes * MINUTE, open ? 0 : (resolved?.at ?? 0) + 1);
   const row = await ctx.env.DB.prepare(
-    `SELECT COUNT(*) AS flushes, COUNT(error) AS errors, MAX(CASE WHEN error IS NOT NULL THEN at END) AS latest_at,
-       (SELECT error FROM sync_history WHERE at >= ?1 AND error IS NOT NULL ORDER BY at DESC LIMIT 1) AS latest
-     FROM sync_history WHERE at >= ?1`,
+    `SELECT COUNT(*) AS flushes, COUNT(error) AS errors, MAX(CASE WHEN error IS NOT NULL THEN at END) AS latest_at FROM sync_history WHERE at >= ?1`,
   )
     .bind(since)
-    .first<{ flushes: number; errors: number; latest_at: number | null; latest: string | null }>();
+    .first<{ flushes: number; errors: number; latest_at: number | null }>();
   const flushes = row?.flushes ?? 0;
   const errors = row?.errors ?? 0;
   const rate = flushes === 0 ? 0 : errors / flushes;
   const recent = row?.latest_at != null && row.latest_at >= ctx.now - 2 * MINUTE;
-  const firing = rate > threshold && (open ? recent : errors >= MIN_ERRORS);
-  return {
-    scope: "notion-errors",
-    errors,
-    firing: firing
-      ? [
-          {
-            key: "notion-errors",
-            text: `Notion writes failing: ${errors} of ${flushes} flushes in the last ${minutes} min failed or are waiting for a retry (${pct(rate)}, threshold ${pct(threshold)}). Latest error: ${row?.latest ?? "unknown"}`,
-          },
-        ]
-      : [],
-  };
+  const failing = rate > threshold && (open ? recent : errors >= MIN_ERRORS);
+  const breaker = breakerText(ctx, gate);
+  if (!failing && !breaker) return { scope: "notion", firing: [] };
+  // The commonest errors name the cause; the latest alone is often a consequence (the breaker that opened).
+  const { results: common } = await ctx.env.DB.prepare(
+    "SELECT error, COUNT(*) AS n FROM sync_history WHERE at >= ?1 AND error IS NOT NULL GROUP BY error ORDER BY n DESC, MAX(at) DESC LIMIT 3",
+  )
+    .bind(since)
+    .all<{ error: string; n: number }>();
+  const parts = [
+    ...(breaker ? [`the Notion ${breaker}`] : []),
+    `${errors} of ${flushes} flushes in the last ${minutes} min failed or are waiting for a retry (${pct(rate)}, threshold ${pct(threshold)})`,
+    ...(common.length > 0 ? [`errors: ${common.map((c) => `${c.error} (×${c.n})`).join("; ")}`] : []),
+  ];
+  return { scope: "notion", firing: [{ key: "notion", text: `Notion writes failing: ${parts.join("; ")}. Work is kept and retried.` }] };
 }
 
 export async function checkCanvasLookups(ctx: CheckContext): Promise<CheckResult> {
@@ -157,24 +172,10 @@ async function gateStats(env: Env, config: Config, api: GatedApi): Promise<GateS
   return gate.stats();
 }
 
-/** `notionErrorsSeen`: flushes are failing, so an open Notion breaker is that incident's, not one of its own. */
-export async function checkBreakers(ctx: CheckContext, notionErrorsSeen: boolean): Promise<CheckResult> {
-  const apis: GatedApi[] = ["notion", "openphone"];
-  const stats = await Promise.all(apis.map((api) => gateStats(ctx.env, ctx.config, api)));
-  const firing: Firing[] = [];
-  apis.forEach((api, i) => {
-    const s = stats[i]!;
-    const openNow = s.breakerOpenUntil > ctx.now;
-    const openedSince = s.breakerOpenedAt > 0 && s.breakerOpenedAt > ctx.previousEvaluation;
-    if (!openNow && !openedSince) return;
-    if (api === "notion" && notionErrorsSeen) return;
-    const name = api === "notion" ? "Notion" : "OpenPhone";
-    firing.push({
-      key: `breaker:${api}`,
-      text: `${name} circuit breaker ${openNow ? `open until ${new Date(s.breakerOpenUntil).toISOString()}` : `opened at ${new Date(s.breakerOpenedAt).toISOString()}`}: ${ctx.config.BREAKER_FAILURES} requests in a row failed (5xx or timeout); ${s.breakerTrips} opening(s) since the gate started. Work is retried when it closes.`,
-    });
-  });
-  return { scope: "breaker", firing };
+/** The OpenPhone gate's breaker (Notion's is part of `checkNotion`). */
+export async function checkOpenPhoneBreaker(ctx: CheckContext): Promise<CheckResult> {
+  const breaker = breakerText(ctx, await gateStats(ctx.env, ctx.config, "openphone"));
+  return { scope: "breaker:openphone", firing: breaker ? [{ key: "breaker:openphone", text: `OpenPhone requests failing: the ${breaker}. Work is kept and retried when it closes.` }] : [] };
 }
 
 export async function checkHealth(ctx: CheckContext): Promise<CheckResult> {

@@ -11,12 +11,12 @@ import { getConfig } from "../config";
 import { createLogger } from "../observability/logger";
 import {
   checkAuditDrift,
-  checkBreakers,
   checkCanvasLookups,
   checkDeadLetters,
   checkHealth,
   checkLag,
-  checkNotionErrors,
+  checkNotion,
+  checkOpenPhoneBreaker,
   checkQueueFailures,
   inScope,
   type CheckContext,
@@ -26,6 +26,8 @@ import { sendAlert } from "./send";
 import { applyIncidentChanges, claimEvaluation, listOpenIncidents, listUndelivered, recordDelivery, type IncidentChanges } from "./store";
 
 export const CHECK_TIMEOUT_MS = 10_000;
+/** Incidents delivered per evaluation, so a backlog cannot hold one evaluation for long. */
+const MAX_SENDS_PER_EVALUATION = 5;
 /** The queue consumer's evaluations are at least this far apart. */
 export const QUEUE_EVALUATION_INTERVAL_MS = 60_000;
 
@@ -76,7 +78,7 @@ async function evaluate(env: Env, now: number, previousEvaluation: number): Prom
   const openKeys = new Set(open.map((i) => i.key));
   const result: AlertEvaluation = { opened: [], resolved: [], sent: 0, failedSends: 0, checkErrors: [] };
 
-  const run = async <T extends CheckResult>(name: string, check: () => Promise<T | null>): Promise<T | null> => {
+  const run = async (name: string, check: () => Promise<CheckResult | null>): Promise<CheckResult | null> => {
     try {
       return await bounded(name, check);
     } catch (error) {
@@ -84,20 +86,18 @@ async function evaluate(env: Env, now: number, previousEvaluation: number): Prom
       return null;
     }
   };
-  const notion = await run("notion-errors", () => checkNotionErrors(ctx, openKeys.has("notion-errors")));
-  const notionErrorsSeen = (notion?.errors ?? 0) > 0;
-  const checks = [
-    notion,
-    ...(await Promise.all([
+  const checks = (
+    await Promise.all([
+      run("notion", () => checkNotion(ctx, openKeys.has("notion"))),
       run("canvas-lookups", () => checkCanvasLookups(ctx)),
       run("queue-failures", () => checkQueueFailures(ctx)),
       run("dead-letters", () => checkDeadLetters(ctx)),
-      run("breaker", () => checkBreakers(ctx, notionErrorsSeen)),
+      run("breaker:openphone", () => checkOpenPhoneBreaker(ctx)),
       run("health", () => checkHealth(ctx)),
       run("lag", () => checkLag(ctx)),
       run("audit-drift", () => checkAuditDrift(ctx)),
-    ])),
-  ].filter((c): c is CheckResult => c !== null);
+    ])
+  ).filter((c): c is CheckResult => c !== null);
   for (const e of result.checkErrors) log.warn("alert check could not be read; its incidents are left as they are", e);
 
   const changes: IncidentChanges = { open: [], stillOpen: [], resolve: [] };
@@ -132,7 +132,7 @@ async function deliver(
   log: ReturnType<typeof createLogger>,
 ): Promise<void> {
   const where = base ? ` (${base})` : "";
-  for (const incident of await listUndelivered(env.DB, now)) {
+  for (const incident of await listUndelivered(env.DB, now, MAX_SENDS_PER_EVALUATION)) {
     const messages: { kind: "open" | "resolved"; text: string }[] = [];
     if (incident.openStatus === "pending" || incident.openStatus === "failed") {
       messages.push({ kind: "open", text: `:rotating_light: OpenPhone → Notion sync${where}: ${incident.lastText}` });
@@ -152,8 +152,9 @@ async function deliver(
       else {
         result.failedSends++;
         log.error("could not send an alert; it is tried again at the next evaluation", { alert: incident.key, message: message.kind, error: outcome.error });
-        // The "resolved" waits for its "opened", so the receiver reads them in order.
-        break;
+        // The receiver is failing: the rest wait for the next evaluation rather than each waiting out the timeout
+        // (and a "resolved" never goes ahead of its "opened").
+        return;
       }
     }
   }

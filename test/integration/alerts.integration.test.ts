@@ -78,7 +78,7 @@ describe("alerts", () => {
 
     const start = Date.now();
     const first = await evaluateAlerts(alertEnv, start);
-    expect(first.opened).toEqual(["notion-errors"]);
+    expect(first.opened).toEqual(["notion"]);
     let alerts = await received();
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.text).toContain("Notion writes failing");
@@ -96,7 +96,7 @@ describe("alerts", () => {
     expect(await stub.pendingEvents()).toBe(0);
 
     const later = await evaluateAlerts(alertEnv, Date.now() + 3 * MINUTE);
-    expect(later.resolved).toEqual(["notion-errors"]);
+    expect(later.resolved).toEqual(["notion"]);
     alerts = await received();
     expect(alerts).toHaveLength(2);
     expect(alerts[1]!.text).toMatch(/^:white_check_mark: Resolved after \d+ min/);
@@ -104,7 +104,7 @@ describe("alerts", () => {
 
     const stats = await collectStats(alertEnv);
     expect(stats.alerts.open).toEqual([]);
-    expect(stats.alerts.recent).toMatchObject([{ key: "notion-errors", openStatus: "sent", resolvedStatus: "sent", sendAttempts: 2 }]);
+    expect(stats.alerts.recent).toMatchObject([{ key: "notion", openStatus: "sent", resolvedStatus: "sent", sendAttempts: 2 }]);
   });
 
   it("records a failed send and sends it at the next evaluation", async () => {
@@ -161,7 +161,7 @@ describe("alerts", () => {
     const now = Date.now();
     expect((await evaluateAlerts(alertEnv, now)).opened).toEqual(["breaker:openphone"]);
     const [alert] = await received();
-    expect(alert!.text).toContain("OpenPhone circuit breaker open until");
+    expect(alert!.text).toContain("OpenPhone requests failing: the circuit breaker open until");
     // After the cool-down, and no opening since the last evaluation.
     const after = now + config.BREAKER_COOLDOWN_MS + 1000;
     expect((await evaluateAlerts(alertEnv, after)).resolved).toEqual(["breaker:openphone"]);
