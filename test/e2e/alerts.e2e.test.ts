@@ -93,7 +93,8 @@ describe("alerts", () => {
     expect(stats.alerts.recent).toEqual([expect.objectContaining({ key: "notion", openStatus: "sent", resolvedStatus: "sent" })]);
     console.log(
       `alerts e2e: Notion failing for ${Math.round((outageEnd - outageStart) / 1000)} s; alert ${Math.round((opened.at - outageStart) / 1000)} s after the outage began; ` +
-        `resolved ${Math.round((resolved.at - outageEnd) / 1000)} s after it ended; ${alerts.length} messages in all; ${pages.length}/${phones.length} texts written`,
+        `resolved ${Math.round((resolved.at - outageEnd) / 1000)} s after it ended; ${alerts.length} messages in all; ${pages.length}/${phones.length} texts written\n` +
+        alerts.map((a) => `  ${a.text}`).join("\n"),
     );
   }, 900_000);
 });
