@@ -139,7 +139,7 @@ async function deliver(
     }
     if (incident.resolvedAt !== null && (incident.resolvedStatus === "pending" || incident.resolvedStatus === "failed")) {
       const minutes = Math.max(1, Math.round((incident.resolvedAt - incident.openedAt) / 60_000));
-      messages.push({ kind: "resolved", text: `:white_check_mark: Resolved after ${minutes} min, OpenPhone → Notion sync${where}: ${incident.lastText}` });
+      messages.push({ kind: "resolved", text: `:white_check_mark: Resolved after ${minutes} min, OpenPhone → Notion sync${where}: cleared. Last reported: ${incident.lastText}` });
     }
     for (const message of messages) {
       if (!url) {
