@@ -231,6 +231,24 @@ function renderBackfill(runs) {
   box.append(table);
 }
 
+// Open incidents first, then the latest resolved ones; a message that could not be delivered says so.
+function renderAlerts(alerts) {
+  const open = alerts?.open ?? [];
+  const figure = $("alerts");
+  figure.className = `figure${open.length ? " bad" : ""}`;
+  text(figure, open.length ? `${number.format(open.length)} open` : "none open");
+  const list = $("alerts-list");
+  list.replaceChildren();
+  const resolved = (alerts?.recent ?? []).filter((a) => a.resolvedAt != null).slice(0, 3);
+  for (const a of [...open, ...resolved]) {
+    const delivery = a.openStatus === "sent" ? "" : a.openStatus === "unconfigured" ? " (not sent: ALERT_WEBHOOK_URL not set)" : ` (not delivered yet: ${a.lastSendError ?? a.openStatus})`;
+    const state = a.resolvedAt == null ? `since ${when(a.openedAt)}` : `resolved ${when(a.resolvedAt)}`;
+    const li = text(document.createElement("li"), `${state}: ${a.lastText}${delivery}`);
+    if (a.resolvedAt == null) li.className = "open";
+    list.append(li);
+  }
+}
+
 async function replay(ids) {
   const res = await admin("/dead-letters/replay", { method: "POST", body: JSON.stringify(ids ? { ids } : {}) });
   text($("replay-result"), res.ok ? `Replayed ${res.body.replayed}.` : `Replay failed: ${res.body.message ?? res.body.error ?? res.status}`);
@@ -246,7 +264,7 @@ async function refresh() {
     return;
   }
   const [stats, dead, backfill] = await Promise.all([admin("/stats"), admin("/dead-letters?limit=50"), admin("/backfill")]);
-  if (stats.ok) { $("auth-message").hidden = true; renderStats(stats.body); }
+  if (stats.ok) { $("auth-message").hidden = true; renderStats(stats.body); renderAlerts(stats.body.alerts); }
   if (dead.ok) renderDeadLetters(dead.body);
   if (backfill.ok) renderBackfill(Array.isArray(backfill.body) ? backfill.body : backfill.body.runs ?? []);
 }

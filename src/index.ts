@@ -1,4 +1,5 @@
 /** Wiring only: HTTP, queue and cron entry points, and the Durable Object classes. */
+import { evaluateAlertsIfDue } from "./alerts/evaluate";
 import { app } from "./http/app";
 import { handleQueueBatch } from "./queue/consumer";
 import type { SyncMessage } from "./queue/messages";
@@ -10,6 +11,10 @@ export { CanvasIndexDurableObject } from "./canvas/canvas-index-durable-object";
 
 export default {
   fetch: app.fetch,
-  queue: (batch, env, _ctx) => handleQueueBatch(batch, env),
+  queue: (batch, env, ctx) => {
+    // Alerts between crons, at most once a minute: an outage shorter than five minutes is still announced.
+    ctx.waitUntil(evaluateAlertsIfDue(env));
+    return handleQueueBatch(batch, env);
+  },
   scheduled: (controller, env, _ctx) => handleScheduled(controller, env),
 } satisfies ExportedHandler<Env, SyncMessage>;

@@ -5,6 +5,8 @@
  * wrote. `/_fake/state` (GET) shows it all, `/_fake/reset` (POST) starts over, `/_fake/config` (POST) sets
  * `knownProperties` (a renamed property gets Notion's 400), `createFaults` (answers for the next page creates) and
  * `recordingsPending` (calls whose recordings list is still empty, as while OpenPhone processes the recording).
+ * `alertFaults` (how many of the next alert deliveries answer 500). `/alerts/...` is an alert receiver (a Slack-style
+ * incoming webhook): each POST is recorded with its JSON body.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -35,6 +37,8 @@ export class FakeApiState {
   readonly createFaults: Fault[] = [];
   /** Calls whose recordings OpenPhone has not finished: their list is empty. */
   recordingsPending = new Set<string>();
+  /** How many of the next alert deliveries fail with a 500. */
+  alertFaults = 0;
   transcripts = new Map<string, unknown>();
   summaries = new Map<string, unknown>();
   private nextId = 1;
@@ -53,6 +57,14 @@ export class FakeApiState {
         return this.error(hang.status, hang.code, hang.message);
       }
       return this.notion(request.method, path, body as Record<string, unknown>);
+    }
+    if (api === "alerts") {
+      this.requests.push({ method: request.method, path: `alerts:${path}`, body });
+      if (this.alertFaults > 0) {
+        this.alertFaults--;
+        return new Response("receiver unavailable", { status: 500 });
+      }
+      return new Response("ok", { status: 200, headers: { "Content-Type": "text/plain" } });
     }
     if (api === "openphone") {
       this.requests.push({ method: request.method, path: `openphone:${path}`, body });
@@ -137,8 +149,9 @@ async function control(state: { current: FakeApiState }, request: Request): Prom
   const url = new URL(request.url);
   if (url.pathname === "/_fake/reset") state.current = new FakeApiState();
   if (url.pathname === "/_fake/config") {
-    const body = (await request.json()) as { knownProperties?: string[] | null; createFaults?: Fault[]; recordingsPending?: string[] };
+    const body = (await request.json()) as { knownProperties?: string[] | null; createFaults?: Fault[]; recordingsPending?: string[]; alertFaults?: number };
     if (body.recordingsPending) state.current.recordingsPending = new Set(body.recordingsPending);
+    if (body.alertFaults !== undefined) state.current.alertFaults = body.alertFaults;
     if (body.knownProperties !== undefined) state.current.knownProperties = body.knownProperties ? new Set(body.knownProperties) : null;
     if (body.createFaults) state.current.createFaults.push(...body.createFaults);
   }

@@ -30,6 +30,11 @@ export interface GateStats {
   configuredRate: number;
   pausedUntil: number;
   breakerOpenUntil: number;
+  /** When the breaker last opened (epoch ms, 0 = never since the object started), so a cool-down shorter than the
+   * alert evaluation's interval is still seen. */
+  breakerOpenedAt: number;
+  /** How many times the breaker has opened since the object started. */
+  breakerTrips: number;
   consecutiveFailures: number;
   granted: number;
   rateLimited: number;
@@ -51,6 +56,8 @@ export class GateDurableObject extends DurableObject<Env> {
   private tat = 0;
   private pausedUntil = 0;
   private breakerOpenUntil = 0;
+  private breakerOpenedAt = 0;
+  private breakerTrips = 0;
   private consecutiveFailures = 0;
   private last429At = 0;
   private granted = 0;
@@ -110,6 +117,8 @@ export class GateDurableObject extends DurableObject<Env> {
     this.consecutiveFailures++;
     if (this.consecutiveFailures >= this.settings.breakerFailures) {
       this.breakerOpenUntil = now + this.settings.breakerCooldownMs;
+      this.breakerOpenedAt = now;
+      this.breakerTrips++;
       this.consecutiveFailures = 0;
     }
   }
@@ -120,6 +129,8 @@ export class GateDurableObject extends DurableObject<Env> {
       configuredRate: this.settings.ratePerSecond,
       pausedUntil: this.pausedUntil,
       breakerOpenUntil: this.breakerOpenUntil,
+      breakerOpenedAt: this.breakerOpenedAt,
+      breakerTrips: this.breakerTrips,
       consecutiveFailures: this.consecutiveFailures,
       granted: this.granted,
       rateLimited: this.rateLimited,

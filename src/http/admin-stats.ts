@@ -6,6 +6,7 @@
  * throughput and lag over the last 24 hours for the dashboard's charts.
  */
 import { Hono } from "hono";
+import { listOpenIncidents, listRecentIncidents } from "../alerts/store";
 import { getConfig } from "../config";
 import { latestAudit } from "../db/audit-runs";
 import { readCanvasIndexStats } from "../db/canvas-index";
@@ -53,6 +54,7 @@ export async function collectStats(env: Env, now = Date.now()) {
   ]);
   // After the lines were asked: their answers are the chart's latest point.
   const lag = await readLagSeries(env.DB, now - DAY_MS);
+  const [openAlerts, recentAlerts] = await Promise.all([listOpenIncidents(env.DB), listRecentIncidents(env.DB)]);
   return {
     generatedAt: new Date(now).toISOString(),
     today: today.results,
@@ -69,6 +71,7 @@ export async function collectStats(env: Env, now = Date.now()) {
     deadLetters: { open: openDeadLetters },
     gates: Object.fromEntries(GATES.map((api, i) => [api, gates[i]])),
     audit: audit && { lastRunAt: new Date(audit.endedAt).toISOString(), checked: audit.checked, missing: audit.missing, duplicated: audit.duplicated, stale: audit.stale, complete: audit.complete },
+    alerts: { open: openAlerts, recent: recentAlerts },
   };
 }
 

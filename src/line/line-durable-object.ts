@@ -389,8 +389,10 @@ export class LineDurableObject extends DurableObject<Env> {
     const spend = new BackfillSpend();
     if (due.length > 0) {
       await withTimeout(this.learnLineNumbers(due, config), this.bounds.rpcMs * 2, "looking up the line's own number").catch((error) => log.warn("could not look up the line's own number", { error }));
-      const canvas = await withTimeout(this.matchCanvas(due, config), this.bounds.canvasMs, "the Canvas lookup").catch((error) => {
+      const canvas = await withTimeout(this.matchCanvas(due, config), this.bounds.canvasMs, "the Canvas lookup").catch(async (error) => {
         log.warn("Canvas lookup failed; pages are written without the relation for now", { error });
+        // The Canvas lookup failure rate the alerts watch: one failure per call or text left without its relation.
+        await incrementMetrics(this.env.DB, { "canvas.lookups_failed": due.length }).catch(() => undefined);
         return new Map<string, string | null>();
       });
       const queue = [...due];

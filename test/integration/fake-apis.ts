@@ -16,7 +16,7 @@ export const fakeApis = {
   async reset(): Promise<void> {
     await fetch(`${FAKE_APIS_URL}/_fake/reset`, { method: "POST" });
   },
-  async configure(config: { knownProperties?: string[] | null; createFaults?: Fault[]; recordingsPending?: string[] }): Promise<void> {
+  async configure(config: { knownProperties?: string[] | null; createFaults?: Fault[]; recordingsPending?: string[]; alertFaults?: number }): Promise<void> {
     await fetch(`${FAKE_APIS_URL}/_fake/config`, { method: "POST", body: JSON.stringify(config) });
   },
   async state(): Promise<FakeState> {
