@@ -3,7 +3,7 @@
  * resolves every open row whose cause is gone (a property renamed back, a token replaced), so `/health` shows a
  * problem before a write fails on it and stops showing it once it is fixed. The flush's side is in `sync-history.ts`.
  */
-import type { SchemaProblem } from "./sync-history";
+import { schemaProblemUpsert, type SchemaProblem } from "./sync-history";
 
 export interface SchemaFindings {
   database: "calls" | "messages";
@@ -21,18 +21,7 @@ export async function reconcileSchemaProblems(db: D1Database, findings: SchemaFi
   const keep = found.length > 0 ? ` AND property NOT IN (${found.map((_, i) => `?${i + 3}`).join(", ")})` : "";
   const where = scope === "properties" ? `database = ?2 AND resolved_at IS NULL${keep}` : `database = ?2 AND resolved_at IS NULL AND property = ''${keep}`;
   statements.push(db.prepare(`UPDATE schema_problems SET resolved_at = ?1 WHERE ${where}`).bind(at, database, ...found));
-  for (const p of problems) {
-    statements.push(
-      db
-        .prepare(
-          `INSERT INTO schema_problems (database, property, message, first_seen_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?4)
-           ON CONFLICT (database, property) DO UPDATE SET message = excluded.message, last_seen_at = excluded.last_seen_at,
-             first_seen_at = CASE WHEN schema_problems.resolved_at IS NULL THEN schema_problems.first_seen_at ELSE excluded.first_seen_at END,
-             resolved_at = NULL`,
-        )
-        .bind(p.database, p.property, p.message, at),
-    );
-  }
+  for (const p of problems) statements.push(schemaProblemUpsert(db, p, at));
   const [resolved] = await db.batch(statements);
   return resolved?.meta.changes ?? 0;
 }

@@ -60,6 +60,18 @@ export function emptyReport(): FlushReport {
   return { history: [], resources: [], deadLetters: [], schemaProblems: [], healthyDatabases: [], metrics: {} };
 }
 
+/** Records a problem as open now; a problem seen again keeps when it was first seen, unless it had been resolved. */
+export function schemaProblemUpsert(db: D1Database, p: SchemaProblem, at: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO schema_problems (database, property, message, first_seen_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?4)
+       ON CONFLICT (database, property) DO UPDATE SET message = excluded.message, last_seen_at = excluded.last_seen_at,
+         first_seen_at = CASE WHEN schema_problems.resolved_at IS NULL THEN schema_problems.first_seen_at ELSE excluded.first_seen_at END,
+         resolved_at = NULL`,
+    )
+    .bind(p.database, p.property, p.message, at);
+}
+
 export function flushReportStatements(db: D1Database, report: FlushReport, at: number): D1PreparedStatement[] {
   const statements: D1PreparedStatement[] = [];
   for (const h of report.history) {
@@ -105,18 +117,7 @@ export function flushReportStatements(db: D1Database, report: FlushReport, at: n
   for (const database of report.healthyDatabases) {
     statements.push(db.prepare("UPDATE schema_problems SET resolved_at = ?1 WHERE database = ?2 AND resolved_at IS NULL").bind(at, database));
   }
-  for (const p of report.schemaProblems) {
-    statements.push(
-      db
-        .prepare(
-          `INSERT INTO schema_problems (database, property, message, first_seen_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?4)
-           ON CONFLICT (database, property) DO UPDATE SET message = excluded.message, last_seen_at = excluded.last_seen_at,
-             first_seen_at = CASE WHEN schema_problems.resolved_at IS NULL THEN schema_problems.first_seen_at ELSE excluded.first_seen_at END,
-             resolved_at = NULL`,
-        )
-        .bind(p.database, p.property, p.message, at),
-    );
-  }
+  for (const p of report.schemaProblems) statements.push(schemaProblemUpsert(db, p, at));
   const bucket = hourBucket(at);
   for (const [name, value] of Object.entries(report.metrics)) {
     if (value === 0) continue;

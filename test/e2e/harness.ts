@@ -5,11 +5,11 @@
  */
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import type { OpenPhoneEmulator } from "../../emulators/openphone/server.ts";
 import { ProcessGroup, waitForHttp } from "../../scripts/lib/processes.ts";
+import { freePort } from "../../scripts/lib/sandbox-control.ts";
 import { setUpSandboxSync, type SandboxSync } from "../../scripts/lib/sandbox-sync.ts";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
@@ -32,17 +32,6 @@ async function loadEmulators(): Promise<EmulatorModules> {
   const notion = path.join(root, "emulators", "notion", "server.ts");
   const [op, no] = await Promise.all([import(openphone), import(notion)]);
   return { startOpenPhoneEmulator: op.startOpenPhoneEmulator, startNotionEmulator: no.startNotionEmulator };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface E2EOptions {
