@@ -204,21 +204,6 @@ export async function checkLag(ctx: CheckContext): Promise<CheckResult> {
   };
 }
 
-/** A count reported as a number or as the list itself (JSON text). */
-function figure(value: unknown): number {
-  if (typeof value === "number") return value;
-  if (typeof value === "string") {
-    try {
-      const parsed: unknown = JSON.parse(value);
-      if (Array.isArray(parsed)) return parsed.length;
-      if (typeof parsed === "number") return parsed;
-    } catch {
-      return 0;
-    }
-  }
-  return 0;
-}
-
 /** The latest audit's drift (D1 `audit_runs`, see db/audit-runs.ts): open while the last audit found any. */
 export async function checkAuditDrift(ctx: CheckContext): Promise<CheckResult | null> {
   const run = await latestAudit(ctx.env.DB);

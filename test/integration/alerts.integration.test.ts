@@ -90,7 +90,7 @@ describe("alerts", () => {
     expect(await received()).toHaveLength(1);
 
     // Notion answers again: the retries write every page.
-    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("UPDATE resources SET due_at = 0, claimed_at = 0"));
+    await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("UPDATE resources SET due_at = 0, claimed_at = 0, claim_unknown_at = 0"));
     await flush(stub);
     expect((await fakeApis.state()).pages).toHaveLength(3);
     expect(await stub.pendingEvents()).toBe(0);
