@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import type { AuditReport } from "../../src/audit/types.ts";
-import { DEFAULT_TOKEN, DEFAULT_URL, UsageError } from "./backfill-client.ts";
+import { DEFAULT_TOKEN, DEFAULT_URL, UsageError, workerTarget } from "./backfill-client.ts";
 
 export { UsageError };
 
@@ -47,13 +47,11 @@ export function parseAuditArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Aud
   if (positionals.length > 0) throw new UsageError(`unexpected argument(s): ${positionals.join(" ")}`);
   if (!values.since) throw new UsageError("--since DATE is required");
   if (Number.isNaN(Date.parse(values.since))) throw new UsageError(`--since must be a date or ISO date-time, got ${values.since}`);
-  const url = (values.url ?? DEFAULT_URL).replace(/\/+$/, "");
-  if (!/^https?:\/\//.test(url)) throw new UsageError(`--url must start with http:// or https://, got ${url}`);
+  const target = workerTarget(values, env);
   const max = values["max-requests"];
   if (max !== undefined && !/^\d+$/.test(max)) throw new UsageError("--max-requests must be a whole number");
   return {
-    url,
-    token: values.token ?? env.ADMIN_TOKEN ?? DEFAULT_TOKEN,
+    ...target,
     since: values.since,
     repair: values.repair ?? false,
     json: values.json ?? false,

@@ -24,6 +24,13 @@ export const USAGE = `Usage: npm run backfill -- [--since 2026-01-01] [--line PN
 
 export class UsageError extends Error {}
 
+/** The Worker an admin command talks to: `--url` (default the sandbox's) and `--token`, `ADMIN_TOKEN` or the sandbox's. */
+export function workerTarget(values: { url?: string; token?: string }, env: NodeJS.ProcessEnv): { url: string; token: string } {
+  const url = (values.url ?? DEFAULT_URL).replace(/\/+$/, "");
+  if (!/^https?:\/\//.test(url)) throw new UsageError(`--url must start with http:// or https://, got ${url}`);
+  return { url, token: values.token ?? env.ADMIN_TOKEN ?? DEFAULT_TOKEN };
+}
+
 export function parseBackfillArgs(argv: string[], env: NodeJS.ProcessEnv = {}): BackfillArgs {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -39,13 +46,11 @@ export function parseBackfillArgs(argv: string[], env: NodeJS.ProcessEnv = {}): 
   // `--line PNa PNb` lists several lines after one flag; anything else positional is a mistake.
   const stray = positionals.filter((p) => !/^PN[A-Za-z0-9]+$/.test(p));
   if (stray.length > 0) throw new UsageError(`unexpected argument(s): ${stray.join(" ")}`);
-  const url = (values.url ?? DEFAULT_URL).replace(/\/+$/, "");
-  if (!/^https?:\/\//.test(url)) throw new UsageError(`--url must start with http:// or https://, got ${url}`);
+  const target = workerTarget(values, env);
   const intervalMs = values.interval ? Number(values.interval) : 1000;
   if (!Number.isFinite(intervalMs) || intervalMs < 50) throw new UsageError("--interval must be a number of milliseconds ≥ 50");
   return {
-    url,
-    token: values.token ?? env.ADMIN_TOKEN ?? DEFAULT_TOKEN,
+    ...target,
     ...(values.since ? { since: values.since } : {}),
     lines: [...(values.line ?? []), ...positionals],
     intervalMs,

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from "node:util";
 import { type DoctorReport, formatDoctorReport } from "../../src/doctor/report.ts";
-import { DEFAULT_TOKEN, DEFAULT_URL, UsageError } from "./backfill-client.ts";
+import { DEFAULT_TOKEN, DEFAULT_URL, workerTarget } from "./backfill-client.ts";
 
 /** The Worker bounds its run at 25 s; this leaves room for the round trip. */
 export const DOCTOR_TIMEOUT_MS = 60_000;
@@ -23,9 +23,7 @@ Exit code: 0 no problem, 1 problems found (each printed with its fix), 2 the Wor
 
 export function parseDoctorArgs(argv: string[], env: NodeJS.ProcessEnv = {}): DoctorArgs {
   const { values } = parseArgs({ args: argv, options: { url: { type: "string" }, token: { type: "string" }, json: { type: "boolean", default: false } } });
-  const url = (values.url ?? DEFAULT_URL).replace(/\/+$/, "");
-  if (!/^https?:\/\//.test(url)) throw new UsageError(`--url must start with http:// or https://, got ${url}`);
-  return { url, token: values.token ?? env.ADMIN_TOKEN ?? DEFAULT_TOKEN, json: values.json ?? false };
+  return { ...workerTarget(values, env), json: values.json ?? false };
 }
 
 /** Runs the checks and prints the report; resolves to the process exit code. */
