@@ -1,4 +1,4 @@
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { evaluateAlerts, evaluateAlertsIfDue } from "../../src/alerts/evaluate";
@@ -7,9 +7,9 @@ import { loadConfig } from "../../src/config";
 import { recordDeadLetters } from "../../src/db/dead-letters";
 import { gateSettings } from "../../src/gates/gated-fetch";
 import { collectStats } from "../../src/http/admin-stats";
-import type { LineDurableObject } from "../../src/line/line-durable-object";
 import type { WebhookMessage } from "../../src/queue/messages";
 import { FAKE_APIS_URL, fakeApis, TEST_SETTINGS } from "./fake-apis";
+import { flush, lineWithSettings } from "./line-harness";
 
 const MINUTE = 60_000;
 /** The Worker's settings with the alert receiver of the fake APIs as ALERT_WEBHOOK_URL. */
@@ -41,25 +41,6 @@ function completedCall(callId: string, lineId: string): WebhookMessage {
   };
   const eventId = `EV${callId}c`;
   return { type: "webhook", lineId, eventId, eventType: "call.completed", receivedAt: Date.now(), envelope: { id: eventId, object: "event", apiVersion: "v4", createdAt: new Date().toISOString(), type: "call.completed", data: { object } } };
-}
-
-async function lineWithSettings(name: string) {
-  const stub = env.LINE.get(env.LINE.idFromName(name));
-  await runInDurableObject(stub, (instance) => {
-    (instance as unknown as { env: Env }).env = { ...env, ...TEST_SETTINGS } as unknown as Env;
-  });
-  return stub;
-}
-
-/** Runs the alarm until nothing due now is waiting. */
-async function flush(stub: DurableObjectStub<LineDurableObject>) {
-  for (let i = 0; i < 100; i++) {
-    await runDurableObjectAlarm(stub);
-    const waiting = await runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM resources WHERE dirty = 1 AND failed_at IS NULL AND due_at <= ?", Date.now()).one().n);
-    if (waiting === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error("the line never finished flushing");
 }
 
 beforeEach(async () => {

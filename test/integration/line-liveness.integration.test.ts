@@ -2,14 +2,12 @@ import { createExecutionContext, createScheduledController, runDurableObjectAlar
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import type { LineDurableObject } from "../../src/line/line-durable-object";
 import { readLinesLiveness } from "../../src/line/liveness";
 import type { LineStorage } from "../../src/line/storage";
 import type { WebhookMessage } from "../../src/queue/messages";
 import { FREQUENT_CRON } from "../../src/scheduled";
 import { fakeApis, TEST_SETTINGS } from "./fake-apis";
-
-type Line = DurableObjectStub<LineDurableObject>;
+import { lineWithSettings, type Line } from "./line-harness";
 
 function completedCall(callId: string, lineId: string): WebhookMessage {
   const object = { id: callId, object: "call", direction: "incoming", participants: ["+12125550101"], phoneNumberId: lineId, userId: "US1", createdAt: "2026-03-02T10:00:00.000Z", status: "completed", answeredAt: null, completedAt: "2026-03-02T10:01:00.000Z", duration: 0 };
@@ -18,13 +16,7 @@ function completedCall(callId: string, lineId: string): WebhookMessage {
 }
 
 /** A line with a minute's coalescing window, so its alarm runs when the test runs it, not on its own. */
-async function lineWithSettings(name: string): Promise<Line> {
-  const stub = env.LINE.get(env.LINE.idFromName(name));
-  await runInDurableObject(stub, (instance) => {
-    (instance as unknown as { env: Env }).env = { ...env, ...TEST_SETTINGS, COALESCE_MS: "60000" } as unknown as Env;
-  });
-  return stub;
-}
+const slowLine = (name: string) => lineWithSettings(name, { COALESCE_MS: "60000" });
 
 /** Brings every waiting call forward to `at` (their coalescing window or backoff is over). */
 const dueAt = (stub: Line, at = 0) => runInDurableObject(stub, (_i, state) => void state.storage.sql.exec("UPDATE resources SET due_at = ? WHERE dirty = 1", at));
@@ -36,7 +28,7 @@ beforeEach(() => fakeApis.reset());
 
 describe("a line that cannot stall", () => {
   it("sets its alarm again when getAlarm() still reports a failed alarm's past time", async () => {
-    const stub = await lineWithSettings("PNlive1");
+    const stub = await slowLine("PNlive1");
     // The state the runtime leaves after a failed alarm whose retry has not begun: no alarm will fire, and getAlarm()
     // reports the failed alarm's time, eight minutes ago.
     const staleAt = Date.now() - 480_000;
@@ -60,7 +52,7 @@ describe("a line that cannot stall", () => {
   });
 
   it("keeps writing when bringing the media notes up to date fails, and says so in its liveness", async () => {
-    const stub = await lineWithSettings("PNlive2");
+    const stub = await slowLine("PNlive2");
     await runInDurableObject(stub, (instance) => {
       (instance as unknown as { store: LineStorage }).store.media.dueNotices = () => {
         throw new Error("SQLITE_BUSY: database is locked");
@@ -83,7 +75,7 @@ describe("a line that cannot stall", () => {
   });
 
   it("abandons a flush Notion does not answer, writes the line's other calls meanwhile, and retries it", async () => {
-    const stub = await lineWithSettings("PNlive3");
+    const stub = await slowLine("PNlive3");
     await runInDurableObject(stub, (instance) => {
       const bounded = instance as unknown as { bounds: Record<string, number> };
       bounded.bounds = { ...bounded.bounds, flushMs: 1000 };
@@ -112,7 +104,7 @@ describe("a line that cannot stall", () => {
 
 describe("the watchdog", () => {
   it("wakes a line whose alarm is gone and whose work is overdue, and counts the revival", async () => {
-    const stub = await lineWithSettings("PNlive4");
+    const stub = await slowLine("PNlive4");
     await stub.ingest([completedCall("ACwoken1", "PNlive4")]);
     // The alarm is lost, and the call has been due for five minutes.
     await runInDurableObject(stub, async (_i, state) => {

@@ -6,6 +6,7 @@ import type { WebhookMessage } from "../../src/queue/messages";
 import type { MediaItem } from "../../src/media/plan";
 import type { LineStorage } from "../../src/line/storage";
 import { FAKE_APIS_URL, fakeApis, notionRequests, TEST_SETTINGS } from "./fake-apis";
+import { flush, lineWithSettings } from "./line-harness";
 
 const CALL = {
   id: "AC100",
@@ -31,26 +32,6 @@ function callEvents(callId: string, lineId = "PNsync1"): WebhookMessage[] {
     message(`EV${callId}t`, "callTranscript", { callId, object: "callTranscript", status: "completed", dialogue: [{ content: "Hello, it's Ada", start: 1.2, end: 3, identifier: "+12125550101", userId: null }, { content: "Hi Ada", start: 4, end: 5, identifier: "+13055550100", userId: "US1" }] }, lineId),
     message(`EV${callId}s`, "call.summary.completed", { callId, object: "callSummary", status: "completed", summary: ["Ada asked for a quote."], nextSteps: ["Send the quote", "Call back Friday"] }, lineId),
   ];
-}
-
-async function lineWithSettings(name: string) {
-  const stub = env.LINE.get(env.LINE.idFromName(name));
-  // The test runtime gives Durable Objects no secrets; hand this one the settings a deployment would have.
-  await runInDurableObject(stub, (instance) => {
-    (instance as unknown as { env: Env }).env = { ...env, ...TEST_SETTINGS } as unknown as Env;
-  });
-  return stub;
-}
-
-/** Runs the alarm (it may also fire on its own) until nothing due now is waiting or being flushed. */
-async function flush(stub: DurableObjectStub<import("../../src/line/line-durable-object").LineDurableObject>) {
-  for (let i = 0; i < 100; i++) {
-    await runDurableObjectAlarm(stub);
-    const waiting = await runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM resources WHERE dirty = 1 AND failed_at IS NULL AND due_at <= ?", Date.now()).one().n);
-    if (waiting === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error("the line never finished flushing");
 }
 
 const text = (value: unknown) => ((value as { rich_text?: { text: { content: string } }[]; title?: { text: { content: string } }[] }).rich_text ?? (value as { title: { text: { content: string } }[] }).title).map((r) => r.text.content).join("");
