@@ -4,6 +4,7 @@
  * and texts the Worker still holds unwritten. `npm run soak` reads the same per-line figures.
  */
 import net from "node:net";
+import type { LineLiveness } from "../../src/line/liveness-types.ts";
 
 /** The ports (with the flag that chose each) something already listens on at 127.0.0.1. */
 export async function portsInUse(ports: readonly (readonly [string, number])[]): Promise<[string, number][]> {
@@ -51,15 +52,7 @@ export function parseSettingOverrides(pairs: readonly string[], configSource: st
 }
 
 /** One line as `GET /admin/stats` reports it in `lines`. */
-export interface LineFigures {
-  lineId: string;
-  name: string | null;
-  pending: number;
-  oldestPendingSeconds: number;
-  lastWriteAt: string | null;
-  lastError: string | null;
-  answered?: boolean;
-}
+export type LineFigures = LineLiveness;
 
 export type LineFiguresResult = { ok: true; lines: LineFigures[] } | { ok: false; reason: string };
 
