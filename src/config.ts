@@ -103,6 +103,7 @@ const schema = z.object({
   CANVAS_PHONE_PROPERTIES: list,
   CANVAS_EMAIL_PROPERTIES: list,
   CANVAS_TITLE_PROPERTY: optionalText,
+  CANVAS_COMPANY_PROPERTY: optionalText,
   MAIL_ADDRESS_PROPERTIES: list,
   MAIL_CANVAS_RELATION_PROPERTY: z.preprocess((v) => (typeof v === "string" && v.trim() ? v.trim() : "Canvas"), z.string()),
 
@@ -123,6 +124,9 @@ const schema = z.object({
   CANVAS_NEGATIVE_TTL_SECONDS: int(600, 0, 86400),
   CANVAS_CREATE_UNKNOWN: bool(false),
   CANVAS_REFRESH_OVERLAP_SECONDS: int(120, 0, 3600),
+  CONTACTS_REFRESH_MINUTES: int(60, 5, 10_080),
+  CONTACTS_SYNC: bool(false),
+  CONTACTS_GATE_MAX_WAIT_MS: int(2000, 0, 30_000),
   MAIL_LINK_BATCH: int(50, 0, 1000),
   BACKFILL_LOOKBACK_DAYS: int(90, 1, 3650),
   BACKFILL_SUBREQUEST_BUDGET: int(40, 5, 900),

@@ -57,6 +57,7 @@ export async function createCanvasPageForUnknown(
     pageId: page.id,
     title: name,
     lastEditedTime: page.last_edited_time ?? new Date(now).toISOString(),
+    company: null,
     removed: false,
     entries: [{ key, property: schema.phoneProperty, raw: phone }],
     unparsed: [],

@@ -51,6 +51,7 @@ export function canvasReadSettings(config: Config): CanvasReadSettings {
     phoneProperties: config.CANVAS_PHONE_PROPERTIES,
     emailProperties: config.CANVAS_EMAIL_PROPERTIES,
     titleProperty: config.CANVAS_TITLE_PROPERTY,
+    companyProperty: config.CANVAS_COMPANY_PROPERTY,
     defaultRegion: config.DEFAULT_REGION,
   };
 }
@@ -163,7 +164,7 @@ async function applyRecords(db: D1Database, records: CanvasPageRecord[], mode: "
     const gained = [...after].filter((k) => !before.has(k));
     const lost = [...before].filter((k) => !after.has(k));
     const existing = known.get(record.pageId);
-    const unchanged = gained.length === 0 && lost.length === 0 && existing !== undefined && !record.removed && existing.lastEditedTime === record.lastEditedTime && existing.title === record.title;
+    const unchanged = gained.length === 0 && lost.length === 0 && existing !== undefined && !record.removed && existing.lastEditedTime === record.lastEditedTime && existing.title === record.title && existing.company === record.company;
     if (unchanged) continue;
     if (record.removed && existing === undefined && before.size === 0) continue;
     statements.push(...replacePageStatements(db, record, before, now));
@@ -212,7 +213,7 @@ export async function sweepTrashedCanvasPages(client: Client, db: D1Database, co
         .filter((id) => known.has(id) || previous.has(id))
         .flatMap((id) => {
           removed++;
-          return replacePageStatements(db, { pageId: id, title: null, lastEditedTime: "", removed: true, entries: [], unparsed: [], missingProperties: [] }, previous.get(id) ?? new Set(), now());
+          return replacePageStatements(db, { pageId: id, title: null, company: null, lastEditedTime: "", removed: true, entries: [], unparsed: [], missingProperties: [] }, previous.get(id) ?? new Set(), now());
         });
       await runBatched(db, statements);
       cursor = response.has_more && response.next_cursor ? response.next_cursor : undefined;

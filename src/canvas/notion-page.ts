@@ -25,6 +25,8 @@ export interface CanvasReadSettings {
   emailProperties: string[];
   /** The customer's name; undefined = the page's title property. */
   titleProperty?: string;
+  /** The customer's company (text or select); undefined = none is read. */
+  companyProperty?: string;
   defaultRegion: string;
 }
 
@@ -37,6 +39,8 @@ export interface CanvasIndexEntry {
 export interface CanvasPageRecord {
   pageId: string;
   title: string | null;
+  /** From CANVAS_COMPANY_PROPERTY, when configured and filled. */
+  company: string | null;
   lastEditedTime: string;
   /** Archived or in the trash: the page leaves the index. */
   removed: boolean;
@@ -78,11 +82,19 @@ export function pageTitle(page: NotionPageLike, titleProperty?: string): string 
   return propertyText(page.properties?.[name])?.trim() ?? null;
 }
 
+/** A company as text, or the name of a select option. */
+export function pageCompany(page: NotionPageLike, property: string): string | null {
+  const value = page.properties?.[property];
+  if (value?.type === "select") return (value.select as { name?: string } | null)?.name?.trim() || null;
+  return propertyText(value)?.trim() || null;
+}
+
 /** Everything the index keeps about one Canvas page. */
 export function readCanvasPage(page: NotionPageLike, settings: CanvasReadSettings): CanvasPageRecord {
   const record: CanvasPageRecord = {
     pageId: page.id,
     title: pageTitle(page, settings.titleProperty),
+    company: settings.companyProperty ? pageCompany(page, settings.companyProperty) : null,
     lastEditedTime: page.last_edited_time ?? new Date(0).toISOString(),
     removed: page.in_trash === true || page.archived === true,
     entries: [],

@@ -56,14 +56,14 @@ export async function readKeysOfPages(db: D1Database, pageIds: string[]): Promis
 }
 
 /** Title and last edit of each page the index holds, to skip pages a refresh reads again unchanged. */
-export async function readPageVersions(db: D1Database, pageIds: string[]): Promise<Map<string, { title: string | null; lastEditedTime: string }>> {
-  const rows = new Map<string, { title: string | null; lastEditedTime: string }>();
+export async function readPageVersions(db: D1Database, pageIds: string[]): Promise<Map<string, { title: string | null; company: string | null; lastEditedTime: string }>> {
+  const rows = new Map<string, { title: string | null; company: string | null; lastEditedTime: string }>();
   for (const ids of chunk(pageIds, BIND_CHUNK)) {
     const { results } = await db
-      .prepare(`SELECT page_id, title, last_edited_time FROM canvas_pages WHERE page_id IN (${ids.map((_, i) => `?${i + 1}`).join(", ")})`)
+      .prepare(`SELECT page_id, title, company, last_edited_time FROM canvas_pages WHERE page_id IN (${ids.map((_, i) => `?${i + 1}`).join(", ")})`)
       .bind(...ids)
-      .all<{ page_id: string; title: string | null; last_edited_time: string }>();
-    for (const row of results) rows.set(row.page_id, { title: row.title, lastEditedTime: row.last_edited_time });
+      .all<{ page_id: string; title: string | null; company: string | null; last_edited_time: string }>();
+    for (const row of results) rows.set(row.page_id, { title: row.title, company: row.company, lastEditedTime: row.last_edited_time });
   }
   return rows;
 }
@@ -84,10 +84,10 @@ export function replacePageStatements(db: D1Database, page: CanvasPageRecord, pr
   statements.push(
     db
       .prepare(
-        `INSERT INTO canvas_pages (page_id, title, last_edited_time, archived, indexed_at) VALUES (?1, ?2, ?3, 0, ?4)
-         ON CONFLICT (page_id) DO UPDATE SET title = excluded.title, last_edited_time = excluded.last_edited_time, archived = 0, indexed_at = excluded.indexed_at`,
+        `INSERT INTO canvas_pages (page_id, title, last_edited_time, archived, indexed_at, company) VALUES (?1, ?2, ?3, 0, ?4, ?5)
+         ON CONFLICT (page_id) DO UPDATE SET title = excluded.title, company = excluded.company, last_edited_time = excluded.last_edited_time, archived = 0, indexed_at = excluded.indexed_at`,
       )
-      .bind(page.pageId, page.title, page.lastEditedTime, now),
+      .bind(page.pageId, page.title, page.lastEditedTime, now, page.company),
   );
   for (const entry of page.entries) {
     statements.push(

@@ -4,13 +4,14 @@
  *
  * | answer | when |
  * | --- | --- |
- * | 202 `{accepted: true, id}` | queued (a date field that is not a date is counted as `webhook.bad_date` and left empty on the page); or an unknown/ignored type (counted, not queued); or unroutable (dead-lettered) |
+ * | 202 `{accepted: true, id}` | queued; a contact event stored in D1 (`contact`: stored/deleted/stale) (a date field that is not a date is counted as `webhook.bad_date` and left empty on the page); or an unknown/ignored type (counted, not queued); or unroutable (dead-lettered) |
  * | 400 | the body is not UTF-8 JSON, not a JSON object, or nests deeper than 64 levels (no real payload does) |
  * | 401 | no signing key configured, no/malformed signature, signature from another key, timestamp > 5 min off |
  * | 413 | the body is over 1 MiB |
  * | 503 | the queue, R2 or D1 could not take the event: the sender retries, nothing is lost |
  */
 import { Hono, type Context } from "hono";
+import { applyContactWebhook } from "../contacts/apply-webhook";
 import { getConfig } from "../config";
 import { recordDeadLetters } from "../db/dead-letters";
 import { findLineOfResource, recordWebhookRoutes } from "../db/webhook-routes";
@@ -86,12 +87,13 @@ async function receiveOpenPhoneWebhook(c: WebhookContext, count: Count): Promise
   // Redeliveries carry the same envelope id; a payload without one is keyed by its bytes, which a redelivery repeats.
   const eventId = facts.eventId ?? `sha256:${await sha256Hex(body.bytes)}`;
 
-  if (facts.category === "unknown" || facts.category === "contact") {
-    count(facts.category === "unknown" ? "webhook.unknown_type" : "webhook.ignored");
+  if (facts.category === "unknown") {
+    count("webhook.unknown_type");
     log.info("webhook acknowledged and ignored", { eventId, eventType: facts.eventType || "(none)" });
-    const ignored = facts.category === "unknown" ? `unknown event type ${JSON.stringify(facts.eventType || null)}` : `${facts.eventType} events are not synced`;
-    return c.json({ accepted: true, id: eventId, ignored }, 202);
+    return c.json({ accepted: true, id: eventId, ignored: `unknown event type ${JSON.stringify(facts.eventType || null)}` }, 202);
   }
+
+  if (facts.category === "contact") return receiveContactEvent(c, count, log, eventId, facts, envelope as Record<string, unknown>);
 
   if (facts.badDates.length > 0) {
     // Synced all the same, with those dates left empty on the page (see parseEnvelope); counted so it shows.
@@ -171,6 +173,30 @@ function rememberLocally(resourceId: string, lineId: string): void {
 function unavailable(c: WebhookContext, count: Count, message: string): Response {
   count("webhook.unavailable");
   return c.json({ error: "unavailable", message }, 503, { "Retry-After": "30" });
+}
+
+/**
+ * A contact event updates the OpenPhone contacts kept in D1 at once (one small write, nothing to merge per line).
+ * A payload whose contact cannot be read is kept in the dead letters with the reason.
+ */
+async function receiveContactEvent(c: WebhookContext, count: Count, log: ReturnType<typeof createLogger>, eventId: string, facts: WebhookEventFacts, envelope: Record<string, unknown>): Promise<Response> {
+  const { config } = getConfig(c.env);
+  const data = envelope.data as Record<string, unknown> | undefined;
+  const resource = data?.object ?? data?.resource;
+  try {
+    const applied = await applyContactWebhook(c.env.DB, facts.eventType, resource, { defaultRegion: config.DEFAULT_REGION });
+    if (applied.outcome !== "invalid") {
+      count(`webhook.contact.${applied.outcome}`);
+      return c.json({ accepted: true, id: eventId, contact: applied.outcome }, 202);
+    }
+    const message: WebhookMessage = { type: "webhook", lineId: "unknown", eventId, eventType: facts.eventType, receivedAt: Date.now(), envelope };
+    await recordDeadLetters(c.env.DB, [{ queue: INTAKE_DEAD_LETTER_QUEUE, body: message, reason: applied.reason, attempts: 0 }]);
+    count("webhook.dead_lettered");
+    return c.json({ accepted: true, id: eventId, deadLettered: applied.reason }, 202);
+  } catch (error) {
+    log.error("could not store a contact event", { eventId, error });
+    return unavailable(c, count, "Could not store this contact event; retry later");
+  }
 }
 
 function waitUntilOf(c: WebhookContext): (promise: Promise<unknown>) => void {

@@ -50,6 +50,8 @@ export interface FlushDeps {
   canvasPageId: string | null | undefined;
   /** The matched customer's name, shown instead of the bare number. */
   canvasTitle?: string;
+  /** The participant's OpenPhone contact, when no customer matched: its name for the title, its label for Contact. */
+  contact?: { name: string; label: string };
   /** Stores the create claim durably; resolves only once it is on disk. */
   claim(resourceId: string, props: PageProperties, sections: string[]): Promise<void>;
   now(): number;
@@ -184,12 +186,12 @@ export async function flushResource(record: ResourceRecord, deps: FlushDeps): Pr
   if (state.kind === "call") {
     const recordingLinks: Record<string, string> = {};
     for (const r of state.recordings ?? []) if (r.id && linkFor(r.id)) recordingLinks[r.id] = linkFor(r.id)!;
-    const ctx = { names, lineLabel: line.label, lineNumber: line.number, userNames, canvasPageId: deps.canvasPageId, participantName: deps.canvasTitle, recordingLinks, voicemailLink: linkFor("voicemail") };
+    const ctx = { names, lineLabel: line.label, lineNumber: line.number, userNames, canvasPageId: deps.canvasPageId, participantName: deps.canvasTitle ?? deps.contact?.name, contactLabel: deps.contact?.label, recordingLinks, voicemailLink: linkFor("voicemail") };
     desired = mapCallToProperties(state, ctx);
     sections = buildCallBody(state, ctx);
   } else {
     const mediaLinks = (state.media ?? []).map((_, i) => linkFor(String(i))).filter((l): l is string => Boolean(l));
-    desired = mapMessageToProperties(state, { names, lineLabel: line.label, lineNumber: line.number, userNames, canvasPageId: deps.canvasPageId, mediaLinks });
+    desired = mapMessageToProperties(state, { names, lineLabel: line.label, lineNumber: line.number, userNames, canvasPageId: deps.canvasPageId, participantName: deps.canvasTitle ?? deps.contact?.name, contactLabel: deps.contact?.label, mediaLinks });
     sections = buildMessageBody(state);
   }
   const syncedAtName = names[SYNCED_AT] ?? SYNCED_AT;

@@ -17,6 +17,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { CanvasMatcher } from "../canvas/matcher";
 import { getConfig, type Config } from "../config";
+import { contactDisplayName, contactLabel } from "../contacts/openphone-contact";
+import { readContactsByPhones } from "../db/openphone-contacts";
 import { incrementMetrics } from "../db/metrics";
 import { emptyReport, flushReportStatements, type FlushReport } from "../db/sync-history";
 import { newRequestCounter } from "../gates/gated-fetch";
@@ -500,6 +502,18 @@ export class LineDurableObject extends DurableObject<Env> {
   }
 
   /**
+   * The caller's name from the OpenPhone contacts kept in D1 (no OpenPhone request), for a participant no customer
+   * matches. When several contacts share the number, the oldest id wins, so the choice is stable.
+   */
+  private async openPhoneContact(participant: string): Promise<{ name: string; label: string } | undefined> {
+    const found = await withTimeout(readContactsByPhones(this.env.DB, [participant]), this.bounds.d1Ms, "reading the caller's OpenPhone contact from D1").catch(() => undefined);
+    const contact = found?.get(participant)?.[0];
+    const name = contact ? contactDisplayName(contact) : null;
+    const label = contact ? contactLabel(contact) : null;
+    return name && label ? { name, label } : undefined;
+  }
+
+  /**
    * One call's or text's flush. Once `run.abandoned` (it took too long and its retry is scheduled), it may still be
    * awaiting a request, but it neither claims a create nor records its result: the retry owns the resource.
    */
@@ -517,6 +531,7 @@ export class LineDurableObject extends DurableObject<Env> {
       openphone,
       canvasPageId,
       canvasTitle: canvasPageId ? await this.canvasTitle(canvasPageId) : undefined,
+      contact: !canvasPageId && participant ? await this.openPhoneContact(participant) : undefined,
       now: Date.now,
       names: (kind) => resolvePropertyNames(kind, config.NOTION_PROPERTY_MAP),
       parent: (kind) => this.lookups.pageParent(kind, config, notion),

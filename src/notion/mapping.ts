@@ -58,8 +58,10 @@ export interface CallMappingContext {
   /** Display names of OpenPhone users by id. */
   userNames: Record<string, string>;
   canvasPageId?: string | null;
-  /** The customer's name from Canvas, when the participant is a customer. */
+  /** The customer's name from Canvas, else the OpenPhone contact's name. */
   participantName?: string;
+  /** The participant's OpenPhone contact ("Hana Rossi (Rossi Design)"), when no customer matches. */
+  contactLabel?: string;
   /** Links to the stored media: recording id → link, and the voicemail link. */
   recordingLinks: Record<string, string>;
   voicemailLink?: string;
@@ -113,6 +115,7 @@ export function mapCallToProperties(state: CallState, ctx: CallMappingContext): 
   if (state.summary?.summary.length) p[n["Summary"]!] = textProperty(state.summary.summary.join("\n"));
   if (state.summary?.nextSteps.length) p[n["Next Steps"]!] = textProperty(state.summary.nextSteps.join("\n"));
   if (ctx.canvasPageId) p[n["Canvas"]!] = { relation: [{ id: ctx.canvasPageId }] };
+  else if (ctx.contactLabel) p[n["Contact"]!] = textProperty(ctx.contactLabel);
   return p;
 }
 
@@ -122,6 +125,10 @@ export interface MessageMappingContext {
   lineNumber?: string;
   userNames: Record<string, string>;
   canvasPageId?: string | null;
+  /** The customer's name from Canvas, else the OpenPhone contact's name. */
+  participantName?: string;
+  /** The participant's OpenPhone contact ("Hana Rossi (Rossi Design)"), when no customer matches. */
+  contactLabel?: string;
   /** Links to the stored MMS media, in order. */
   mediaLinks: string[];
 }
@@ -158,6 +165,7 @@ export function mapMessageToProperties(state: MessageState, ctx: MessageMappingC
   }
   if (state.createdAt) p[n["Sent"]!] = dateProperty(state.createdAt);
   if (ctx.canvasPageId) p[n["Canvas"]!] = { relation: [{ id: ctx.canvasPageId }] };
+  else if (ctx.contactLabel) p[n["Contact"]!] = textProperty(ctx.contactLabel);
   return p;
 }
 

@@ -43,6 +43,7 @@ export const CALL_PROPERTIES = [
   { name: "Summary", type: "rich_text", description: "OpenPhone's AI summary" },
   { name: "Next Steps", type: "rich_text", description: "OpenPhone's suggested next steps" },
   { name: "Canvas", type: "relation", relation: "canvas", description: "The customer (Canvas page)" },
+  { name: "Contact", type: "rich_text", description: "The OpenPhone contact (name, company) when no customer matches" },
   { name: "Synced At", type: "date", description: "When the sync last wrote this page" },
 ] as const satisfies readonly PropertySpec[];
 
@@ -60,6 +61,7 @@ export const MESSAGE_PROPERTIES = [
   { name: "Media", type: "rich_text", description: "Links to the MMS media" },
   { name: "Sent", type: "date", description: "When it was sent" },
   { name: "Canvas", type: "relation", relation: "canvas", description: "The customer (Canvas page)" },
+  { name: "Contact", type: "rich_text", description: "The OpenPhone contact (name, company) when no customer matches" },
   { name: "Synced At", type: "date", description: "When the sync last wrote this page" },
 ] as const satisfies readonly PropertySpec[];
 

@@ -20,7 +20,7 @@ export const CALL_EVENT_TYPES = [
   "call.summary.completed",
 ] as const;
 export const MESSAGE_EVENT_TYPES = ["message.received", "message.delivered"] as const;
-/** Contact events exist for webhooks made in the app; they concern no call or text, so nothing is synced from them. */
+/** Contact events (webhooks made in the app, and Quo's newer webhooks) update the OpenPhone contacts kept in D1. */
 export const CONTACT_EVENT_TYPES = ["contact.updated", "contact.deleted"] as const;
 
 /** Type names seen in OpenPhone's own samples for the summary and transcript events. */
