@@ -34,9 +34,12 @@ CREATE TABLE contact_sync (
   contact_id TEXT,
   sent_hash TEXT,
   status TEXT NOT NULL CHECK (status IN ('created', 'updated', 'unchanged', 'skipped', 'conflict', 'failed', 'removed')),
-  reason TEXT,
-  changed_at INTEGER NOT NULL
+  reason TEXT,                               -- why it was skipped or failed, or what else is worth knowing
+  conflict TEXT,                             -- a number another customer shares, or that a contact not made here has
+  items TEXT,                                -- JSON {phones: {value: id}, emails: {value: id}}: OpenPhone's item ids
+  changed_at INTEGER NOT NULL                -- ms; when status or reason last changed
 );
 
 -- The company of each Canvas customer (CANVAS_COMPANY_PROPERTY), read with the index.
 ALTER TABLE canvas_pages ADD COLUMN company TEXT;
+

@@ -64,6 +64,14 @@ function renderStats(stats) {
   const canvas = stats.canvas ?? {};
   text($("canvas"), canvas.hit_ratio == null ? "–" : `${(canvas.hit_ratio * 100).toFixed(1)} %`);
   text($("canvas-detail"), `${number.format(canvas.memory_hits ?? 0)} memory · ${number.format(canvas.d1_hits ?? 0)} index · ${number.format(canvas.notion_lookups ?? 0)} Notion · ${number.format(canvas.misses ?? 0)} unknown` + (stats.canvasIndex ? ` · index: ${number.format(stats.canvasIndex.pages)} customers, ${number.format(stats.canvasIndex.unmatchedParticipants)} numbers without one` : ""));
+  const contacts = stats.contacts;
+  if (contacts) {
+    const sync = contacts.sync ?? {};
+    const synced = contacts.syncEnabled
+      ? `contacts sync: ${number.format(sync.created ?? 0)} created · ${number.format(sync.updated ?? 0)} updated · ${number.format(sync.skipped ?? 0)} skipped · ${number.format(sync.conflicts ?? 0)} conflicts` + (sync.failed ? ` · ${number.format(sync.failed)} failed` : "") + (sync.removed ? ` · ${number.format(sync.removed)} removed from Canvas` : "")
+      : "contacts sync: off";
+    text($("canvas-contacts"), `${synced} · ${number.format(contacts.store?.contacts ?? 0)} OpenPhone contacts kept`);
+  }
   const notionRequests = sum(() => true, "notion_requests");
   const writes = sum(written);
   for (const api of ["notion", "openphone"]) {

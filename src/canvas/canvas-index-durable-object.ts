@@ -14,6 +14,9 @@ import { newRequestCounter } from "../gates/gated-fetch";
 import { createNotionClient } from "../notion/client";
 import { createLogger } from "../observability/logger";
 import { createOpenPhoneClient } from "../openphone/client";
+import { contactsOpenPhoneClient } from "../contacts/openphone-client";
+import { refreshOpenPhoneContacts, type ContactsRefreshSummary } from "../contacts/refresh";
+import { syncContactsToOpenPhone, type ContactSyncOptions, type ContactSyncReport } from "../contacts/sync";
 import { createCanvasPageForUnknown } from "./create-unknown";
 import { refreshCanvasIndex, sweepTrashedCanvasPages, type RefreshMode, type RefreshSummary } from "./index-refresh";
 import { linkMailPages, type MailLinkSummary } from "./mail-linking";
@@ -37,6 +40,9 @@ export interface CanvasCronSummary {
   trashSwept?: { removed: number; notionRequests: number };
   relink?: RelinkSummary;
   mail?: MailLinkSummary;
+  /** The OpenPhone contacts listing (null: not due yet). */
+  contacts?: ContactsRefreshSummary | null;
+  contactSync?: Pick<ContactSyncReport, "counts" | "openphoneRequests" | "listed" | "stoppedEarly">;
   errors: string[];
 }
 
@@ -134,11 +140,27 @@ export class CanvasIndexDurableObject extends DurableObject<Env> {
           sweepTrashedCanvasPages(createNotionClient(this.env, config), this.env.DB, config),
         );
       }
+      const contactsStarted = Date.now();
+      summary.contacts = await attempt("openphone contacts", () => this.refreshContactsNow(false));
+      if (config.CONTACTS_SYNC) {
+        const pass = await attempt("contact sync", () => this.syncContactsNow({ dryRun: false, listedSince: summary.contacts ? contactsStarted : undefined }));
+        if (pass) summary.contactSync = { counts: pass.counts, openphoneRequests: pass.openphoneRequests, listed: pass.listed, stoppedEarly: pass.stoppedEarly };
+      }
       summary.relink = await attempt("relink", () => this.relinkNow());
       summary.mail = await attempt("mail linking", () => this.linkMailNow());
       if (summary.errors.length > 0) createLogger(config.LOG_LEVEL).warn("canvas cron pass had errors", { errors: summary.errors });
       return summary;
     });
+  }
+
+  /** Lists OpenPhone's contacts into D1 when due (or now, when forced). */
+  refreshContacts(force = false): Promise<ContactsRefreshSummary | null> {
+    return this.exclusive(() => this.refreshContactsNow(force));
+  }
+
+  /** One pass of the Canvas → OpenPhone contact sync, or its plan (dry run). */
+  syncContacts(dryRun: boolean): Promise<ContactSyncReport> {
+    return this.exclusive(() => this.syncContactsNow({ dryRun }));
   }
 
   /** Links earlier calls and texts after a refresh triggered by lookups gained keys. */
@@ -161,6 +183,32 @@ export class CanvasIndexDurableObject extends DurableObject<Env> {
     }
     if (summary.keysGained.length > 0 && (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + 1000);
     return summary;
+  }
+
+  private async refreshContactsNow(force: boolean): Promise<ContactsRefreshSummary | null> {
+    const config = this.config;
+    if (!config.OPENPHONE_API_KEY) return null;
+    const counter = newRequestCounter();
+    const summary = await refreshOpenPhoneContacts(contactsOpenPhoneClient(this.env, config, counter), this.env.DB, config, { force });
+    if (summary) await incrementMetrics(this.env.DB, { "contacts.listings": 1, "contacts.listed": summary.listed, "openphone.requests.contacts": counter.openphone });
+    return summary;
+  }
+
+  private async syncContactsNow(options: ContactSyncOptions): Promise<ContactSyncReport> {
+    const config = this.config;
+    if (!config.OPENPHONE_API_KEY) throw new Error("the contact sync needs OPENPHONE_API_KEY");
+    const counter = newRequestCounter();
+    const report = await syncContactsToOpenPhone({ db: this.env.DB, config, openphone: contactsOpenPhoneClient(this.env, config, counter), counter, now: Date.now }, options);
+    if (!options.dryRun) {
+      await incrementMetrics(this.env.DB, {
+        "contacts.sync.passes": 1,
+        "contacts.sync.created": report.counts.create,
+        "contacts.sync.updated": report.counts.update,
+        "contacts.sync.failed": report.counts.failed,
+        "openphone.requests.contacts": counter.openphone,
+      });
+    }
+    return report;
   }
 
   private async relinkNow(): Promise<RelinkSummary> {

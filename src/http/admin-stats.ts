@@ -10,6 +10,8 @@ import { listOpenIncidents, listRecentIncidents } from "../alerts/store";
 import { getConfig } from "../config";
 import { latestAudit } from "../db/audit-runs";
 import { readCanvasIndexStats } from "../db/canvas-index";
+import { readContactSyncCounts } from "../db/contact-sync";
+import { readContactStoreStats } from "../db/openphone-contacts";
 import { countOpenDeadLetters } from "../db/dead-letters";
 import { readLagSeries, readSyncedToday, readThroughputSeries, readWorkspaceLag, LAG_BUCKET_MS } from "../db/lag";
 import { apiRequestTotals, readMetrics } from "../db/metrics";
@@ -39,7 +41,7 @@ export interface CanvasHitRatioRow {
 }
 
 export async function collectStats(env: Env, now = Date.now()) {
-  const [today, canvas, metrics, openDeadLetters, gates, canvasIndex, audit, lines, syncedToday, workspace, throughput] = await Promise.all([
+  const [today, canvas, metrics, openDeadLetters, gates, canvasIndex, audit, lines, syncedToday, workspace, throughput, contactStore, contactSync] = await Promise.all([
     env.DB.prepare("SELECT * FROM sync_stats_today ORDER BY kind, outcome").all<SyncStatsRow>(),
     env.DB.prepare("SELECT * FROM canvas_hit_ratio").first<CanvasHitRatioRow>(),
     readMetrics(env.DB, now - DAY_MS),
@@ -51,6 +53,8 @@ export async function collectStats(env: Env, now = Date.now()) {
     readSyncedToday(env.DB, now),
     readWorkspaceLag(env.DB, now - DAY_MS, now),
     readThroughputSeries(env.DB, now - DAY_MS),
+    readContactStoreStats(env.DB),
+    readContactSyncCounts(env.DB),
   ]);
   // After the lines were asked: their answers are the chart's latest point.
   const lag = await readLagSeries(env.DB, now - DAY_MS);
@@ -65,6 +69,8 @@ export async function collectStats(env: Env, now = Date.now()) {
     series24h: { bucketSeconds: LAG_BUCKET_MS / 1000, throughput, lag },
     canvas,
     canvasIndex,
+    /** OpenPhone contacts kept for callers no customer matches, and the Canvas → OpenPhone sync's counts. */
+    contacts: { syncEnabled: getConfig(env).config.CONTACTS_SYNC, store: contactStore, sync: contactSync },
     metrics24h: metrics,
     /** Every request spent in the last 24 hours (flushes, media, backfill listings, routing, Canvas, admin calls). */
     requests24h: apiRequestTotals(metrics),
