@@ -14,11 +14,14 @@ import { readContactSyncRows, readCanvasCustomers, writeContactSyncRows, writeLa
 import { readCanvasState } from "../db/canvas-index";
 import { readContactsByExternalIds, readContactsByPhones, upsertContactStatements } from "../db/openphone-contacts";
 import { GateClosedError, type RequestCounter } from "../gates/gated-fetch";
-import { OpenPhoneError, type OpenPhoneClient } from "../openphone/client";
+import { OpenPhoneError, type Contact, type OpenPhoneClient } from "../openphone/client";
 import { parseOpenPhoneContact } from "./openphone-contact";
 import { refreshOpenPhoneContacts } from "./refresh";
 import { createContactBody, remoteItemsOf, updateContactBody } from "./sync-bodies";
-import { canonicalContact, desiredContactOf, planContactSync, type PlanAction, type PlanItem } from "./sync-plan";
+import { canonicalContact, desiredContactOf, planContactSync, type PlanItem } from "./sync-plan";
+import type { ContactSyncItemReport, ContactSyncReport } from "./sync-report";
+
+export type { ContactSyncItemReport, ContactSyncReport } from "./sync-report";
 
 /** Creates and updates per pass; a large Canvas is synced over several crons. */
 export const MAX_WRITES_PER_PASS = 250;
@@ -29,28 +32,6 @@ export interface ContactSyncDeps {
   openphone: OpenPhoneClient;
   counter: RequestCounter;
   now: () => number;
-}
-
-export interface ContactSyncItemReport {
-  action: PlanAction | "failed";
-  pageId: string;
-  title: string | null;
-  contactId?: string;
-  reason?: string;
-  conflict?: string;
-}
-
-export interface ContactSyncReport {
-  dryRun: boolean;
-  startedAt: number;
-  finishedAt: number;
-  openphoneRequests: number;
-  /** Whether OpenPhone's contacts were listed afresh before creating. */
-  listed: boolean;
-  counts: Record<PlanAction | "failed", number>;
-  /** Why the pass stopped before the end (the gate paused it, OpenPhone is unavailable, the per-pass cap). */
-  stoppedEarly?: string;
-  items: ContactSyncItemReport[];
 }
 
 async function sha256Hex(text: string): Promise<string> {
@@ -186,7 +167,7 @@ function storedOf(contact: unknown, config: Config) {
  */
 async function write(deps: ContactSyncDeps, item: Extract<PlanItem, { action: "create" | "update" }>): Promise<Written> {
   const { openphone, config } = deps;
-  const done = (action: "create" | "update", data: import("../openphone/client").Contact): Written => ({ action, contactId: data.id, items: remoteItemsOf(data, config.DEFAULT_REGION), stored: storedOf(data, config) });
+  const done = (action: "create" | "update", data: Contact): Written => ({ action, contactId: data.id, items: remoteItemsOf(data, config.DEFAULT_REGION), stored: storedOf(data, config) });
   const create = async (): Promise<Written> => {
     try {
       const created = await openphone.request("createContact_v1", { body: createContactBody(item.desired) });
