@@ -43,12 +43,35 @@ function mergeFields(current: Field[], updates: Field[] | undefined, random: () 
   return result;
 }
 
+/**
+ * The spec lets any custom field carry any of the value shapes; a value must also fit its field's type (the API
+ * answers "Invalid Custom Field Item" otherwise). null clears a field of any type.
+ */
+function valueFits(type: string, value: unknown): boolean {
+  if (value === null) return true;
+  switch (type) {
+    case "multi-select":
+      return Array.isArray(value) && value.every((v) => typeof v === "string");
+    case "boolean":
+      return typeof value === "boolean";
+    case "number":
+      return typeof value === "number" && Number.isFinite(value);
+    case "date":
+      return typeof value === "string" && /^\d{4}-\d{2}-\d{2}T/.test(value) && !Number.isNaN(Date.parse(value));
+    default:
+      return typeof value === "string";
+  }
+}
+
 function customFieldsFor(store: EmulatorStore, items: ContactBody["customFields"], existing: Contact["customFields"]): Contact["customFields"] {
   if (!items) return existing;
   const result = [...existing];
   for (const item of items) {
     const definition = store.workspace.customFields.find((d) => d.key === item.key || existing.some((e) => e.id === item.id && e.key === d.key));
     if (!definition) throw new ApiError(400, `Unknown custom field ${item.key ?? item.id}`, [{ path: "body.customFields", message: "Invalid Custom Field Item", value: item, schema: { type: "object" } }]);
+    if (!valueFits(definition.type, item.value)) {
+      throw new ApiError(400, `Invalid Custom Field Item: ${definition.key} is a ${definition.type} field`, [{ path: "body.customFields", message: "Invalid Custom Field Item", value: item, schema: { type: definition.type } }]);
+    }
     const next = { name: definition.name, key: definition.key, id: hexId(store.random), type: definition.type, value: item.value } as Contact["customFields"][number];
     const index = result.findIndex((e) => e.key === definition.key);
     if (index >= 0) result[index] = { ...next, id: result[index]!.id };
