@@ -46,19 +46,19 @@ describe("planning the Canvas → OpenPhone contact sync", () => {
   it("creates one contact per customer with the name split, externalId and source", () => {
     const [item] = planContactSync(input([customer("p1", "Ada Lovelace King", "+14165550001", { company: "Acme" })]));
     expect(item).toMatchObject({ action: "create", desired: { firstName: "Ada Lovelace", lastName: "King", company: "Acme", externalId: "p1", source: CONTACT_SOURCE } });
-    expect(createContactBody((item as { desired: never }).desired)).toMatchObject({ defaultFields: { phoneNumbers: [{ name: "Phone", value: "+14165550001" }] }, externalId: "p1" });
+    expect(createContactBody((item as unknown as { desired: never }).desired)).toMatchObject({ defaultFields: { phoneNumbers: [{ name: "Phone", value: "+14165550001" }] }, externalId: "p1" });
   });
 
   it("leaves an unchanged customer alone and updates a changed one", () => {
     const c = customer("p1", "Ada King", "+14165550001");
-    const hash = canonicalContact((desiredContactOf(c) as { desired: never }).desired);
+    const hash = canonicalContact((desiredContactOf(c) as unknown as { desired: never }).desired);
     const row = { pageId: "p1", contactId: "k1", sentHash: hash, status: "created" as const, reason: null, conflict: null, items: { phones: { "+14165550001": "i1" }, emails: {} } };
     expect(planContactSync(input([c], { rows: new Map([["p1", row]]) }))[0]).toMatchObject({ action: "unchanged", contactId: "k1" });
     const edited = customer("p1", "Ada Queen", "+14165550002");
     const [update] = planContactSync(input([edited], { rows: new Map([["p1", row]]) }));
     expect(update).toMatchObject({ action: "update", contactId: "k1" });
     // The old number is removed by its id, the new one added.
-    expect(updateContactBody((update as { desired: never }).desired, row.items).defaultFields.phoneNumbers).toEqual([
+    expect(updateContactBody((update as unknown as { desired: never }).desired, row.items).defaultFields.phoneNumbers).toEqual([
       { name: "Phone", value: "+14165550002" },
       { name: "removed", value: null, id: "i1" },
     ]);
