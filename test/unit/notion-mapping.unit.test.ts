@@ -28,7 +28,12 @@ const ctx = { names: callNames, lineLabel: "Sales (+13055550100)", lineNumber: "
 describe("mapCallToProperties", () => {
   it("fills every Calls property from a complete call", () => {
     const props = mapCallToProperties(completedCall, ctx);
-    for (const spec of CALL_PROPERTIES) if (spec.name !== "Synced At" && !spec.name.startsWith("Voicemail")) expect(props, spec.name).toHaveProperty([spec.name]);
+    // Contact is for callers no customer matches; this one is a customer (the Canvas relation is set).
+    for (const spec of CALL_PROPERTIES) if (spec.name !== "Synced At" && spec.name !== "Contact" && !spec.name.startsWith("Voicemail")) expect(props, spec.name).toHaveProperty([spec.name]);
+    expect(props["Contact"]).toBeUndefined();
+    const unknown = mapCallToProperties(completedCall, { ...ctx, canvasPageId: null, participantName: "Hana Rossi", contactLabel: "Hana Rossi (Rossi Design)" });
+    expect(unknown["Contact"]).toEqual({ rich_text: richText("Hana Rossi (Rossi Design)") });
+    expect(unknown["Canvas"]).toBeUndefined();
     expect(props["Name"]).toEqual({ title: richText("Incoming call from +12125550101 · 2m 55s") });
     expect(props["User"]).toEqual({ rich_text: richText("Maya Rossi") });
     expect(props["Canvas"]).toEqual({ relation: [{ id: "canvas-page-1" }] });
@@ -82,7 +87,7 @@ describe("mapMessageToProperties", () => {
   it("fills every Messages property", () => {
     const message = mergeMessage(emptyMessage("AC9"), { direction: "outgoing", status: "delivered", from: "+13055550100", to: ["+12125550101", "+14155550102"], text: "See you at 3", createdAt: "2026-01-01T11:00:00Z", userId: "US1", lineId: "PN1", media: [{ url: "https://op.example/m.jpg", type: "image/jpeg" }] }, { id: "EV", at: 1 });
     const props = mapMessageToProperties(message, { names: resolvePropertyNames("messages", {}), lineLabel: "Sales", lineNumber: "+13055550100", userNames: { US1: "Maya Rossi" }, canvasPageId: "c1", mediaLinks: ["https://sync.example/media/m.jpg"] });
-    for (const spec of MESSAGE_PROPERTIES) if (spec.name !== "Synced At") expect(props, spec.name).toHaveProperty([spec.name]);
+    for (const spec of MESSAGE_PROPERTIES) if (spec.name !== "Synced At" && spec.name !== "Contact") expect(props, spec.name).toHaveProperty([spec.name]);
     expect(props["Participant"]).toEqual({ phone_number: "+12125550101" });
     expect(props["To"]).toEqual({ rich_text: richText("+12125550101, +14155550102") });
   });
