@@ -10,6 +10,7 @@ import { backfillDeps } from "./backfill/deps";
 import { reviveIdleChains, startBackfill } from "./backfill/start";
 import { runCanvasCron } from "./canvas/cron";
 import { getConfig } from "./config";
+import { getFlags } from "./flags/flags";
 import { incrementMetrics } from "./db/metrics";
 import { runLineWatchdog } from "./line/watchdog";
 import { recordLagSample } from "./http/line-lag";
@@ -28,8 +29,9 @@ export async function handleScheduled(controller: ScheduledController, env: Env)
   } else {
     // Independent chores: one failing must not keep the others from running.
     const { config } = getConfig(env);
+    const flags = await getFlags(env);
     const watchdog = runLineWatchdog(env, createLogger(config.LOG_LEVEL, { cron: FREQUENT_CRON, component: "watchdog" }), controller.scheduledTime);
-    const outcomes = await Promise.allSettled([watchdog, retryPendingMedia(env, config), runCanvasCron(env), reviveIdleChains(backfillDeps(env)), sampleLag(env), evaluateAlerts(env)]);
+    const outcomes = await Promise.allSettled([watchdog, flags.MEDIA_COPY_ENABLED ? retryPendingMedia(env, config) : Promise.resolve([]), runCanvasCron(env), reviveIdleChains(backfillDeps(env)), sampleLag(env), evaluateAlerts(env)]);
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
     if (failed) throw failed.reason;
   }
@@ -43,7 +45,7 @@ async function sampleLag(env: Env): Promise<void> {
 /** Every line, from its watermark; a line still running from an earlier run keeps that run (nothing starts). */
 async function startScheduledBackfill(env: Env): Promise<void> {
   const { config } = getConfig(env);
-  if (!config.BACKFILL_ENABLED) return;
+  if (!(await getFlags(env)).BACKFILL_ENABLED) return;
   const log = createLogger(config.LOG_LEVEL, { cron: BACKFILL_CRON });
   try {
     const run = await startBackfill(backfillDeps(env), {}, "cron");

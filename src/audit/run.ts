@@ -13,6 +13,9 @@
  * first page and the others trashed (`duplicates.ts`), the line pointed at the page kept.
  */
 import { callEvent, messageEvent } from "../backfill/envelope";
+import { normalizePhone } from "../canvas/normalize";
+import { currentLineFilter } from "../line-filter/decide";
+import { lineVerdict } from "../line-filter/filter";
 import { getConfig, type Config } from "../config";
 import { insertAuditRun } from "../db/audit-runs";
 import { incrementMetrics } from "../db/metrics";
@@ -89,7 +92,10 @@ export async function runAudit(env: Env, options: AuditOptions): Promise<AuditRe
       pagesFor[kind === "calls" ? "call" : "message"] = await indexPages(notion, parent, names[kind], DATE_PROPERTY[kind], uniqueProperty(kind), since, budget);
     }
     budget.take("openphone");
-    const { data: lines } = await openphone.request("listPhoneNumbers_v1", {});
+    const { data: allLines } = await openphone.request("listPhoneNumbers_v1", {});
+    // A line the filter skips is not synced, so nothing of it is missing from Notion.
+    const filter = await currentLineFilter(env, config);
+    const lines = allLines.filter((line) => lineVerdict(filter, { id: line.id, number: normalizePhone(line.number, config.DEFAULT_REGION) }) !== "skipped");
     const stale: { entry: ListedItem; page: NotionPageView; lacks: StaleField[] }[] = [];
     for (const line of lines) {
       const listing = await listLine(openphone, { id: line.id, number: line.number }, since, until, budget);
