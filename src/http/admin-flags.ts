@@ -3,7 +3,7 @@
  *
  * | route | answer |
  * | --- | --- |
- * | `GET /admin/flags` | 200 `{flags: [{name, value, source, default, var, kv, kind, about, problem}], changes: [...]}`: every flag and the latest changes |
+ * | `GET /admin/flags` | 200 `{flags: [{name, value, source, default, var, kv, kind, about, problem}], changes: [...], lines: [{id, number, name, state, reason}]}`: every flag, the latest changes, and each line as the line filter treats it (`synced`, `skipped`, or `not yet seen` for a filter entry no known line matches) |
  * | `PUT /admin/flags` | body `{"COALESCE_MS": "0", "SKIP_LINES": null}` (null removes the override). 200 `{changes, flags}`; 400 naming each malformed value, nothing applied |
  *
  * A change is recorded in D1 (`flag_changes`) with when and what, and who by the `X-Changed-By` header
@@ -11,15 +11,28 @@
  */
 import { Hono } from "hono";
 import { readFlagChanges } from "../db/flag-changes";
-import { reportFlags, updateFlags } from "../flags/flags";
+import { getConfig } from "../config";
+import { listKnownLines } from "../db/lines";
+import { getFlags, reportFlags, updateFlags } from "../flags/flags";
+import { lineFilterOf, lineVerdict, skipReason, unmatchedEntries } from "../line-filter/filter";
 import { readBodyWithLimit } from "./body-limit";
 
 const MAX_FLAGS_BODY_BYTES = 64 * 1024;
 
 export const flagsAdmin = new Hono<{ Bindings: Env }>()
   .get("/", async (c) => {
-    const [flags, changes] = await Promise.all([reportFlags(c.env), readFlagChanges(c.env.DB)]);
-    return c.json({ flags, changes }, 200, { "Cache-Control": "no-store" });
+    const [flags, changes, known] = await Promise.all([reportFlags(c.env), readFlagChanges(c.env.DB), listKnownLines(c.env.DB)]);
+    const filter = lineFilterOf(await getFlags(c.env), getConfig(c.env).config.DEFAULT_REGION);
+    const lines = [
+      ...known.map((line) => {
+        const verdict = lineVerdict(filter, line);
+        // Undecided: its number is not known yet, and the intake syncs such a line rather than drop its events.
+        const state = verdict === "skipped" ? "skipped" : "synced";
+        return { id: line.id, number: line.number, name: line.name, state, reason: verdict === "skipped" ? skipReason(filter, line) : verdict === "undecided" ? "number not known yet" : null };
+      }),
+      ...unmatchedEntries(filter, known).map(({ list, entry }) => ({ id: entry.id ?? null, number: entry.number ?? null, name: null, state: "not yet seen", reason: `${list} names ${entry.text}; no line of it has been seen` })),
+    ];
+    return c.json({ flags, changes, lines }, 200, { "Cache-Control": "no-store" });
   })
   .put("/", async (c) => {
     const body = await readBodyWithLimit(c.req.raw, MAX_FLAGS_BODY_BYTES);
