@@ -42,10 +42,12 @@ const openphoneRequests = async () => (await sandbox.json<OpenPhoneStats>(`${san
 const deliveries = async () => (await sandbox.json<{ data: Delivery[] }>(`${sandbox.openphoneUrl}/_emulator/webhooks/deliveries`)).data;
 const allPages = async () => [...(await notionPages(sandbox, sandbox.sync.notion.calls.dataSourceId)), ...(await notionPages(sandbox, sandbox.sync.notion.messages.dataSourceId))];
 
-function createCall(phoneNumberId: string) {
+/** A call with everything, or (`plain`) one whose webhooks all arrive at once: no recording, transcript or summary. */
+function createCall(phoneNumberId: string, plain = false) {
+  const extras = plain ? { recording: { segments: 0 }, transcript: false, summary: false } : { recording: { segments: 1 }, transcript: { chars: 300 }, summary: true };
   return sandbox.json<{ callId: string }>(`${sandbox.openphoneUrl}/_emulator/calls`, {
     method: "POST",
-    body: JSON.stringify({ phoneNumberId, participant: "+14155550142", direction: "incoming", status: "answered", durationSeconds: 40, recording: { segments: 1 }, transcript: { chars: 300 }, summary: true }),
+    body: JSON.stringify({ phoneNumberId, participant: "+14155550142", direction: "incoming", status: "answered", durationSeconds: 40, ...extras }),
   });
 }
 function createText(phoneNumberId: string) {
@@ -91,14 +93,24 @@ describe("the line filter", () => {
 describe("runtime flags", () => {
   it("a coalescing window of 0 set through PUT /admin/flags takes effect without a restart, and is recorded", async () => {
     const synced = lines[0]!;
-    const slow = await createCall(synced.id);
+    const delivered = (await deliveries()).length;
+    const slow = await createCall(synced.id, true);
+    // Its webhooks answered, and the line holds it: the var's ten-minute window applies.
+    await waitFor("the first call's webhooks answered", 120_000, async () => {
+      const log = await deliveries();
+      return log.length > delivered && log.every((d) => d.outcome !== "pending");
+    });
+    await waitFor("the first call pending on its line", 60_000, async () => {
+      const stats = await sandbox.admin<{ lines: { lineId: string; pending: number }[] }>("/admin/stats");
+      return stats.lines.some((l) => l.lineId === synced.id && l.pending > 0);
+    });
     await putFlags({ COALESCE_MS: "0" });
     const body = await flags();
     expect(flagOf(body, "COALESCE_MS")).toMatchObject({ value: "0", source: "kv" });
     expect(body.changes[0]).toMatchObject({ name: "COALESCE_MS", from: null, to: "0", changedBy: "admin-api" });
     // Every isolate rereads the flags at most a minute after it last read them; past that, the new window holds.
     await new Promise((resolve) => setTimeout(resolve, 61_000));
-    const fast = await createCall(synced.id);
+    const fast = await createCall(synced.id, true);
     const pages = await waitFor("the page of the call made after the change", 240_000, async () => {
       const found = await notionPages(sandbox, sandbox.sync.notion.calls.dataSourceId);
       return found.some((p) => JSON.stringify(p.properties).includes(fast.callId)) ? found : undefined;
