@@ -24,7 +24,7 @@ export const CONTACTS_USAGE = `Usage: npm run contacts -- [--dry-run] [--json] [
   --json      print exactly the JSON answer
   --url URL   the Worker (default: the sandbox, ${DEFAULT_URL})
   --token T   ADMIN_TOKEN (default: the sandbox's, ${DEFAULT_TOKEN}; or set ADMIN_TOKEN)
-A pass without --dry-run needs CONTACTS_SYNC=on in the Worker.
+A pass without --dry-run needs the Worker's CONTACTS_SYNC flag on.
 Exit codes: 0 done, 1 some contacts failed or the pass stopped early, 2 refused or unreachable.`;
 
 export function parseContactsArgs(argv: string[], env: NodeJS.ProcessEnv = {}): ContactsArgs {

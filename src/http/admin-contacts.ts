@@ -7,11 +7,12 @@
  * | `POST /sync?dryRun=1` | one pass of the Canvas → OpenPhone sync; with `dryRun`, what it would create, update or leave alone, and why (nothing is written to OpenPhone) |
  * | `POST /refresh` | lists OpenPhone's contacts into D1 now |
  *
- * A real pass needs `CONTACTS_SYNC=on` (409 otherwise); a dry run works either way.
+ * A real pass needs the CONTACTS_SYNC flag on (409 otherwise); a dry run works either way.
  */
 import { Hono } from "hono";
 import { CANVAS_INDEX_OBJECT_NAME } from "../canvas/matcher";
 import { getConfig } from "../config";
+import { getFlags } from "../flags/flags";
 import { readContactSyncCounts, readContactSyncProblems, readLastContactSyncPass } from "../db/contact-sync";
 import { readContactStoreStats } from "../db/openphone-contacts";
 
@@ -24,7 +25,7 @@ export async function readContactsOverview(env: Env) {
     readContactSyncProblems(env.DB),
     readLastContactSyncPass<Record<string, unknown>>(env.DB),
   ]);
-  return { syncEnabled: getConfig(env).config.CONTACTS_SYNC, store, counts, problems, lastPass };
+  return { syncEnabled: (await getFlags(env)).CONTACTS_SYNC, store, counts, problems, lastPass };
 }
 
 export const contactsAdmin = new Hono<{ Bindings: Env }>()
@@ -33,7 +34,7 @@ export const contactsAdmin = new Hono<{ Bindings: Env }>()
     const { config } = getConfig(c.env);
     const dryRun = ["1", "true", "yes"].includes((c.req.query("dryRun") ?? "").toLowerCase());
     if (!config.OPENPHONE_API_KEY) return c.json({ error: "not_configured", message: "OPENPHONE_API_KEY is not set" }, 409);
-    if (!dryRun && !config.CONTACTS_SYNC) return c.json({ error: "disabled", message: "The contact sync is off: set CONTACTS_SYNC=on (a dry run works without it)" }, 409);
+    if (!dryRun && !(await getFlags(c.env)).CONTACTS_SYNC) return c.json({ error: "disabled", message: "The contact sync is off: turn the CONTACTS_SYNC flag on (a dry run works without it)" }, 409);
     return c.json(await canvasObject(c.env).syncContacts(dryRun));
   })
   .post("/refresh", async (c) => {

@@ -8,6 +8,7 @@
 import { Hono } from "hono";
 import { listOpenIncidents, listRecentIncidents } from "../alerts/store";
 import { getConfig } from "../config";
+import { getFlags } from "../flags/flags";
 import { latestAudit } from "../db/audit-runs";
 import { readCanvasIndexStats } from "../db/canvas-index";
 import { readContactSyncCounts } from "../db/contact-sync";
@@ -70,7 +71,7 @@ export async function collectStats(env: Env, now = Date.now()) {
     canvas,
     canvasIndex,
     /** OpenPhone contacts kept for callers no customer matches, and the Canvas → OpenPhone sync's counts. */
-    contacts: { syncEnabled: getConfig(env).config.CONTACTS_SYNC, store: contactStore, sync: contactSync },
+    contacts: { syncEnabled: (await getFlags(env)).CONTACTS_SYNC, store: contactStore, sync: contactSync },
     metrics24h: metrics,
     /** Every request spent in the last 24 hours (flushes, media, backfill listings, routing, Canvas, admin calls). */
     requests24h: apiRequestTotals(metrics),
