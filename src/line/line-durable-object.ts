@@ -2,7 +2,8 @@
  * Line Durable Object: one per OpenPhone line. Every event of that line's calls and texts meets here, so the map
  * "resource → Notion page" is claimed in strongly consistent storage before Notion is called.
  *
- * `ingest` parses each webhook, stores it once (deduplicated by envelope id), merges it into its call's or text's
+ * `ingest` reads each webhook with the one normaliser (either webhook system), stores it once (deduplicated by
+ * envelope id, and across the two systems by type and resource), merges it into its call's or text's
  * state and marks that resource due after the coalescing window; all of it is durable before `ingest` returns, and
  * only then is the queue message acknowledged. The alarm flushes due resources (see `flush.ts`). A flush that fails
  * keeps its events and is retried by the alarm with backoff; one that fails permanently (Notion 400) is written to
@@ -26,7 +27,7 @@ import { createOpenPhoneClient, type OpenPhoneClient } from "../openphone/client
 import { createLogger } from "../observability/logger";
 import type { MessageOutcome, SyncMessage } from "../queue/messages";
 import { loadWebhookEnvelope } from "../webhooks/envelope-store";
-import { parseEnvelope } from "./events";
+import { normaliseWebhook } from "../webhooks/normalise";
 import { BackfillSpend, backfillRunOf } from "./backfill-spend";
 import { flushResource, participantOf } from "./flush";
 import { LineLookups } from "./lookups";
@@ -126,18 +127,21 @@ export class LineDurableObject extends DurableObject<Env> {
         outcomes.push({ status: "failed", reason: error instanceof Error ? error.message : String(error) });
         continue;
       }
-      const parsed = parseEnvelope(envelope, message.receivedAt);
-      if (parsed.outcome === "invalid") {
+      // Read with the id the intake keyed it by, so an envelope without an id is the same event here as there.
+      const parsed = normaliseWebhook(envelope, { fallbackId: message.eventId, receivedAt: message.receivedAt });
+      if (parsed.outcome === "invalid" || parsed.outcome === "unknown_version") {
         outcomes.push({ status: "failed", reason: parsed.reason });
         continue;
       }
-      if (parsed.outcome === "ignored") {
+      if (parsed.outcome === "ignored" || parsed.outcome === "contact") {
         ignored++;
         outcomes.push({ status: "done" });
         continue;
       }
       const event = parsed.event;
-      const isNew = this.store.recordEvent(message, event.resourceId, event.type, now);
+      // Webhooks are deduplicated across the two systems; backfill and re-sync events always count.
+      const fromWebhook = (envelope as { source?: unknown }).source === undefined;
+      const isNew = this.store.recordEvent(message, event.resourceId, event.type, now, fromWebhook ? event.dedupeKey : undefined);
       const current = this.store.get(event.resourceId);
       if (isNew) {
         accepted++;
