@@ -126,7 +126,7 @@ describe("normaliseWebhook: the 2026-03-30 envelope", () => {
 
   it("leaves people unknown, not empty, when Quo could not resolve them", () => {
     const event = eventOf(quo("call.completed", { id: "AC1", status: "answered" }, { ...callContext, participants: { workspace: [], external: [], resolution: "unavailable" } }));
-    expect(event.patch.participants).toBeUndefined();
+    expect((event.patch as { participants?: unknown }).participants).toBeUndefined();
   });
 
   it("dead-letters a known type whose resource lacks its id, with the reason", () => {
