@@ -6,8 +6,9 @@
  * What this system says differently from the legacy one is mapped onto the same patch fields:
  * - call statuses (`answered`, `unanswered`, …) onto the v1 words the pages use (`completed`, `missed`, …);
  * - `processingStatus` onto the summary's and transcript's status;
- * - `context.senderIdentifier`/`recipientIdentifiers` onto a text's from/to, `context.participants.external` onto a
- *   call's participants. A lookup or resolution that says `unavailable` leaves them unknown, never empty.
+ * - `message.failed` onto `undelivered`, the word v1 (and so the backfill) uses for a text that did not arrive;
+ * - `context.senderIdentifier`/`recipientIdentifiers` onto a text's from/to, `context.participants` (external, then
+ *   workspace, the order of a v1 call's list) onto a call's participants. A lookup or resolution that says `unavailable` leaves them unknown, never empty.
  * `call.voicemail.completed` names its call in `callId`: without one it cannot be attached and is refused.
  */
 import { z } from "zod";
@@ -106,7 +107,8 @@ function callContextPatch(context: Context): CallPatch {
   return {
     lineId: context.phoneNumberId ?? undefined,
     userId: context.userId,
-    participants: known ? (participants.external?.length ? participants.external : null) : undefined,
+    // In the order of a v1 call's participants: the people outside the workspace, then the workspace's numbers.
+    participants: known ? (participants.external?.length ? [...participants.external, ...(participants.workspace ?? [])] : null) : undefined,
   };
 }
 
@@ -178,7 +180,7 @@ export function parseQuoEnvelope(envelope: unknown, fallbackId: string | undefin
   const patch: MessagePatch = {
     lineId: context.phoneNumberId ?? undefined,
     direction: o.direction,
-    status: type === "message.failed" ? "failed" : (o.status ?? undefined),
+    status: type === "message.failed" ? "undelivered" : (o.status ?? undefined),
     from: context.senderIdentifier,
     to: context.recipientIdentifiers === undefined ? undefined : context.recipientIdentifiers?.length ? context.recipientIdentifiers : null,
     text: o.text,

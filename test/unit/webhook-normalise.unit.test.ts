@@ -53,7 +53,7 @@ const completedLegacy = legacy("call.completed", {
   direction: "incoming",
   status: "missed",
   phoneNumberId: "PN1",
-  participants: ["+15555550199"],
+  participants: ["+15555550199", "+15555550100"],
   userId: "US1",
   createdAt: "2026-04-13T12:00:00.000Z",
   answeredAt: null,
@@ -80,7 +80,7 @@ describe("normaliseWebhook: the 2026-03-30 envelope", () => {
   it("reads a call from its resource and its line, user and caller from the context", () => {
     const event = eventOf(completedQuo);
     expect(event).toMatchObject({ kind: "call", system: "quo", type: "call.completed", resourceId: "AC02", eventId: "EVq-call.completed" });
-    expect(event.patch).toMatchObject({ lineId: "PN1", userId: "US1", participants: ["+15555550199"], status: "missed", direction: "incoming", duration: 0, completedAt: "2026-04-13T12:00:55.000Z" });
+    expect(event.patch).toMatchObject({ lineId: "PN1", userId: "US1", participants: ["+15555550199", "+15555550100"], status: "missed", direction: "incoming", duration: 0, completedAt: "2026-04-13T12:00:55.000Z" });
   });
 
   it("maps the new call statuses onto the words of v1 calls", () => {
@@ -94,12 +94,12 @@ describe("normaliseWebhook: the 2026-03-30 envelope", () => {
 
   it("reads call.missed as a finished missed call and message.failed as a failed text, at once", () => {
     const missed = eventOf(quo("call.missed", { id: "AC02", createdAt: "2026-04-13T12:00:00.000Z", updatedAt: "2026-04-13T12:00:55.000Z" }));
-    expect(missed.patch).toMatchObject({ status: "missed", direction: "incoming", lineId: "PN1", participants: ["+15555550199"] });
+    expect(missed.patch).toMatchObject({ status: "missed", direction: "incoming", lineId: "PN1", participants: ["+15555550199", "+15555550100"] });
     const failed = eventOf(
       quo("message.failed", { id: "AC01", direction: "outgoing", text: "Your order shipped", status: "failed", errorCode: "30007", createdAt: "2026-04-13T11:59:58.000Z" }, messageContext),
     );
     expect(failed).toMatchObject({ kind: "message", resourceId: "AC01", type: "message.failed" });
-    expect(failed.patch).toMatchObject({ status: "failed", from: "+15555550100", to: ["+15555550101"], text: "Your order shipped", lineId: "PN1", userId: "US1" });
+    expect(failed.patch).toMatchObject({ status: "undelivered", from: "+15555550100", to: ["+15555550101"], text: "Your order shipped", lineId: "PN1", userId: "US1" });
   });
 
   it("attaches call.voicemail.completed to its call, with the recording and the transcript", () => {
