@@ -90,7 +90,7 @@ describe("the 2026-03-30 API", () => {
   });
 
   it("answers 400 with the new error envelope without Quo-Api-Version, and 401 without the key", async () => {
-    for (const headers of [{}, { "Quo-Api-Version": "2025-01-01" }, { "x-quo-api-version": "2026-03-30" }]) {
+    for (const headers of [{}, { "Quo-Api-Version": "2025-01-01" }, { "x-quo-api-version": "2026-03-30" }] as Record<string, string>[]) {
       const response = await harness.api("/webhooks", { headers });
       expect(response.status).toBe(400);
       const body = (await response.json()) as Record<string, unknown>;
