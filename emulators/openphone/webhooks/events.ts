@@ -42,6 +42,11 @@ export function quoEnvelope(type: string, payload: { resource: Record<string, un
   return { id: eventId(), apiVersion: QUO_API_VERSION, createdAt: new Date().toISOString(), type, data: { resource: payload.resource, context: payload.context, links: { quo: null } } };
 }
 
+/** The legacy events planned (with their ids); the 2026-03-30 envelopes get their own ids when they are sent. */
+function planned(steps: Step[]): PlannedEvent[] {
+  return steps.filter((s) => s.object).map((s) => ({ id: s.id, type: s.type, dueAt: new Date(s.at).toISOString() }));
+}
+
 function eventId(): string {
   return `EV${randomUUID().replace(/-/g, "")}`;
 }
@@ -78,7 +83,7 @@ export class EventScheduler {
     if (record.transcript) steps.push(step("call.transcript.completed", record.transcriptReadyAt, () => transcriptEventObject(this.store, record, record.transcriptReadyAt)));
     if (record.summary) steps.push(step("call.summary.completed", record.summaryReadyAt, () => summaryEventObject(this.store, record, record.summaryReadyAt)));
     this.run(steps, call.phoneNumberId, this.config().webhook.shuffle);
-    return steps.map((s) => ({ id: s.id, type: s.type, dueAt: new Date(s.at).toISOString() }));
+    return planned(steps);
   }
 
   /** `deliverAfterMs`: an outgoing text sent through the API turns "delivered" (and is announced) that much later. */
@@ -109,7 +114,7 @@ export class EventScheduler {
       steps.push(step("message.failed", now));
     }
     if (message.phoneNumberId) this.run(steps, message.phoneNumberId, false);
-    return steps.map((s) => ({ id: s.id, type: s.type, dueAt: new Date(s.at).toISOString() }));
+    return planned(steps);
   }
 
   /**
