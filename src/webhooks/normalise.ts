@@ -11,13 +11,17 @@
  * An envelope without an `id` gets the id the intake derived from its bytes (`sha256:…`), carried on the queue
  * message and passed back here by the Durable Object, so both sides key it the same.
  */
+import { BACKFILL_API_VERSION } from "../backfill/envelope";
 import { badDatesOf } from "./envelope";
 import type { NormalisedEvent, WebhookSystem } from "./internal-event";
 import { parseLegacyEnvelope } from "./legacy-payload";
 import { parseQuoEnvelope, QUO_API_VERSIONS } from "./quo-payload";
 
-/** Payload versions of the legacy system (`apiVersion` of `/v1/webhooks` and app-made webhooks). */
-export const LEGACY_API_VERSIONS = ["v1", "v2", "v3", "v4"] as const;
+/**
+ * Payload versions of the legacy system (`apiVersion` of `/v1/webhooks` and app-made webhooks), and the version the
+ * backfill's synthetic events carry (legacy-shaped, built from v1 REST objects).
+ */
+export const LEGACY_API_VERSIONS = ["v1", "v2", "v3", "v4", BACKFILL_API_VERSION] as const;
 
 export const CONTACT_EVENT_TYPES = ["contact.updated", "contact.deleted"] as const;
 const CONTACT_TYPES = new Set<string>(CONTACT_EVENT_TYPES);

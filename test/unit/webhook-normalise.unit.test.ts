@@ -69,6 +69,11 @@ describe("normaliseWebhook: which system", () => {
     expect(systemOf({ type: "call.completed", data: { object: { id: "AC1" } } })).toEqual({ system: "v1" });
   });
 
+  it("reads the backfill's synthetic events as legacy ones", () => {
+    expect(systemOf({ ...completedLegacy, apiVersion: "v1-backfill", source: "backfill" })).toEqual({ system: "v1" });
+    expect(normaliseWebhook({ ...completedLegacy, apiVersion: "v1-backfill", source: "backfill" })).toMatchObject({ outcome: "event", event: { resourceId: "AC02" } });
+  });
+
   it("reports an apiVersion it does not read instead of guessing", () => {
     const reading = normaliseWebhook({ ...completedQuo, apiVersion: "2027-01-01" });
     expect(reading).toMatchObject({ outcome: "unknown_version", apiVersion: "2027-01-01", eventType: "call.completed" });
