@@ -69,6 +69,11 @@ describe("normaliseWebhook: which system", () => {
     expect(systemOf({ type: "call.completed", data: { object: { id: "AC1" } } })).toEqual({ system: "v1" });
   });
 
+  it("accepts the call.summary and call.transcript aliases, on both sides, since both read through here", () => {
+    expect(normaliseWebhook(legacy("call.summary", { callId: "AC7", status: "completed", summary: ["x"], nextSteps: [] }))).toMatchObject({ outcome: "event", event: { type: "call.summary.completed", resourceId: "AC7" } });
+    expect(normaliseWebhook(legacy("call.transcript", { callId: "AC7", status: "completed", dialogue: [] }))).toMatchObject({ outcome: "event", event: { type: "call.transcript.completed" } });
+  });
+
   it("reads the backfill's synthetic events as legacy ones", () => {
     expect(systemOf({ ...completedLegacy, apiVersion: "v1-backfill", source: "backfill" })).toEqual({ system: "v1" });
     expect(normaliseWebhook({ ...completedLegacy, apiVersion: "v1-backfill", source: "backfill" })).toMatchObject({ outcome: "event", event: { resourceId: "AC02" } });
