@@ -32,8 +32,8 @@ interface EventBase {
   system: WebhookSystem;
   /**
    * What makes two deliveries the same business event, whichever system sent them: the two copies of one event
-   * share no id, so the key is the event type and the resource, plus the processing status for the events that
-   * announce a product (a transcript "in-progress" and later "completed" are two events).
+   * share no id, so the key is the event type and the resource, plus what tells two real events of one type apart:
+   * the processing status of a summary or transcript ("in-progress", later "completed"), a text's status.
    */
   dedupeKey: string;
 }

@@ -199,5 +199,5 @@ export function parseLegacyEnvelope(envelope: unknown, fallbackId: string | unde
     userId: o.userId,
     media: o.media === undefined ? undefined : o.media?.length ? o.media.map((m) => ({ url: m.url ?? null, type: m.type ?? null })) : null,
   };
-  return { outcome: "event", event: { ...base, kind: "message", resourceId: o.id, dedupeKey: dedupeKeyOf(type, o.id), patch } };
+  return { outcome: "event", event: { ...base, kind: "message", resourceId: o.id, dedupeKey: dedupeKeyOf(type, o.id, patch.status), patch } };
 }

@@ -188,5 +188,5 @@ export function parseQuoEnvelope(envelope: unknown, fallbackId: string | undefin
     userId: context.userId,
     media: o.media === undefined ? undefined : o.media?.length ? o.media.map((m) => ({ url: m.url ?? null, type: m.type ?? null })) : null,
   };
-  return { outcome: "event", event: { ...base, kind: "message", resourceId: o.id, dedupeKey: dedupeKeyOf(type, o.id), patch } };
+  return { outcome: "event", event: { ...base, kind: "message", resourceId: o.id, dedupeKey: dedupeKeyOf(type, o.id, patch.status), patch } };
 }

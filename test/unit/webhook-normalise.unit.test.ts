@@ -164,6 +164,11 @@ describe("normaliseWebhook: one event model", () => {
     const inProgress = eventOf(quo("call.transcript.completed", { callId: "AC02", processingStatus: "in-progress", dialogue: null }));
     const done = eventOf(quo("call.transcript.completed", { callId: "AC02", processingStatus: "completed", dialogue: [] }));
     expect(inProgress.dedupeKey).not.toBe(done.dedupeKey);
+    const sent = eventOf(legacy("message.delivered", { id: "AC9", object: "message", status: "sent", phoneNumberId: "PN1" }, "EV9a"));
+    const delivered = eventOf(legacy("message.delivered", { id: "AC9", object: "message", status: "delivered", phoneNumberId: "PN1" }, "EV9b"));
+    const deliveredQuo = eventOf(quo("message.delivered", { id: "AC9", direction: "outgoing", text: "x", status: "delivered" }, messageContext));
+    expect(sent.dedupeKey).not.toBe(delivered.dedupeKey);
+    expect(delivered.dedupeKey).toBe(deliveredQuo.dedupeKey);
   });
 
   it("merges either copy into the same call state", () => {
