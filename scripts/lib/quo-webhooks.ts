@@ -4,8 +4,6 @@
  * carries `Quo-Api-Version: 2026-03-30`, and the key is shown only when a webhook is created or rotated, so reusing an
  * existing webhook means rotating its key.
  */
-import { WEBHOOK_FAMILIES } from "../../src/openphone/webhook-families.ts";
-
 export const QUO_API_VERSION = "2026-03-30";
 
 /** Every event the sync reads from the new system, contact events included (they refresh names). */
@@ -137,6 +135,3 @@ export async function migrateToQuoWebhooks(options: QuoApiOptions & { url: strin
   ];
   return { quo, deletedLegacy: deleted, lines };
 }
-
-/** The legacy event families (`/v1/webhooks/...`), for the doctor's comparison. */
-export const LEGACY_FAMILIES = WEBHOOK_FAMILIES;
