@@ -37,7 +37,7 @@ export async function handleScheduled(controller: ScheduledController, env: Env)
     const watchdog = liveness.then((lines) => runLineWatchdog(env, createLogger(config.LOG_LEVEL, { cron: FREQUENT_CRON, component: "watchdog" }), now, lines));
     const lag = liveness.then((lines) => recordLagSample(env, lines, now));
     const media = flags.MEDIA_COPY_ENABLED ? retryPendingMedia(env, config) : Promise.resolve([]);
-    const outcomes = await Promise.allSettled([watchdog, lag, media, runCanvasCron(env), reviveIdleChains(backfillDeps(env)), startSweep(backfillDeps(env)), evaluateAlerts(env)]);
+    const outcomes = await Promise.allSettled([watchdog, lag, media, runCanvasCron(env), reviveIdleChains(backfillDeps(env)), startSweep(backfillDeps(env), flags.SWEEP_MINUTES), evaluateAlerts(env)]);
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
     if (failed) throw failed.reason;
   }

@@ -52,12 +52,12 @@ async function blockingRun(db: D1Database, lineIds: string[], trigger: RunTrigge
  * for calls and texts no webhook announced: a text sent from the app that never gets a "delivered" event, a webhook
  * lost on the way. Every `SWEEP_MINUTES`; skipped while any line is being backfilled (that run covers it).
  */
-export async function startSweep(deps: BackfillDeps): Promise<StartedRun | null> {
+export async function startSweep(deps: BackfillDeps, sweepMinutes: number): Promise<StartedRun | null> {
   const { config, db } = deps;
-  if (config.SWEEP_MINUTES === 0 || !config.OPENPHONE_API_KEY) return null;
+  if (sweepMinutes === 0 || !config.OPENPHONE_API_KEY) return null;
   const last = await lastSweepStartedAt(db);
   // A cron a few seconds early still counts as on time.
-  if (last !== null && deps.now() - last < config.SWEEP_MINUTES * 60_000 - 30_000) return null;
+  if (last !== null && deps.now() - last < sweepMinutes * 60_000 - 30_000) return null;
   return startBackfill(deps, {}, "sweep");
 }
 

@@ -17,6 +17,7 @@ export const FLAG_REGISTRY = {
   MEDIA_COPY_ENABLED: switchFlag(true, "Copy recordings, voicemails and MMS media into R2 (off: they wait, and are copied once it is on again)."),
   MAIL_LINKING_ENABLED: switchFlag(true, "Link Mail pages to Canvas customers by address on the frequent cron."),
   BACKFILL_ENABLED: switchFlag(true, "Run the six-hourly scheduled backfill (a backfill started by hand runs either way)."),
+  SWEEP_MINUTES: integerFlag(5, { min: 0, max: 1440 }, "Minutes between sweeps of recent conversations for calls and texts no webhook announced (on the five-minute cron); 0 turns the sweep off."),
   ALERTS_ENABLED: switchFlag(true, "Evaluate alerts and send them to ALERT_WEBHOOK_URL."),
   SYNC_LINES: linesFlag("Sync only these lines (ids or numbers, comma-separated); empty syncs every line."),
   SKIP_LINES: linesFlag("Never sync these lines (ids or numbers, comma-separated); wins over SYNC_LINES."),

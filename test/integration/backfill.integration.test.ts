@@ -197,7 +197,7 @@ describe("the frequent sweep", () => {
     sendFromApp(ws, "PNsline1", "ACsentFromApp");
     stats.requests = 0;
     stats.byPath = {};
-    const swept = await startSweep(h.deps);
+    const swept = await startSweep(h.deps, 5);
     expect(swept).toMatchObject({ started: true });
     await drain(h);
     const run = (await getRun(env.DB, swept!.id))!.run;
@@ -211,7 +211,7 @@ describe("the frequent sweep", () => {
     expect(after.sweep).toBeGreaterThanOrEqual(run.started_at);
 
     // Too soon for another; the backfill list keeps sweeps apart.
-    expect(await startSweep(h.deps)).toBeNull();
+    expect(await startSweep(h.deps, 5)).toBeNull();
     const listed = await worker.fetch(new Request("http://worker/admin/backfill", { headers: { Authorization: `Bearer ${TEST_SECRETS.ADMIN_TOKEN}` } }), { ...env, ...TEST_SECRETS }, createExecutionContext());
     const body = await listed.json<{ runs: BackfillProgress[]; sweeps: BackfillProgress[] }>();
     expect(body.runs.map((r) => r.id)).toContain(first.id);
@@ -223,7 +223,7 @@ describe("the frequent sweep", () => {
     ws = buildWorkspace({ prefix: "t", lines: 1, people: 2, callsEach: 1, messagesEach: 2, now: Date.now() });
     sendFromApp(ws, "PNtline1", "ACrecentOnly");
     const h = harness();
-    const sweep = await startSweep(h.deps);
+    const sweep = await startSweep(h.deps, 5);
     expect(sweep).toMatchObject({ started: true });
     // Everything else is more than an hour old: the sweep leaves it to the backfill.
     const backfill = await startBackfill(h.deps, {}, "cli");
@@ -236,7 +236,7 @@ describe("the frequent sweep", () => {
 
     // A later sweep, with the backfill's watermark, starts just before it and finds nothing new.
     await ageSweeps();
-    const next = await startSweep(h.deps);
+    const next = await startSweep(h.deps, 5);
     await drain(h);
     expect((await getRun(env.DB, next!.id))!.run).toMatchObject({ status: "completed", handed: 0 });
   }, 60_000);
@@ -244,11 +244,10 @@ describe("the frequent sweep", () => {
   it("does not run with SWEEP_MINUTES=0, and never blocks a running backfill", async () => {
     ws = buildWorkspace({ prefix: "u", lines: 1, people: 1, callsEach: 1, messagesEach: 1, now: Date.now() });
     const h = harness();
-    const off = { ...h.deps, config: { ...h.deps.config, SWEEP_MINUTES: 0 } };
-    expect(await startSweep(off)).toBeNull();
+    expect(await startSweep(h.deps, 0)).toBeNull();
     const backfill = await startBackfill(h.deps, {}, "admin");
     await ageSweeps();
-    expect(await startSweep(h.deps)).toMatchObject({ id: backfill.id, started: false });
+    expect(await startSweep(h.deps, 5)).toMatchObject({ id: backfill.id, started: false });
     await drain(h);
   }, 60_000);
 });
