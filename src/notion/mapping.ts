@@ -244,13 +244,13 @@ export function buildCallBody(state: CallState, ctx: CallMappingContext): BodySe
     const length = r.duration !== null ? ` (${formatDuration(r.duration)})` : "";
     sections.push({ key: `recording:${r.id}`, blocks: [audio(ctx.recordingLinks[r.id]!, `Recording${recordings.length > 1 ? ` ${i + 1}` : ""}${length}`)] });
   });
-  if (ctx.voicemailLink) {
-    const blocks: Block[] = [heading("Voicemail"), audio(ctx.voicemailLink, "Voicemail")];
-    if (state.voicemail?.transcript) blocks.push(...textBlocks(state.voicemail.transcript));
-    sections.push(...sectionsOf("voicemail", blocks));
-  } else if (state.voicemail?.transcript && needsCut(state.voicemail.transcript)) {
-    // The property says the whole transcript is in the body, so it is, before the voicemail's file is linked.
-    sections.push(...sectionsOf("voicemail-transcript", [heading("Voicemail transcript"), ...textBlocks(state.voicemail.transcript)]));
+  // The player and its transcript are sections of their own: the transcript often comes after the file.
+  const voicemailLength = typeof state.voicemail?.duration === "number" ? ` (${formatDuration(state.voicemail.duration)})` : "";
+  if (ctx.voicemailLink) sections.push({ key: "voicemail", blocks: [heading("Voicemail"), audio(ctx.voicemailLink, `Voicemail${voicemailLength}`)] });
+  const voicemailText = state.voicemail?.transcript?.trim();
+  if (voicemailText && (ctx.voicemailLink || needsCut(voicemailText))) {
+    // Without a player the property holds the transcript, and the body only when the property shows it cut.
+    sections.push(...sectionsOf("voicemail-transcript", [heading("Voicemail transcript"), ...textBlocks(voicemailText)]));
   }
   if (state.transcript?.status === "completed" && state.transcript.dialogue.length > 0) {
     sections.push(...sectionsOf("transcript", [heading("Transcript"), ...transcriptBlocks(state.transcript.dialogue, ctx, callParticipant(state, ctx.lineNumber))]));
