@@ -176,9 +176,10 @@ export async function flushResource(record: ResourceRecord, deps: FlushDeps): Pr
     desired = mapCallToProperties(state, ctx);
     sections = buildCallBody(state, ctx);
   } else {
-    const mediaLinks = (state.media ?? []).map((_, i) => linkFor(String(i))).filter((l): l is string => Boolean(l));
-    desired = mapMessageToProperties(state, { names, lineLabel: line.label, lineNumber: line.number, userNames, canvasPageId: deps.canvasPageId, mediaLinks });
-    sections = buildMessageBody(state);
+    const linksByPosition = (state.media ?? []).map((_, i) => linkFor(String(i)));
+    const mediaLinks = linksByPosition.filter((l): l is string => Boolean(l));
+    desired = mapMessageToProperties(state, { names, lineLabel: line.label, lineNumber: line.number, userNames, canvasPageId: deps.canvasPageId, mediaLinks, participantName: deps.canvasTitle });
+    sections = buildMessageBody(state, linksByPosition);
   }
   const syncedAtName = names[SYNCED_AT] ?? SYNCED_AT;
   const stampSynced = (props: PageProperties): PageProperties => ({ ...props, [syncedAtName]: { date: { start: new Date(deps.now()).toISOString() } } });
