@@ -63,7 +63,7 @@ describe("pages a user sees", () => {
     const { callId } = await control<{ callId: string }>("calls", { participant: customer.phone, direction: "incoming", status: "answered", durationSeconds: 14_400, recording: { segments: 0 }, transcript: { turns: 2000 }, summary: false });
     const { data: transcript } = await openphone<{ data: { dialogue: { start: number; content: string }[] } }>(`/v1/call-transcripts/${callId}`);
     expect(transcript.dialogue).toHaveLength(2000);
-    const page = await pageOf("calls", callId, (p) => plainText(p.properties["Transcript Status"] as never) !== "" && p.content.length > 100);
+    const page = await pageOf("calls", callId, (p) => (p.properties["Transcript Status"]?.select as { name?: string } | undefined)?.name === "completed" && p.content.length > 100);
     const counts = await settledCounts();
     const final = await pageOf("calls", callId, () => true);
     expect(plainText(final.properties["Name"])).toBe(`Incoming call from ${customer.name} · 4h 0m`);
@@ -134,7 +134,7 @@ describe("pages a user sees", () => {
     await pageOf("messages", messageId, (p) => p.content.length >= 1);
     const counts = await settledCounts();
     const page = await pageOf("messages", messageId, () => true);
-    expect(plainText(page.properties["Name"])).toBe(`Text from ${customer.name}: Can we move the delivery to Thursday? Here is a photo of the g…`);
+    expect(plainText(page.properties["Name"])).toBe(`Text from ${customer.name}: Can we move the delivery to Thursday? Here is a photo of th…`);
     expect(page.content.map((b) => b.type)).toEqual(["image"]);
     const link = (page.content[0]!.image as { external: { url: string } }).external.url;
     expect(link).toMatch(/\/media\/media\//);
