@@ -231,6 +231,15 @@ function renderBackfill(runs) {
   box.append(table);
 }
 
+// The frequent sweep: what it found that no webhook announced (texts sent from the app, lost webhooks).
+function renderSweep(sweeps) {
+  const last = sweeps.find((s) => s.status !== "running") ?? sweeps[0];
+  if (!last) return text($("sweep"), "Sweep of recent conversations: not run yet (every SWEEP_MINUTES on the five-minute cron).");
+  const found = last.handed ? `found ${number.format(last.handed)} no webhook announced, ${number.format(last.written ?? 0)} written` : "found nothing missing";
+  const trouble = last.status === "failed" ? ` · failed: ${last.error}` : "";
+  text($("sweep"), `Last sweep of recent conversations ${when(last.startedAt)}: ${found} · ${number.format(last.requests?.openphone ?? 0)} OpenPhone requests${trouble}`);
+}
+
 // Open incidents first, then the latest resolved ones; a message that could not be delivered says so.
 function renderAlerts(alerts) {
   const open = alerts?.open ?? [];
@@ -266,7 +275,10 @@ async function refresh() {
   const [stats, dead, backfill] = await Promise.all([admin("/stats"), admin("/dead-letters?limit=50"), admin("/backfill")]);
   if (stats.ok) { $("auth-message").hidden = true; renderStats(stats.body); renderAlerts(stats.body.alerts); }
   if (dead.ok) renderDeadLetters(dead.body);
-  if (backfill.ok) renderBackfill(Array.isArray(backfill.body) ? backfill.body : backfill.body.runs ?? []);
+  if (backfill.ok) {
+    renderBackfill(backfill.body.runs ?? []);
+    renderSweep(backfill.body.sweeps ?? []);
+  }
 }
 
 $("token-form").addEventListener("submit", (event) => {

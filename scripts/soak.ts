@@ -4,8 +4,9 @@
  * busy loops that keep both cores of a small machine saturated. Every 30 s it prints, per line, the pending count and
  * the oldest pending age (`GET /admin/stats` → `lines`), and the emulators' own view, which trusts nothing the Worker
  * says: the line's OpenPhone items that have no Notion page yet and the age of the oldest of them. At the end it
- * stops the traffic, waits (bounded) for the
- * lines to drain, and prints the final truth: `POST /admin/audit` since the start, and a cross-check of the
+ * stops the traffic, waits (bounded) for the lines to drain and for a sweep that began after it (which finds the texts
+ * no webhook announced), and prints the final truth: `POST /admin/audit` since the start, continued part after part
+ * until it is complete, and a cross-check of the
  * emulators themselves (every OpenPhone call and text against the Notion pages carrying its id).
  *
  *   npm run soak -- --minutes 20 [--calls-per-minute 6] [--messages-per-minute 12] [--no-hog] [--keep]
@@ -31,6 +32,10 @@ const START_TIMEOUT_MS = 180_000;
 const SETTLE_MS = 60_000;
 const DRAIN_TIMEOUT_MS = 5 * 60_000;
 const AUDIT_TIMEOUT_MS = 180_000;
+/** The sweep runs every five minutes; one must begin and end after the traffic stops. */
+const SWEEP_TIMEOUT_MS = 7 * 60_000;
+/** Parts of the final audit at most (each within the Worker's request budget, continued from where it stopped). */
+const AUDIT_PARTS = 50;
 
 const USAGE = "Usage: npm run soak -- --minutes N [--calls-per-minute 6] [--messages-per-minute 12] [--no-hog] [--keep]";
 function parseCommandLine() {
@@ -130,27 +135,12 @@ try {
 
   await fetch(`${openphoneUrl}/_emulator/traffic`, { method: "DELETE", signal: AbortSignal.timeout(10_000) });
   console.log(`Traffic stopped. Waiting up to ${(SETTLE_MS + DRAIN_TIMEOUT_MS) / 60_000} min for the last webhooks and for every line to drain…`);
+  const trafficStoppedAt = Date.now();
   await sleep(SETTLE_MS);
-  const drainDeadline = Date.now() + DRAIN_TIMEOUT_MS;
-  let drained = false;
-  while (Date.now() < drainDeadline) {
-    assertRunning(sandbox);
-    const lines = await sample("drain");
-    const webhooksPending = await emulatorWebhooksPending();
-    // Without per-line figures, drained means every OpenPhone item has its Notion page.
-    let settled: boolean;
-    if (lines !== undefined) settled = lines.every((line) => line.pending === 0);
-    else {
-      const { missing } = await compareEmulators();
-      console.log(`  emulators: ${missing.length} announced OpenPhone item(s) without a Notion page yet; ${webhooksPending ?? "unknown"} webhook delivery(ies) pending`);
-      settled = missing.length === 0;
-    }
-    if (settled && webhooksPending === 0) {
-      drained = true;
-      break;
-    }
-    await sleep(10_000);
-  }
+  let drained = await waitForDrain(sandbox);
+  // Outgoing texts left "sent" or "undelivered" have no webhook: the frequent cron's sweep is what finds them.
+  const sweep = await waitForSweepAfter(trafficStoppedAt);
+  if (sweep.found > 0) drained = await waitForDrain(sandbox);
   console.log(drained ? (figuresMissing ? "Every OpenPhone item has its Notion page and no webhook delivery is pending." : "Every line drained.") : `The lines did not drain within ${DRAIN_TIMEOUT_MS / 60_000} min (or their figures are unknown).`);
 
   const audit = await runAudit(started);
@@ -213,36 +203,97 @@ async function sample(phase: string): Promise<LineFigures[] | undefined> {
   return figures.lines;
 }
 
+/** Waits (bounded) until every line has nothing pending and no webhook delivery is pending. */
+async function waitForDrain(sandbox: { name: string; child: ChildProcess; output: string[] }): Promise<boolean> {
+  const drainDeadline = Date.now() + DRAIN_TIMEOUT_MS;
+  while (Date.now() < drainDeadline) {
+    assertRunning(sandbox);
+    const lines = await sample("drain");
+    const webhooksPending = await emulatorWebhooksPending();
+    // Without per-line figures, drained means every OpenPhone item has its Notion page.
+    let settled: boolean;
+    if (lines !== undefined) settled = lines.every((line) => line.pending === 0);
+    else {
+      const { missing } = await compareEmulators();
+      console.log(`  emulators: ${missing.length} announced OpenPhone item(s) without a Notion page yet; ${webhooksPending ?? "unknown"} webhook delivery(ies) pending`);
+      settled = missing.length === 0;
+    }
+    if (settled && webhooksPending === 0) return true;
+    await sleep(10_000);
+  }
+  return false;
+}
+
+/**
+ * Waits (bounded) for a sweep that started after the traffic stopped to end, firing the frequent cron as the sandbox
+ * does (the Worker sweeps when `SWEEP_MINUTES` have passed since the last). Answers how many items it found.
+ */
+async function waitForSweepAfter(at: number): Promise<{ found: number }> {
+  const deadline = Date.now() + SWEEP_TIMEOUT_MS;
+  console.log(`Waiting up to ${SWEEP_TIMEOUT_MS / 60_000} min for a sweep of recent conversations that began after the traffic stopped…`);
+  while (Date.now() < deadline) {
+    await fetch(`${workerUrl}/__scheduled?cron=${encodeURIComponent("*/5 * * * *")}`, { signal: AbortSignal.timeout(60_000) }).catch(() => undefined);
+    const listed = await fetch(`${workerUrl}/admin/backfill`, { headers: { Authorization: `Bearer ${SANDBOX_ADMIN_TOKEN}` }, signal: AbortSignal.timeout(15_000) })
+      .then((r) => (r.ok ? (r.json() as Promise<{ sweeps?: { status: string; startedAt: string; handed: number; written: number; error: string | null }[] }>) : undefined))
+      .catch(() => undefined);
+    if (listed && !listed.sweeps) {
+      console.log("  this Worker does not sweep (GET /admin/backfill lists no sweeps)");
+      return { found: 0 };
+    }
+    const done = listed?.sweeps?.find((s) => Date.parse(s.startedAt) > at && s.status !== "running");
+    if (done) {
+      console.log(`  sweep ${done.status} (started ${done.startedAt}): found ${done.handed} item(s) no webhook announced${done.error ? `; ${done.error}` : ""}`);
+      return { found: done.handed };
+    }
+    await sleep(30_000);
+  }
+  console.log("  no sweep ended in time");
+  return { found: 0 };
+}
+
 /** `POST /admin/audit` since the soak began: the Worker's own comparison of OpenPhone with Notion. */
 async function runAudit(since: Date): Promise<"clean" | "drift" | "unavailable"> {
-  let response: Response;
-  try {
-    response = await fetch(`${workerUrl}/admin/audit`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${SANDBOX_ADMIN_TOKEN}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ since: since.toISOString() }),
-      signal: AbortSignal.timeout(AUDIT_TIMEOUT_MS),
-    });
-  } catch (error) {
-    console.log(`\nAudit: POST /admin/audit did not answer within ${AUDIT_TIMEOUT_MS / 1000} s (${error instanceof Error ? error.message : String(error)})`);
-    return "drift";
+  const total = { checked: 0, missing: [] as unknown[], duplicated: [] as unknown[], stale: [] as unknown[], complete: false, parts: 0, stoppedBy: "" };
+  let after: string | undefined;
+  while (total.parts < AUDIT_PARTS) {
+    let response: Response;
+    try {
+      response = await fetch(`${workerUrl}/admin/audit`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${SANDBOX_ADMIN_TOKEN}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ since: since.toISOString(), ...(after ? { after } : {}) }),
+        signal: AbortSignal.timeout(AUDIT_TIMEOUT_MS),
+      });
+    } catch (error) {
+      console.log(`\nAudit: POST /admin/audit did not answer within ${AUDIT_TIMEOUT_MS / 1000} s (${error instanceof Error ? error.message : String(error)})`);
+      return "drift";
+    }
+    if (response.status === 404) {
+      console.log("\nAudit: NOT AVAILABLE: this Worker has no POST /admin/audit, so the Worker's own comparison was not made.");
+      return "unavailable";
+    }
+    const text = await response.text();
+    if (!response.ok) {
+      console.log(`\nAudit: POST /admin/audit answered ${response.status}: ${text.slice(0, 500)}`);
+      return "drift";
+    }
+    const part = JSON.parse(text) as { checked: number; missing: unknown[]; duplicated: unknown[]; stale: unknown[]; complete: boolean; stoppedBy?: string; next?: string };
+    total.parts++;
+    total.checked += part.checked;
+    total.missing.push(...part.missing);
+    total.duplicated.push(...part.duplicated);
+    total.stale.push(...part.stale);
+    total.complete = part.complete;
+    total.stoppedBy = part.stoppedBy ?? "";
+    if (part.complete || !part.next || part.next === after) break;
+    after = part.next;
   }
-  if (response.status === 404) {
-    console.log("\nAudit: NOT AVAILABLE: this Worker has no POST /admin/audit, so the Worker's own comparison was not made.");
-    return "unavailable";
-  }
-  const text = await response.text();
-  if (!response.ok) {
-    console.log(`\nAudit: POST /admin/audit answered ${response.status}: ${text.slice(0, 500)}`);
-    return "drift";
-  }
-  const result = JSON.parse(text) as { checked: number; missing: unknown[]; duplicated: unknown[]; stale: unknown[] };
-  console.log(`\nAudit since ${since.toISOString()}: ${result.checked} checked, ${result.missing.length} missing, ${result.duplicated.length} duplicated, ${result.stale.length} stale`);
-  for (const [kind, items] of [["missing", result.missing], ["duplicated", result.duplicated], ["stale", result.stale]] as const) {
+  console.log(`\nAudit since ${since.toISOString()} (${total.parts} part(s)): ${total.checked} checked, ${total.missing.length} missing, ${total.duplicated.length} duplicated, ${total.stale.length} stale${total.complete ? "" : `; INCOMPLETE (${total.stoppedBy})`}`);
+  for (const [kind, items] of [["missing", total.missing], ["duplicated", total.duplicated], ["stale", total.stale]] as const) {
     for (const item of items.slice(0, 20)) console.log(`  ${kind}: ${JSON.stringify(item)}`);
     if (items.length > 20) console.log(`  … and ${items.length - 20} more ${kind}`);
   }
-  return result.missing.length + result.duplicated.length + result.stale.length > 0 ? "drift" : "clean";
+  return total.missing.length + total.duplicated.length + total.stale.length > 0 || !total.complete ? "drift" : "clean";
 }
 
 /**
@@ -254,7 +305,7 @@ async function emulatorCrossCheck(): Promise<"clean" | "drift"> {
   const { calls, messages, missing, unannounced, duplicated } = await compareEmulators();
   console.log(`Emulators: ${calls} calls and ${messages} texts in OpenPhone; ${missing.length} announced by a webhook without a Notion page, ${unannounced.length} never announced (outgoing texts left "sent" or "undelivered") without one, ${duplicated.length} with more than one`);
   for (const item of missing.slice(0, 20)) console.log(`  no page: ${item}`);
-  for (const item of unannounced.slice(0, 20)) console.log(`  no page, never announced (only an audit or backfill finds it): ${item}`);
+  for (const item of unannounced.slice(0, 20)) console.log(`  no page, never announced (the sweep should have found it): ${item}`);
   for (const item of duplicated.slice(0, 20)) console.log(`  duplicated: ${item}`);
   return missing.length + unannounced.length + duplicated.length > 0 ? "drift" : "clean";
 }
@@ -264,7 +315,7 @@ interface EmulatorComparison {
   messages: number;
   /** Announced by a webhook and still without a Notion page: the Worker is behind. */
   missing: string[];
-  /** Outgoing texts that stayed "sent" or "undelivered": OpenPhone sends no webhook, only an audit or backfill finds them. */
+  /** Outgoing texts that stayed "sent" or "undelivered": OpenPhone sends no webhook, only the sweep finds them. */
   unannounced: string[];
   duplicated: string[];
   /** Per OpenPhone line: announced items without a Notion page, and how long ago the oldest of them was announced. */

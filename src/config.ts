@@ -129,6 +129,8 @@ const schema = z.object({
   BACKFILL_ENABLED: bool(true),
   BACKFILL_GATE_MAX_WAIT_MS: int(2000, 0, 30_000),
   BACKFILL_IDLE_SECONDS: int(900, 5, 86_400),
+  // Minutes between sweeps of recent conversations (on the five-minute cron); 0 turns the sweep off.
+  SWEEP_MINUTES: int(5, 0, 1440),
   // Unset: each error rate has its own default threshold (src/alerts/conditions.ts); set: one threshold for all.
   ALERT_ERROR_RATE: z.preprocess((v) => (typeof v === "string" && v.trim() !== "" ? Number(v.trim()) : typeof v === "number" ? v : undefined), z.number().min(0).max(1).optional()),
   ALERT_LAG_SECONDS: int(300, 1, 86400),

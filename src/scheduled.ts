@@ -1,13 +1,14 @@
 /**
  * Cron work. The frequent trigger keeps the Canvas index fresh, links Mail pages, retries unavailable media, wakes
- * any line whose work is overdue (the watchdog, line/watchdog.ts), records each line's lag for the dashboard's chart
+ * any line whose work is overdue (the watchdog, line/watchdog.ts), sweeps recent conversations for what no webhook
+ * announced (backfill/start.ts), records each line's lag for the dashboard's chart
  * and evaluates the alerts; the six-hourly one starts a backfill of anything the webhooks missed and audits the last
  * day against OpenPhone.
  */
 import { runScheduledAudit } from "./audit/run";
 import { evaluateAlerts } from "./alerts/evaluate";
 import { backfillDeps } from "./backfill/deps";
-import { reviveIdleChains, startBackfill } from "./backfill/start";
+import { reviveIdleChains, startBackfill, startSweep } from "./backfill/start";
 import { runCanvasCron } from "./canvas/cron";
 import { getConfig } from "./config";
 import { incrementMetrics } from "./db/metrics";
@@ -28,16 +29,15 @@ export async function handleScheduled(controller: ScheduledController, env: Env)
   } else {
     // Independent chores: one failing must not keep the others from running.
     const { config } = getConfig(env);
-    const watchdog = runLineWatchdog(env, createLogger(config.LOG_LEVEL, { cron: FREQUENT_CRON, component: "watchdog" }), controller.scheduledTime);
-    const outcomes = await Promise.allSettled([watchdog, retryPendingMedia(env, config), runCanvasCron(env), reviveIdleChains(backfillDeps(env)), sampleLag(env), evaluateAlerts(env)]);
+    // One liveness read per pass (one RPC per line), for the watchdog and the lag chart alike.
+    const now = Date.now();
+    const liveness = readLinesLiveness(env, now);
+    const watchdog = liveness.then((lines) => runLineWatchdog(env, createLogger(config.LOG_LEVEL, { cron: FREQUENT_CRON, component: "watchdog" }), now, lines));
+    const lag = liveness.then((lines) => recordLagSample(env, lines, now));
+    const outcomes = await Promise.allSettled([watchdog, lag, retryPendingMedia(env, config), runCanvasCron(env), reviveIdleChains(backfillDeps(env)), startSweep(backfillDeps(env)), evaluateAlerts(env)]);
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
     if (failed) throw failed.reason;
   }
-}
-
-async function sampleLag(env: Env): Promise<void> {
-  const now = Date.now();
-  await recordLagSample(env, await readLinesLiveness(env, now), now);
 }
 
 /** Every line, from its watermark; a line still running from an earlier run keeps that run (nothing starts). */

@@ -4,7 +4,7 @@
  *
  * Exit codes: 0 Notion matches OpenPhone (or, with --repair, everything found was repaired); 1 drift found (without
  * --repair) or a repair failed; 2 the request was refused or the Worker unreachable; 3 no drift among what was
- * checked, but the audit stopped at its budget before checking everything.
+ * checked, but the audit could not check everything (a part made no progress).
  */
 import { parseArgs } from "node:util";
 import type { AuditReport } from "../../src/audit/types.ts";
@@ -25,11 +25,12 @@ export const AUDIT_USAGE = `Usage: npm run audit -- --since DATE [--repair] [--j
   --since DATE       audit calls and texts created since this date (date or ISO date-time)
   --repair           re-sync what is missing or stale, merge and trash duplicate pages
   --json             print exactly the JSON answer
-  --max-requests N   spend at most N API requests (default and maximum: the Worker's budget)
+  --max-requests N   spend at most N API requests per part (default and maximum: the Worker's budget per request);
+                     a part that reaches it is continued by the next, until the whole window is checked
   --url URL          the Worker (default: the sandbox, ${DEFAULT_URL})
   --token T          ADMIN_TOKEN (default: the sandbox's, ${DEFAULT_TOKEN}; or set ADMIN_TOKEN)
 Exit codes: 0 no drift (or all of it repaired), 1 drift found or a repair failed, 2 refused or unreachable,
-3 stopped at its budget before checking everything (no drift among what it checked).`;
+3 could not check everything (no drift among what it checked).`;
 
 export function parseAuditArgs(argv: string[], env: NodeJS.ProcessEnv = {}): AuditArgs {
   const { values, positionals } = parseArgs({
@@ -67,7 +68,7 @@ function list(title: string, items: { id: string; kind: string; lineId: string; 
 export function renderReport(r: AuditReport): string {
   let out = `Audit since ${r.since}: ${r.checked} calls and texts checked, ${r.missing.length} missing, ${r.duplicated.length} duplicated, ${r.stale.length} stale`;
   out += ` (${r.requests.openphone} OpenPhone and ${r.requests.notion} Notion requests)\n`;
-  if (!r.complete) out += `Stopped early (${r.stoppedBy}): items after that point were not checked; audit a shorter window or run again.\n`;
+  if (!r.complete) out += `Stopped early (${r.stoppedBy}): items after that point were not checked.\n`;
   out += list("Missing pages", r.missing);
   out += list("Duplicated pages", r.duplicated, (i: { pageIds: string[] }) => `  pages ${i.pageIds.join(", ")}`);
   out += list("Stale pages", r.stale, (i: { lacks: string[] }) => `  lacks ${i.lacks.join(", ")}`);
@@ -86,13 +87,70 @@ export function exitCodeFor(r: AuditReport, repair: boolean): number {
   return r.complete ? 0 : 3;
 }
 
+/** Parts one `npm run audit` sends at most; each part is one request to the Worker, within its budget. */
+export const MAX_AUDIT_PARTS = 1000;
+
+/** Adds a continued part to what the earlier parts found. */
+export function mergeReports(total: AuditReport, part: AuditReport): AuditReport {
+  const repaired = total.repaired || part.repaired
+    ? {
+        resynced: [...(total.repaired?.resynced ?? []), ...(part.repaired?.resynced ?? [])],
+        duplicatesRepaired: [...(total.repaired?.duplicatesRepaired ?? []), ...(part.repaired?.duplicatesRepaired ?? [])],
+        failed: [...(total.repaired?.failed ?? []), ...(part.repaired?.failed ?? [])],
+      }
+    : undefined;
+  const { stoppedBy, next, ...rest } = part;
+  return {
+    ...rest,
+    id: total.id,
+    checked: total.checked + part.checked,
+    missing: [...total.missing, ...part.missing],
+    duplicated: [...total.duplicated, ...part.duplicated],
+    stale: [...total.stale, ...part.stale],
+    skipped: total.skipped + part.skipped,
+    requests: { openphone: total.requests.openphone + part.requests.openphone, notion: total.requests.notion + part.requests.notion },
+    ...(stoppedBy !== undefined ? { stoppedBy } : {}),
+    ...(next !== undefined ? { next } : {}),
+    ...(repaired ? { repaired } : {}),
+  };
+}
+
+/**
+ * Audits the whole window: when the Worker stops a part at its budget, the next part continues from where it
+ * stopped (`after`), until the audit is complete, a part makes no progress, or `MAX_AUDIT_PARTS` is reached.
+ */
 export async function runAuditCli(args: AuditArgs, write: (text: string) => void): Promise<number> {
+  let total: AuditReport | undefined;
+  let after: string | undefined;
+  let parts = 0;
+  while (parts < MAX_AUDIT_PARTS) {
+    const answer = await postAudit(args, after);
+    if ("refused" in answer) {
+      write(`audit refused (${answer.status}): ${answer.refused}${total ? ` (after ${parts} part(s) that checked ${total.checked} items)` : ""}\n`);
+      return 2;
+    }
+    parts++;
+    total = total ? mergeReports(total, answer.report) : answer.report;
+    if (answer.report.complete || !answer.report.next) break;
+    if (answer.report.next === after) {
+      total = { ...total, stoppedBy: `${total.stoppedBy}; one conversation needs more than one part's budget (raise --max-requests)` };
+      break;
+    }
+    after = answer.report.next;
+    if (!args.json) write(`  part ${parts}: ${total.checked} checked so far (stopped by the ${answer.report.stoppedBy}); continuing…\n`);
+  }
+  const report = total!;
+  write(args.json ? `${JSON.stringify({ ...report, parts })}\n` : renderReport(report));
+  return exitCodeFor(report, args.repair);
+}
+
+async function postAudit(args: AuditArgs, after: string | undefined): Promise<{ report: AuditReport } | { refused: string; status: number }> {
   let response: Response;
   try {
     response = await fetch(`${args.url}/admin/audit`, {
       method: "POST",
       headers: { Authorization: `Bearer ${args.token}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ since: args.since, ...(args.repair ? { repair: true } : {}), ...(args.maxRequests ? { maxRequests: args.maxRequests } : {}) }),
+      body: JSON.stringify({ since: args.since, ...(args.repair ? { repair: true } : {}), ...(args.maxRequests ? { maxRequests: args.maxRequests } : {}), ...(after ? { after } : {}) }),
       signal: AbortSignal.timeout(120_000),
     });
   } catch (error) {
@@ -107,10 +165,7 @@ export async function runAuditCli(args: AuditArgs, write: (text: string) => void
     } catch {
       // Not JSON: the text itself is the reason.
     }
-    write(`audit refused (${response.status}): ${message}\n`);
-    return 2;
+    return { refused: message, status: response.status };
   }
-  const report = JSON.parse(text) as AuditReport;
-  write(args.json ? `${text}\n` : renderReport(report));
-  return exitCodeFor(report, args.repair);
+  return { report: JSON.parse(text) as AuditReport };
 }

@@ -5,7 +5,8 @@
  * Cost: Notion's side is one paginated query per database for the whole window (100 pages a request), never one per
  * item. OpenPhone's side is the backfill's walk of each line, plus, for a call page that lacks a recording, transcript,
  * summary or voicemail, one request per thing it lacks. The audit stops at its request budget or deadline and says
- * so (`complete: false`, `stoppedBy`).
+ * so (`complete: false`, `stoppedBy`) with the position it reached (`next`); an audit sent that position as `after`
+ * checks the rest of the same window, and the parts together count every item once (see `listing.ts`).
  *
  * With `repair`, exactly what was found is repaired: a missing or stale item is handed to its line as a fresh
  * re-sync event (the line is told first when the page it remembers is gone, or that a stale page's properties must
@@ -25,9 +26,9 @@ import { createLogger } from "../observability/logger";
 import type { WebhookMessage } from "../queue/messages";
 import { AuditBudget, AuditBudgetSpent } from "./budget";
 import { repairDuplicate } from "./duplicates";
-import { listLine, type ListedItem } from "./listing";
+import { encodePosition, lineConversations, listConversation, type AuditPosition, type ListedItem } from "./listing";
 import { indexPages, type NotionPageView } from "./notion-index";
-import { callHas, callPageLacks, messagePageLacks, type StaleField } from "./stale";
+import { callHas, callPageLacks, messagePageLacks } from "./stale";
 import type { AuditRepairs, AuditReport, DriftItem } from "./types";
 
 export type { AuditRepairs, AuditReport, DriftItem } from "./types";
@@ -46,6 +47,8 @@ export const SCHEDULED_WINDOW_MS = 86_400_000;
 export interface AuditOptions {
   since: number;
   until?: number;
+  /** Continues an audit that stopped at its budget, from the position it answered (`next`); its window wins. */
+  after?: AuditPosition;
   repair?: boolean;
   maxRequests?: number;
   timeBudgetMs?: number;
@@ -72,8 +75,9 @@ export async function runAudit(env: Env, options: AuditOptions): Promise<AuditRe
   const counter = newRequestCounter();
   const openphone = createOpenPhoneClient(env, config, counter);
   const notion = createNotionClient(env, config, counter);
-  const since = new Date(options.since).toISOString();
-  const until = options.until ?? startedAt;
+  const start = options.after ?? { since: new Date(options.since).toISOString(), until: options.until ?? startedAt, line: 0, conversation: 0 };
+  const { since, until } = start;
+  const position = { line: start.line, conversation: start.conversation };
   const report: AuditReport = { id: crypto.randomUUID(), since, checked: 0, missing: [], duplicated: [], stale: [], skipped: 0, complete: true, requests: { openphone: 0, notion: 0 } };
   const names = { calls: resolvePropertyNames("calls", config.NOTION_PROPERTY_MAP), messages: resolvePropertyNames("messages", config.NOTION_PROPERTY_MAP) };
   const pagesFor: Record<"call" | "message", Map<string, NotionPageView[]>> = { call: new Map(), message: new Map() };
@@ -89,35 +93,44 @@ export async function runAudit(env: Env, options: AuditOptions): Promise<AuditRe
       pagesFor[kind === "calls" ? "call" : "message"] = await indexPages(notion, parent, names[kind], DATE_PROPERTY[kind], uniqueProperty(kind), since, budget);
     }
     budget.take("openphone");
-    const { data: lines } = await openphone.request("listPhoneNumbers_v1", {});
-    const stale: { entry: ListedItem; page: NotionPageView; lacks: StaleField[] }[] = [];
-    for (const line of lines) {
-      const listing = await listLine(openphone, { id: line.id, number: line.number }, since, until, budget);
-      report.skipped += listing.unfinished;
-      for (const entry of listing.items) {
-        report.checked++;
-        const pages = pagesFor[entry.kind].get(entry.item.id) ?? [];
-        if (pages.length === 0) {
-          report.missing.push(drift(entry));
-          listed.set(entry.item.id, entry);
-        } else {
-          if (pages.length > 1) report.duplicated.push({ ...drift(entry), pageIds: pages.map((p) => p.id) });
+    const { data: unordered } = await openphone.request("listPhoneNumbers_v1", {});
+    const lines = [...unordered].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    for (position.line = start.line; position.line < lines.length; position.line++) {
+      const line = lines[position.line]!;
+      const units = await lineConversations(openphone, { id: line.id, number: line.number }, since, budget);
+      const first = position.line === start.line ? start.conversation : 0;
+      for (position.conversation = first; position.conversation < units.length; position.conversation++) {
+        // A conversation counts once it is wholly checked, details included: a part that stops inside one leaves it
+        // whole to the next part.
+        const listing = await listConversation(openphone, line.id, units[position.conversation]!, since, until, budget);
+        const found: Pick<AuditReport, "missing" | "duplicated" | "stale"> = { missing: [], duplicated: [], stale: [] };
+        for (const entry of listing.items) {
+          const pages = pagesFor[entry.kind].get(entry.item.id) ?? [];
+          if (pages.length === 0) {
+            found.missing.push(drift(entry));
+            continue;
+          }
+          if (pages.length > 1) found.duplicated.push({ ...drift(entry), pageIds: pages.map((p) => p.id) });
           const page = pages[0]!;
           const lacks = entry.kind === "call" ? callPageLacks(entry.item, page, names.calls) : messagePageLacks(entry.item, page, names.messages);
-          if (lacks.length > 0) stale.push({ entry, page, lacks });
+          if (lacks.length === 0) continue;
+          const has = entry.kind === "call" ? await callHas(openphone, entry.item.id, lacks, budget) : lacks;
+          if (has.length > 0) found.stale.push({ ...drift(entry), pageId: page.id, lacks: has });
         }
+        report.checked += listing.items.length;
+        report.skipped += listing.unfinished;
+        report.missing.push(...found.missing);
+        report.duplicated.push(...found.duplicated);
+        report.stale.push(...found.stale);
+        for (const entry of listing.items) if ([...found.missing, ...found.stale].some((d) => d.id === entry.item.id)) listed.set(entry.item.id, entry);
       }
-    }
-    // Details are asked for last: the cheap comparison covers the whole window even when the budget runs out here.
-    for (const s of stale) {
-      const has = s.entry.kind === "call" ? await callHas(openphone, s.entry.item.id, s.lacks, budget) : s.lacks;
-      if (has.length === 0) continue;
-      report.stale.push({ ...drift(s.entry), pageId: s.page.id, lacks: has });
-      listed.set(s.entry.item.id, s.entry);
     }
   } catch (caught) {
     report.complete = false;
-    if (caught instanceof AuditBudgetSpent) report.stoppedBy = caught.reason;
+    if (caught instanceof AuditBudgetSpent) {
+      report.stoppedBy = caught.reason;
+      report.next = encodePosition({ since, until, line: position.line, conversation: position.conversation });
+    }
     else {
       report.stoppedBy = `failed: ${caught instanceof Error ? caught.message : String(caught)}`;
       error = caught;

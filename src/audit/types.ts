@@ -32,6 +32,8 @@ export interface AuditReport {
   skipped: number;
   complete: boolean;
   stoppedBy?: string;
+  /** Set when it stopped at its budget: send it back as `after` (with the same `since`) to check the rest. */
+  next?: string;
   requests: { openphone: number; notion: number };
   repaired?: AuditRepairs;
 }

@@ -63,6 +63,20 @@ export function lineWindowStart({ since, watermark, lookbackDays, now }: LineWin
   return now - lookbackDays * 86_400_000;
 }
 
+/** A sweep's first window on a line it has never swept, and how far back each sweep reaches before the last one. */
+export const SWEEP_FIRST_WINDOW_MS = 60 * 60_000;
+export const SWEEP_OVERLAP_MS = 2 * 60_000;
+
+/**
+ * The start of a sweep's window on one line: just before the later of the line's two watermarks (the overlap absorbs
+ * OpenPhone listing an item a little after its creation time), else the last hour. Never the lookback: the history
+ * before a line's first backfill is the backfill's to fill.
+ */
+export function sweepWindowStart({ backfillWatermark, sweepWatermark, now }: { backfillWatermark: number | null; sweepWatermark: number | null; now: number }): number {
+  const latest = Math.max(backfillWatermark ?? -Infinity, sweepWatermark ?? -Infinity);
+  return Number.isFinite(latest) ? Math.min(latest, now) - SWEEP_OVERLAP_MS : now - SWEEP_FIRST_WINDOW_MS;
+}
+
 export function newLineCursor(): LineCursor {
   return { step: 0, kind: "line", work: [], failures: 0 };
 }

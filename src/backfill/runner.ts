@@ -10,7 +10,7 @@
  */
 import { incrementMetrics } from "../db/metrics";
 import { createLogger } from "../observability/logger";
-import { commitStep, finishRunIfDone, getLineRecord, getRunLine, zeroCounts, type StepCounts } from "../db/backfill-runs";
+import { commitStep, finishRunIfDone, getLineRecord, getRunLine, getRunWindow, zeroCounts, type StepCounts } from "../db/backfill-runs";
 import { GateClosedError, newRequestCounter } from "../gates/gated-fetch";
 import { OpenPhoneError, type Call, type Message, type OpenPhoneClient } from "../openphone/client";
 import type { BackfillMessage, MessageOutcome, SyncMessage } from "../queue/messages";
@@ -28,6 +28,7 @@ import {
   parseLineCursor,
   replaceWork,
   startLine,
+  sweepWindowStart,
   type ConversationWork,
   type LineCursor,
 } from "./plan";
@@ -81,12 +82,17 @@ async function runStep(runId: string, lineId: string, start: LineCursor, deps: B
   let end: StepEnd = { kind: "continue" };
   let note: string | undefined;
   let listings = Math.max(1, Math.floor(config.BACKFILL_SUBREQUEST_BUDGET / SUBREQUESTS_PER_LISTING));
+  // Only the first step reads the run; later steps learn whether it is a sweep when they complete the chain.
+  let sweep: boolean | undefined;
 
   if (cursor.kind === "line") {
-    const run = await db.prepare("SELECT since FROM backfill_runs WHERE id = ?1").bind(runId).first<{ since: number | null }>();
+    const run = await getRunWindow(db, runId);
+    sweep = run?.trigger === "sweep";
     const line = await getLineRecord(db, lineId);
     const now = deps.now();
-    const windowStart = lineWindowStart({ since: run?.since, watermark: line.watermark, lookbackDays: config.BACKFILL_LOOKBACK_DAYS, now });
+    const windowStart = sweep
+      ? sweepWindowStart({ backfillWatermark: line.watermark, sweepWatermark: line.sweepWatermark, now })
+      : lineWindowStart({ since: run?.since, watermark: line.watermark, lookbackDays: config.BACKFILL_LOOKBACK_DAYS, now });
     cursor = startLine(cursor, windowStart, now, line.number ?? undefined);
   }
 
@@ -132,7 +138,7 @@ async function runStep(runId: string, lineId: string, start: LineCursor, deps: B
     cursor: next,
     status,
     counts,
-    ...(status === "completed" ? { watermark: finalWatermark(next) } : {}),
+    ...(status === "completed" ? { watermark: finalWatermark(next), watermarkKind: await watermarkKind(db, runId, sweep) } : {}),
     // Transient reasons (429s, the gate asking backfill to yield) are not errors of the run.
     ...(end.kind === "fail" ? { error: end.reason } : note ? { error: note } : {}),
     now,
@@ -149,6 +155,12 @@ async function runStep(runId: string, lineId: string, start: LineCursor, deps: B
     await finishRunIfDone(db, runId, now);
   }
   return { status: "done" };
+}
+
+/** Which watermark a completed chain moves: the sweep's own, or the backfill's. */
+async function watermarkKind(db: D1Database, runId: string, sweep: boolean | undefined): Promise<"sweep" | "backfill"> {
+  const isSweep = sweep ?? (await getRunWindow(db, runId))?.trigger === "sweep";
+  return isSweep ? "sweep" : "backfill";
 }
 
 /** Lists one page of one conversation, merges its items, and says where that conversation stands now. */

@@ -8,7 +8,7 @@
  * lost chain cannot block its line forever.
  */
 import { incrementMetrics } from "../db/metrics";
-import { abandonRun, failStaleChains, findRunningRun, finishRunIfDone, idleChains, insertRun, touchChain, type LineInfo, type RunTrigger } from "../db/backfill-runs";
+import { abandonRun, failStaleChains, findRunningRun, finishRunIfDone, idleChains, insertRun, lastSweepStartedAt, runTrigger, supersedeSweep, touchChain, type LineInfo, type RunTrigger } from "../db/backfill-runs";
 import { newRequestCounter } from "../gates/gated-fetch";
 import type { BackfillDeps } from "./deps";
 import { newLineCursor } from "./plan";
@@ -30,6 +30,33 @@ export async function reviveIdleChains(deps: BackfillDeps): Promise<number> {
     await touchChain(deps.db, chain.runId, chain.lineId, now);
   }
   return idle.length;
+}
+
+/**
+ * The run that keeps this one from starting, if any. A sweep gives way to a backfill (whose window covers the sweep's)
+ * and is ended; anything running keeps a sweep from starting.
+ */
+async function blockingRun(db: D1Database, lineIds: string[], trigger: RunTrigger, now: number): Promise<string | null> {
+  for (let tries = 0; tries < lineIds.length + 1; tries++) {
+    const running = await findRunningRun(db, lineIds);
+    if (!running || trigger === "sweep" || (await runTrigger(db, running)) !== "sweep") return running;
+    await supersedeSweep(db, running, `ended for a ${trigger} backfill, whose window covers it`, now);
+  }
+  return findRunningRun(db, lineIds);
+}
+
+/**
+ * The frequent cron's sweep: a short run over every line's conversations updated since its last sweep (or backfill),
+ * for calls and texts no webhook announced: a text sent from the app that never gets a "delivered" event, a webhook
+ * lost on the way. Every `SWEEP_MINUTES`; skipped while any line is being backfilled (that run covers it).
+ */
+export async function startSweep(deps: BackfillDeps): Promise<StartedRun | null> {
+  const { config, db } = deps;
+  if (config.SWEEP_MINUTES === 0 || !config.OPENPHONE_API_KEY) return null;
+  const last = await lastSweepStartedAt(db);
+  // A cron a few seconds early still counts as on time.
+  if (last !== null && deps.now() - last < config.SWEEP_MINUTES * 60_000 - 30_000) return null;
+  return startBackfill(deps, {}, "sweep");
 }
 
 export class BackfillUnavailableError extends Error {
@@ -54,7 +81,7 @@ export async function startBackfill(deps: BackfillDeps, request: BackfillRequest
   await reviveIdleChains(deps);
 
   if (request.lines) {
-    const running = await findRunningRun(db, request.lines);
+    const running = await blockingRun(db, request.lines, trigger, now);
     if (running) return { id: running, started: false, lines: request.lines };
   }
 
@@ -70,7 +97,7 @@ export async function startBackfill(deps: BackfillDeps, request: BackfillRequest
   }
   const lines = request.lines ? request.lines.map((id) => known.get(id)!) : [...known.values()];
   const lineIds = lines.map((l) => l.lineId);
-  const running = await findRunningRun(db, lineIds);
+  const running = await blockingRun(db, lineIds, trigger, now);
   if (running) return { id: running, started: false, lines: lineIds };
 
   const id = crypto.randomUUID();

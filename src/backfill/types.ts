@@ -3,7 +3,8 @@
  * `GET /admin/backfill/<id>` answers it. No Worker types here, so the CLI and the Node-side tests share them.
  */
 export type RunStatus = "running" | "completed" | "failed" | "cancelled";
-export type RunTrigger = "cron" | "admin" | "cli";
+/** `sweep`: the frequent cron's short run over recent conversations, for items no webhook announced. */
+export type RunTrigger = "cron" | "admin" | "cli" | "sweep";
 /** One line's chain of queue jobs. */
 export type LineChainStatus = "running" | "completed" | "failed";
 

@@ -144,13 +144,41 @@ export async function getRunLine(db: D1Database, runId: string, lineId: string):
   return db.prepare("SELECT * FROM backfill_run_lines WHERE run_id = ?1 AND line_id = ?2").bind(runId, lineId).first<RunLineRow>();
 }
 
-/** The line's own number and backfill watermark, as stored when a run started. */
-export async function getLineRecord(db: D1Database, lineId: string): Promise<{ number: string | null; watermark: number | null }> {
+/** The line's own number and its two watermarks (the backfill's and the sweep's), as stored when a run started. */
+export async function getLineRecord(db: D1Database, lineId: string): Promise<{ number: string | null; watermark: number | null; sweepWatermark: number | null }> {
   const row = await db
-    .prepare("SELECT number, backfill_watermark FROM lines WHERE phone_number_id = ?1")
+    .prepare("SELECT number, backfill_watermark, sweep_watermark FROM lines WHERE phone_number_id = ?1")
     .bind(lineId)
-    .first<{ number: string | null; backfill_watermark: number | null }>();
-  return { number: row?.number ?? null, watermark: row?.backfill_watermark ?? null };
+    .first<{ number: string | null; backfill_watermark: number | null; sweep_watermark: number | null }>();
+  return { number: row?.number ?? null, watermark: row?.backfill_watermark ?? null, sweepWatermark: row?.sweep_watermark ?? null };
+}
+
+/** What a step needs to know of its run: the explicit `since`, and what started it. */
+export async function getRunWindow(db: D1Database, runId: string): Promise<{ since: number | null; trigger: RunTrigger } | null> {
+  return db.prepare("SELECT since, trigger FROM backfill_runs WHERE id = ?1").bind(runId).first<{ since: number | null; trigger: RunTrigger }>();
+}
+
+/** When the latest sweep started (epoch ms), or null before the first. */
+export async function lastSweepStartedAt(db: D1Database): Promise<number | null> {
+  const row = await db.prepare("SELECT MAX(started_at) AS at FROM backfill_runs WHERE trigger = 'sweep'").first<{ at: number | null }>();
+  return row?.at ?? null;
+}
+
+/** The trigger of the run backfilling any of these lines now (see `findRunningRun`). */
+export async function runTrigger(db: D1Database, runId: string): Promise<RunTrigger | null> {
+  const row = await db.prepare("SELECT trigger FROM backfill_runs WHERE id = ?1").bind(runId).first<{ trigger: RunTrigger }>();
+  return row?.trigger ?? null;
+}
+
+/**
+ * Ends a running sweep so a backfill can take its lines: the backfill's window covers the sweep's (a sweep starts just
+ * before the later watermark, a backfill at its own). The sweep's queued steps find their chains ended and stop.
+ */
+export async function supersedeSweep(db: D1Database, runId: string, byRunReason: string, now: number): Promise<void> {
+  await db.batch([
+    db.prepare("UPDATE backfill_run_lines SET status = 'completed', error = ?2, ended_at = ?3, updated_at = ?3 WHERE run_id = ?1 AND status = 'running'").bind(runId, byRunReason, now),
+    db.prepare("UPDATE backfill_runs SET status = 'cancelled', error = ?2, ended_at = ?3 WHERE id = ?1 AND trigger = 'sweep' AND status = 'running'").bind(runId, byRunReason, now),
+  ]);
 }
 
 export interface StepCommit {
@@ -164,6 +192,8 @@ export interface StepCommit {
   counts: StepCounts;
   /** Set when the chain completed: the line's new watermark (it only moves forward). */
   watermark?: number;
+  /** Which watermark `watermark` moves: a sweep's never moves the backfill's. */
+  watermarkKind?: "backfill" | "sweep";
   error?: string;
   now: number;
 }
@@ -189,12 +219,13 @@ export async function commitStep(db: D1Database, c: StepCommit): Promise<boolean
       .bind(c.runId, c.lineId, c.attempt, c.counts.planned, c.counts.listed, c.counts.fetched, c.counts.handed, c.counts.skipped, c.counts.failed, c.counts.openphoneRequests, c.error ?? null),
   ];
   if (c.watermark !== undefined) {
+    const column = c.watermarkKind === "sweep" ? "sweep_watermark" : "backfill_watermark";
     statements.push(
       db
         .prepare(
-          `INSERT INTO lines (phone_number_id, backfill_watermark, updated_at) SELECT ?2, ?4, ?5 WHERE ${won}
+          `INSERT INTO lines (phone_number_id, ${column}, updated_at) SELECT ?2, ?4, ?5 WHERE ${won}
            ON CONFLICT (phone_number_id) DO UPDATE SET
-             backfill_watermark = MAX(COALESCE(backfill_watermark, 0), excluded.backfill_watermark), updated_at = excluded.updated_at`,
+             ${column} = MAX(COALESCE(${column}, 0), excluded.${column}), updated_at = excluded.updated_at`,
         )
         .bind(c.runId, c.lineId, c.attempt, c.watermark, c.now),
     );
@@ -245,7 +276,11 @@ export async function getRun(db: D1Database, runId: string): Promise<{ run: RunR
   return run ? { run, lines: (lines?.results ?? []) as RunLineRow[] } : null;
 }
 
-export async function listRuns(db: D1Database, limit = 20): Promise<RunRow[]> {
-  const { results } = await db.prepare("SELECT * FROM backfill_runs ORDER BY started_at DESC LIMIT ?1").bind(limit).all<RunRow>();
+/** The latest runs, newest first: backfills only, or only the frequent sweeps. */
+export async function listRuns(db: D1Database, limit = 20, kind: "backfills" | "sweeps" = "backfills"): Promise<RunRow[]> {
+  const { results } = await db
+    .prepare(`SELECT * FROM backfill_runs WHERE trigger ${kind === "sweeps" ? "=" : "<>"} 'sweep' ORDER BY started_at DESC LIMIT ?1`)
+    .bind(limit)
+    .all<RunRow>();
   return results;
 }

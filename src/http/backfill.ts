@@ -1,6 +1,7 @@
 /**
  * `/admin/backfill`: start a run (`POST`, body `{since?, lines?}`, answers `{id}`), follow one
- * (`GET /admin/backfill/<id>`), list the latest (`GET`). Mounted in `admin.ts`, behind its bearer `ADMIN_TOKEN`.
+ * (`GET /admin/backfill/<id>`), list the latest (`GET`: `runs`, and the frequent cron's `sweeps` apart). Mounted in
+ * `admin.ts`, behind its bearer `ADMIN_TOKEN`.
  *
  * A new run answers 202. When a line asked for is already being backfilled, nothing starts and the answer is 200
  * with that run's id and `alreadyRunning: true`.
@@ -39,9 +40,9 @@ backfillApp.post("/", async (c) => {
 });
 
 backfillApp.get("/", async (c) => {
-  const runs = await listRuns(c.env.DB);
+  const [runs, sweeps] = await Promise.all([listRuns(c.env.DB), listRuns(c.env.DB, 5, "sweeps")]);
   const now = Date.now();
-  return c.json({ runs: runs.map((run) => toProgress(run, [], now)) });
+  return c.json({ runs: runs.map((run) => toProgress(run, [], now)), sweeps: sweeps.map((run) => toProgress(run, [], now)) });
 });
 
 backfillApp.get("/:id", async (c) => {

@@ -79,6 +79,18 @@ describe("audit", () => {
     const out: string[] = [];
     expect(await runAuditCli({ url: sandbox.workerUrl, token: E2E_ADMIN_TOKEN, since, repair: false, json: true }, (t) => out.push(t))).toBe(0);
     expect(JSON.parse(out.join(""))).toMatchObject({ checked: report.checked, missing: [], duplicated: [], stale: [] });
+
+    // A budget too small for the window: each part stops where its budget ends, the next continues from there,
+    // and the parts together check every item once.
+    const part = await audit({ maxRequests: 10 });
+    expect(part).toMatchObject({ complete: false, stoppedBy: "request budget", next: expect.any(String) });
+    expect(part.checked).toBeLessThan(report.checked);
+    const parted: string[] = [];
+    expect(await runAuditCli({ url: sandbox.workerUrl, token: E2E_ADMIN_TOKEN, since, repair: false, json: true, maxRequests: 10 }, (t) => parted.push(t))).toBe(0);
+    const whole = JSON.parse(parted.join("")) as AuditReport & { parts: number };
+    console.log(`the same audit at 10 requests a part: ${whole.parts} parts, ${whole.requests.openphone} OpenPhone and ${whole.requests.notion} Notion requests`);
+    expect(whole).toMatchObject({ checked: report.checked, missing: [], duplicated: [], stale: [], complete: true });
+    expect(whole.parts).toBeGreaterThan(1);
   });
 
   it("reports a page trashed in Notion as missing, and repair writes it again", async () => {

@@ -5,7 +5,7 @@ import type { BackfillDeps } from "../../src/backfill/deps";
 import { backfillOpenPhoneClient } from "../../src/backfill/deps";
 import type { BackfillProgress } from "../../src/backfill/progress";
 import { runBackfillJob } from "../../src/backfill/runner";
-import { reviveIdleChains, startBackfill } from "../../src/backfill/start";
+import { reviveIdleChains, startBackfill, startSweep } from "../../src/backfill/start";
 import { loadConfig } from "../../src/config";
 import { getRun } from "../../src/db/backfill-runs";
 import worker from "../../src/index";
@@ -151,6 +151,87 @@ describe("backfill job chains", () => {
     const inWindow = [...ws.calls, ...ws.messages].filter((i) => i.phoneNumberId === "PNcline1" && Date.parse(i.createdAt) > since).length;
     expect(run).toMatchObject({ status: "completed", handed: inWindow, since });
     expect(inWindow).toBeLessThan(ws.calls.length + ws.messages.length);
+  }, 60_000);
+});
+
+describe("the frequent sweep", () => {
+  /** Sweeps are workspace-wide and spaced SWEEP_MINUTES apart: age the earlier ones so the next may start. */
+  const ageSweeps = () => env.DB.prepare("UPDATE backfill_runs SET started_at = started_at - 600000 WHERE trigger = 'sweep'").run();
+  beforeEach(ageSweeps);
+  /** A text sent from the app a minute ago: OpenPhone sends no webhook for "sent", so only a listing finds it. */
+  function sendFromApp(workspace: FakeWorkspace, lineId: string, id: string): void {
+    const line = workspace.lines.find((l) => l.id === lineId)!;
+    const conversation = workspace.conversations.find((c) => c.phoneNumberId === lineId && c.participants.length === 1)!;
+    const at = new Date(Date.now() - 60_000).toISOString();
+    workspace.messages.push({ id, to: conversation.participants, from: line.number, text: "sent from the app", phoneNumberId: lineId, direction: "outgoing", userId: "USowner", status: "sent", createdAt: at, updatedAt: at });
+    conversation.updatedAt = at;
+  }
+
+  it("finds what no webhook announced since the line's last run, moves only its own watermark, and waits SWEEP_MINUTES", async () => {
+    ws = buildWorkspace({ prefix: "s", lines: 2, people: 3, callsEach: 1, messagesEach: 2, now: Date.now() });
+    const h = harness();
+    const first = await startBackfill(h.deps, {}, "admin");
+    await drain(h);
+    const marks = () => env.DB.prepare("SELECT backfill_watermark AS backfill, sweep_watermark AS sweep FROM lines WHERE phone_number_id = 'PNsline1'").first<{ backfill: number; sweep: number | null }>();
+    const before = (await marks())!;
+    expect(before.sweep).toBeNull();
+
+    sendFromApp(ws, "PNsline1", "ACsentFromApp");
+    stats.requests = 0;
+    stats.byPath = {};
+    const swept = await startSweep(h.deps);
+    expect(swept).toMatchObject({ started: true });
+    await drain(h);
+    const run = (await getRun(env.DB, swept!.id))!.run;
+    // Only the new text is handed; the one conversation it is in is listed again, nothing older.
+    expect(run).toMatchObject({ trigger: "sweep", status: "completed", handed: 1, failed: 0 });
+    expect(h.merged.has("backfill:ACsentFromApp")).toBe(true);
+    expect(stats.byPath["/v1/conversations"]).toBe(2);
+    expect(stats.byPath["/v1/messages"]).toBe(1);
+    const after = (await marks())!;
+    expect(after.backfill).toBe(before.backfill);
+    expect(after.sweep).toBeGreaterThanOrEqual(run.started_at);
+
+    // Too soon for another; the backfill list keeps sweeps apart.
+    expect(await startSweep(h.deps)).toBeNull();
+    const listed = await worker.fetch(new Request("http://worker/admin/backfill", { headers: { Authorization: `Bearer ${TEST_SECRETS.ADMIN_TOKEN}` } }), { ...env, ...TEST_SECRETS }, createExecutionContext());
+    const body = await listed.json<{ runs: BackfillProgress[]; sweeps: BackfillProgress[] }>();
+    expect(body.runs.map((r) => r.id)).toContain(first.id);
+    expect(body.runs.map((r) => r.id)).not.toContain(swept!.id);
+    expect(body.sweeps[0]).toMatchObject({ id: swept!.id, handed: 1 });
+  }, 60_000);
+
+  it("on a line never backfilled, looks back one hour only; a backfill started during a sweep ends the sweep and runs", async () => {
+    ws = buildWorkspace({ prefix: "t", lines: 1, people: 2, callsEach: 1, messagesEach: 2, now: Date.now() });
+    sendFromApp(ws, "PNtline1", "ACrecentOnly");
+    const h = harness();
+    const sweep = await startSweep(h.deps);
+    expect(sweep).toMatchObject({ started: true });
+    // Everything else is more than an hour old: the sweep leaves it to the backfill.
+    const backfill = await startBackfill(h.deps, {}, "cli");
+    expect(backfill).toMatchObject({ started: true });
+    expect((await getRun(env.DB, sweep!.id))!.run).toMatchObject({ status: "cancelled", error: expect.stringMatching(/ended for a cli backfill/) });
+    await drain(h);
+    const { calls, messages } = totals(ws);
+    expect((await getRun(env.DB, backfill.id))!.run).toMatchObject({ status: "completed", handed: calls + messages });
+    expect((await getRun(env.DB, sweep!.id))!.run.handed).toBe(0);
+
+    // A later sweep, with the backfill's watermark, starts just before it and finds nothing new.
+    await ageSweeps();
+    const next = await startSweep(h.deps);
+    await drain(h);
+    expect((await getRun(env.DB, next!.id))!.run).toMatchObject({ status: "completed", handed: 0 });
+  }, 60_000);
+
+  it("does not run with SWEEP_MINUTES=0, and never blocks a running backfill", async () => {
+    ws = buildWorkspace({ prefix: "u", lines: 1, people: 1, callsEach: 1, messagesEach: 1, now: Date.now() });
+    const h = harness();
+    const off = { ...h.deps, config: { ...h.deps.config, SWEEP_MINUTES: 0 } };
+    expect(await startSweep(off)).toBeNull();
+    const backfill = await startBackfill(h.deps, {}, "admin");
+    await ageSweeps();
+    expect(await startSweep(h.deps)).toMatchObject({ id: backfill.id, started: false });
+    await drain(h);
   }, 60_000);
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { exitCodeFor, parseAuditArgs, renderReport, UsageError } from "../../scripts/lib/audit-client.ts";
+import { exitCodeFor, mergeReports, parseAuditArgs, renderReport, UsageError } from "../../scripts/lib/audit-client.ts";
 import type { AuditReport } from "../../src/audit/types.ts";
 
 const report = (over: Partial<AuditReport> = {}): AuditReport => ({
@@ -30,6 +30,14 @@ describe("npm run audit", () => {
     expect(exitCodeFor(report({ missing: [item], repaired: { resynced: ["AC1"], duplicatesRepaired: [], failed: [] } }), true)).toBe(0);
     expect(exitCodeFor(report({ missing: [item], repaired: { resynced: [], duplicatesRepaired: [], failed: [{ id: "AC1", reason: "line refused" }] } }), true)).toBe(1);
     expect(exitCodeFor(report({ complete: false, stoppedBy: "request budget" }), false)).toBe(3);
+  });
+
+  it("adds a continued part to the earlier ones and ends with the last part's completeness", () => {
+    const first = report({ complete: false, stoppedBy: "request budget", next: "pos", missing: [item] });
+    const merged = mergeReports(first, report({ id: "a2", checked: 5, requests: { openphone: 3, notion: 4 } }));
+    expect(merged).toMatchObject({ id: "a1", checked: 15, complete: true, missing: [item], requests: { openphone: 15, notion: 8 } });
+    expect(merged.next).toBeUndefined();
+    expect(merged.stoppedBy).toBeUndefined();
   });
 
   it("names what drifted in the summary", () => {

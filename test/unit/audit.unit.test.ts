@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AuditBudget, AuditBudgetSpent } from "../../src/audit/budget";
 import { propertiesToMove, writableBlock } from "../../src/audit/duplicates";
+import { decodePosition, encodePosition, planConversations } from "../../src/audit/listing";
 import type { NotionPageView } from "../../src/audit/notion-index";
 import { callPageLacks, messagePageLacks } from "../../src/audit/stale";
 import { resolvePropertyNames } from "../../src/notion/schema";
@@ -63,5 +64,28 @@ describe("audit budget", () => {
     timed.take("openphone");
     now = 100;
     expect(() => timed.take("openphone")).toThrow("time budget");
+  });
+});
+
+describe("audit parts", () => {
+  it("lists each number's calls once: in its own conversation, else in the first group it is in", () => {
+    const units = planConversations(
+      [
+        { id: "CN3", participants: ["+15550000002", "+15550000001", "+19990000000"] },
+        { id: "CN1", participants: ["+15550000001", "+19990000000"] },
+        { id: "CN2", participants: ["+15550000003", "+15550000002"] },
+        { id: "CN4", participants: ["+19990000000"] },
+      ],
+      "+19990000000",
+    );
+    expect(units.map((u) => u.id)).toEqual(["CN1", "CN2", "CN3"]);
+    expect(units.map((u) => u.callsOf)).toEqual([["+15550000001"], ["+15550000002", "+15550000003"], []]);
+  });
+
+  it("round-trips a position and refuses anything else", () => {
+    const position = { since: "2026-01-01T00:00:00.000Z", until: 1_770_000_000_000, line: 1, conversation: 7 };
+    expect(decodePosition(encodePosition(position))).toEqual(position);
+    expect(decodePosition("not base64 json")).toBeNull();
+    expect(decodePosition(btoa(JSON.stringify(["2026-01-01", 1, -1, 0])))).toBeNull();
   });
 });

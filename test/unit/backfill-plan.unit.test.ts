@@ -16,6 +16,7 @@ import {
   parseLineCursor,
   replaceWork,
   startLine,
+  sweepWindowStart,
   type LineCursor,
   type ListingRequest,
 } from "../../src/backfill/plan";
@@ -28,6 +29,15 @@ describe("the window of a line", () => {
     expect(lineWindowStart({ since: NOW - 5 * DAY, watermark: NOW - DAY, lookbackDays: 90, now: NOW })).toBe(NOW - 5 * DAY);
     expect(lineWindowStart({ since: null, watermark: NOW - DAY, lookbackDays: 90, now: NOW })).toBe(NOW - DAY);
     expect(lineWindowStart({ since: undefined, watermark: null, lookbackDays: 90, now: NOW })).toBe(NOW - 90 * DAY);
+  });
+
+  it("starts a sweep just before the later watermark, else one hour back, never at the lookback", () => {
+    const MIN = 60_000;
+    expect(sweepWindowStart({ backfillWatermark: NOW - DAY, sweepWatermark: NOW - 5 * MIN, now: NOW })).toBe(NOW - 7 * MIN);
+    expect(sweepWindowStart({ backfillWatermark: NOW - 3 * MIN, sweepWatermark: NOW - 5 * MIN, now: NOW })).toBe(NOW - 5 * MIN);
+    expect(sweepWindowStart({ backfillWatermark: null, sweepWatermark: null, now: NOW })).toBe(NOW - 60 * MIN);
+    // A watermark ahead of the clock (another isolate's clock) never starts the window in the future.
+    expect(sweepWindowStart({ backfillWatermark: NOW + 10 * MIN, sweepWatermark: null, now: NOW })).toBe(NOW - 2 * MIN);
   });
 
   it("fixes the window and the watermark target when the line step runs", () => {
