@@ -38,7 +38,12 @@ async function pageOf(database: "calls" | "messages", id: string, ready: (p: Dum
   return waitFor(`the ${database} page of ${id}`, 300_000, async () => {
     const pages = (await notionPages(sandbox, sandbox.sync.notion[database].dataSourceId)).filter((p) => plainText(p.properties[database === "calls" ? "Call ID" : "Message ID"]) === id);
     if (pages.length > 1) throw new Error(`${pages.length} pages for ${id}`);
-    return pages[0] && ready(pages[0]) ? pages[0] : undefined;
+    if (!pages[0]) {
+      const logs = sandbox.workerLogs().filter((l) => l.includes(id)).slice(-3);
+      throw new Error(`no page yet${logs.length ? `; Worker: ${logs.join(" | ").slice(0, 600)}` : ""}`);
+    }
+    if (!ready(pages[0])) throw new Error(`page not complete yet: ${pages[0].content.length} blocks, ${JSON.stringify(pages[0].properties["Transcript Status"] ?? null)}`);
+    return pages[0];
   });
 }
 
@@ -63,7 +68,7 @@ describe("pages a user sees", () => {
     const { callId } = await control<{ callId: string }>("calls", { participant: customer.phone, direction: "incoming", status: "answered", durationSeconds: 14_400, recording: { segments: 0 }, transcript: { turns: 2000 }, summary: false });
     const { data: transcript } = await openphone<{ data: { dialogue: { start: number; content: string }[] } }>(`/v1/call-transcripts/${callId}`);
     expect(transcript.dialogue).toHaveLength(2000);
-    const page = await pageOf("calls", callId, (p) => (p.properties["Transcript Status"]?.select as { name?: string } | undefined)?.name === "completed" && p.content.length > 100);
+    const page = await pageOf("calls", callId, (p) => (p.properties["Transcript Status"]?.select as { name?: string } | undefined)?.name === "completed" && p.content.slice(1).map(textOf).join("\n").split("\n").length >= 2000);
     const counts = await settledCounts();
     const final = await pageOf("calls", callId, () => true);
     expect(plainText(final.properties["Name"])).toBe(`Incoming call from ${customer.name} · 4h 0m`);
