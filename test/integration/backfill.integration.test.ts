@@ -7,6 +7,7 @@ import type { BackfillProgress } from "../../src/backfill/progress";
 import { runBackfillJob } from "../../src/backfill/runner";
 import { reviveIdleChains, startBackfill, startSweep } from "../../src/backfill/start";
 import { loadConfig } from "../../src/config";
+import { lineFilterOf, type LineFilter } from "../../src/line-filter/filter";
 import { getRun } from "../../src/db/backfill-runs";
 import worker from "../../src/index";
 import type { BackfillMessage, SyncMessage } from "../../src/queue/messages";
@@ -33,7 +34,7 @@ interface Harness {
   merged: Set<string>;
 }
 
-function harness(faults: { enqueueFailsEvery?: number; ingestFailsEvery?: number } = {}): Harness {
+function harness(faults: { enqueueFailsEvery?: number; ingestFailsEvery?: number } = {}, lineFilter: LineFilter = { sync: [], skip: [] }): Harness {
   const { config } = loadConfig({ ...env, ...TEST_SECRETS, BACKFILL_SUBREQUEST_BUDGET: "24" });
   const queue: BackfillMessage[] = [];
   const merged = new Set<string>();
@@ -54,6 +55,7 @@ function harness(faults: { enqueueFailsEvery?: number; ingestFailsEvery?: number
       queue.push(...(JSON.parse(JSON.stringify(messages)) as BackfillMessage[]));
     },
     openphone: (counter) => backfillOpenPhoneClient(env, config, counter),
+    lineFilter: async () => lineFilter,
     now: () => Date.now(),
   };
   return { deps, queue, merged };
@@ -81,6 +83,22 @@ function totals(workspace: FakeWorkspace) {
 }
 
 describe("backfill job chains", () => {
+  it("leaves out the lines the line filter skips, whether named by id or by number", async () => {
+    ws = buildWorkspace({ prefix: "k", lines: 3, people: 2, callsEach: 1, messagesEach: 1, now: Date.now() });
+    // Line 2 by its number as a person would type it; line 3 by its id.
+    const h = harness({}, lineFilterOf({ SYNC_LINES: [], SKIP_LINES: ["(555) 000-0002", "PNkline3"] }, "US"));
+    const started = await startBackfill(h.deps, {}, "admin");
+    expect(started).toMatchObject({ started: true, lines: ["PNkline1"] });
+    await drain(h);
+    const lineOf = new Map([...ws.calls, ...ws.messages].map((item) => [`backfill:${item.id}`, item.phoneNumberId]));
+    expect(h.merged.size).toBeGreaterThan(0);
+    expect(new Set([...h.merged].map((eventId) => lineOf.get(eventId)))).toEqual(new Set(["PNkline1"]));
+
+    await expect(startBackfill(harness({}, lineFilterOf({ SYNC_LINES: ["PNkline1"], SKIP_LINES: [] }, "US")).deps, { lines: ["PNkline2"] }, "admin")).rejects.toThrow(
+      /line\(s\) not synced: PNkline2 \(SYNC_LINES does not name it\)/,
+    );
+  });
+
   it("merges every call and text of every line once and moves each line's watermark to the run's start", async () => {
     ws = buildWorkspace({ prefix: "a", lines: 3, people: 4, callsEach: 2, messagesEach: 3, now: Date.now(), unfinishedCallOnLine: 2 });
     const { calls, messages } = totals(ws);
