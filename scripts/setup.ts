@@ -3,15 +3,19 @@
  *
  *   npm run setup -- --parent <Notion page id or URL> [--canvas <database>] [--worker-url https://…]
  *   npm run setup -- --calls <database> --messages <database> [--canvas <database>] [--worker-url https://…]
+ *   options: --no-backlinks (keep the Canvas relation one-way), --yes (make the Canvas change without asking)
  *
  * Reads NOTION_TOKEN and OPENPHONE_API_KEY (and optionally NOTION_API_BASE, OPENPHONE_API_BASE,
  * NOTION_PROPERTY_MAP and the NOTION_*_DATABASE_ID settings) from the environment. Creates the Calls and Messages
- * databases under the parent page, or adds the missing properties to existing ones, and prints the difference;
+ * databases under the parent page (or finds the ones an earlier run made there), or adds the missing properties to
+ * existing ones, and prints the difference. The Canvas relation is made two-way ("Calls" and "Messages" columns on
+ * Canvas pages) after showing that change to the Canvas schema and asking;
  * checks the OpenPhone key and lists the lines; with --worker-url, registers the webhooks and prints the signing
  * keys to store with `wrangler secret put OPENPHONE_WEBHOOK_KEYS`.
  */
+import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
-import { describeNotionSetup, listOpenPhoneLines, registerOpenPhoneWebhooks, setupNotionDatabases } from "./lib/setup.ts";
+import { type CanvasChange, describeCanvasChanges, describeNotionSetup, listOpenPhoneLines, registerOpenPhoneWebhooks, setupNotionDatabases } from "./lib/setup.ts";
 
 const { values } = parseArgs({
   options: {
@@ -20,6 +24,8 @@ const { values } = parseArgs({
     messages: { type: "string" },
     canvas: { type: "string" },
     "worker-url": { type: "string" },
+    "no-backlinks": { type: "boolean", default: false },
+    yes: { type: "boolean", short: "y", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -33,8 +39,26 @@ function notionId(value: string | undefined): string | undefined {
 }
 
 if (values.help) {
-  console.log("Usage: npm run setup -- (--parent <page> | --calls <db> --messages <db>) [--canvas <db>] [--worker-url <url>]");
+  console.log("Usage: npm run setup -- (--parent <page> | --calls <db> --messages <db>) [--canvas <db>] [--worker-url <url>] [--no-backlinks] [--yes]");
   process.exit(0);
+}
+
+/** Shows the change to the user's Canvas schema and asks; without a terminal, only `--yes` makes it. */
+async function confirmCanvasChange(changes: CanvasChange[]): Promise<boolean> {
+  console.log("The Canvas database (yours) would change:");
+  for (const line of describeCanvasChanges(changes)) console.log(`  ${line}`);
+  if (values.yes) return true;
+  if (!process.stdin.isTTY) {
+    console.log("  Not asked (no terminal): run again with --yes to make this change, or --no-backlinks to keep the relation one-way.");
+    return false;
+  }
+  const prompt = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    const answer = await prompt.question("Make this change? [y/N] ");
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    prompt.close();
+  }
 }
 
 const env = process.env;
@@ -50,6 +74,8 @@ try {
     messagesDatabaseId: notionId(values.messages ?? env.NOTION_MESSAGES_DATABASE_ID),
     canvasDatabaseId: notionId(values.canvas ?? env.NOTION_CANVAS_DATABASE_ID),
     propertyMap,
+    backlinks: !values["no-backlinks"],
+    confirmCanvasChange,
   });
   console.log("Notion:");
   for (const line of describeNotionSetup(result)) console.log(`  ${line}`);

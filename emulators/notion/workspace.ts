@@ -167,27 +167,49 @@ export class Workspace {
     };
     const titles = Object.entries(properties).filter(([name, raw]) => schemaTypeOf(`${path}.${name}`, expectObject(`${path}.${name}`, raw)) === "title");
     if (titles.length !== 1) throw validationError(`body failed validation: ${path} should have exactly one title property, instead was \`${titles.length}\`.`);
-    const duals: PropertySchema[] = [];
+    const duals: DualRequest[] = [];
     for (const [name, raw] of Object.entries(properties)) {
       const parsed = parseSchema(`${path}.${name}`, expectObject(`${path}.${name}`, raw), this.schemaContext());
       const schema: PropertySchema = { id: parsed.type === "title" ? "title" : this.ids.propertyId(), name, type: parsed.type, config: parsed.config };
-      if (parsed.wantsDual) duals.push(schema);
+      if (parsed.wantsDual) duals.push({ schema, syncedName: parsed.syncedName, path: `${path}.${name}` });
       if (parsed.type === "title") dataSource.properties.unshift(schema);
       else dataSource.properties.push(schema);
     }
+    this.checkSyncedNames(dataSource.id, duals);
     this.dataSources.set(dataSource.id, dataSource);
     database.dataSourceIds.push(dataSource.id);
-    for (const schema of duals) this.addSyncedProperty(dataSource, schema);
+    for (const dual of duals) this.addSyncedProperty(dataSource, dual.schema, dual.syncedName);
     return dataSource;
   }
 
-  /** Gives a two-way relation its mirror on the other data source, named as Notion names it. */
-  private addSyncedProperty(source: DataSourceRecord, schema: PropertySchema): void {
+  /**
+   * A requested mirror name must be free on the other data source (and not asked for twice): Notion keeps property
+   * names unique per data source, so a clash is refused before anything changes.
+   */
+  private checkSyncedNames(sourceId: string, duals: DualRequest[]): void {
+    const taken = new Map<string, Set<string>>();
+    for (const { schema, syncedName, path } of duals) {
+      if (syncedName === undefined) continue;
+      const targetId = (schema.config as unknown as RelationConfig).data_source_id;
+      const names = taken.get(targetId) ?? new Set(this.dataSources.get(targetId)?.properties.map((p) => p.name) ?? []);
+      taken.set(targetId, names);
+      if (names.has(syncedName) || (targetId === sourceId && schema.name === syncedName)) {
+        throw validationError(`${path}.relation.dual_property.synced_property_name: a property named ${syncedName} already exists in the related data source.`);
+      }
+      names.add(syncedName);
+    }
+  }
+
+  /**
+   * Gives a two-way relation its mirror on the other data source, named as requested or as Notion names it, and
+   * fills the mirror from the links pages already hold (a one-way relation turned two-way keeps its links).
+   */
+  private addSyncedProperty(source: DataSourceRecord, schema: PropertySchema, requestedName?: string): void {
     const relation = schema.config as unknown as RelationConfig;
     const target = this.dataSource(relation.data_source_id);
     const base = `Related to ${textOf(source.title) || "Untitled"} (${schema.name})`;
-    let name = base;
-    for (let n = 2; target.properties.some((p) => p.name === name); n++) name = `${base} ${n}`;
+    let name = requestedName ?? base;
+    for (let n = 2; requestedName === undefined && target.properties.some((p) => p.name === name); n++) name = `${base} ${n}`;
     const mirror: PropertySchema = {
       id: this.ids.propertyId(),
       name,
@@ -196,6 +218,36 @@ export class Workspace {
     };
     target.properties.push(mirror);
     relation.synced_property_id = mirror.id;
+    for (const page of this.pages.values()) {
+      if (page.parent.type !== "data_source_id" || page.parent.data_source_id !== source.id) continue;
+      for (const otherId of (page.values[schema.id] as string[] | undefined) ?? []) {
+        const other = this.pages.get(otherId);
+        if (!other) continue;
+        const list = (other.values[mirror.id] as string[] | undefined) ?? [];
+        if (!list.includes(page.id)) other.values[mirror.id] = [...list, page.id];
+      }
+    }
+    target.lastEditedTime = this.now();
+  }
+
+  /** A two-way relation made one-way (or removed) takes its mirror, and the mirror's values, with it. */
+  private removeSyncedProperty(relation: RelationConfig): void {
+    const target = this.dataSources.get(relation.data_source_id);
+    const mirrorId = relation.synced_property_id;
+    if (!target || !mirrorId) return;
+    target.properties = target.properties.filter((p) => p.id !== mirrorId);
+    for (const page of this.pages.values()) {
+      if (page.parent.type === "data_source_id" && page.parent.data_source_id === target.id) delete page.values[mirrorId];
+    }
+    target.lastEditedTime = this.now();
+  }
+
+  private renameMirror(path: string, relation: RelationConfig, name: string): void {
+    const target = this.dataSource(relation.data_source_id);
+    const mirror = target.properties.find((p) => p.id === relation.synced_property_id);
+    if (!mirror || mirror.name === name) return;
+    if (target.properties.some((p) => p !== mirror && p.name === name)) throw validationError(`${path}: a property named ${name} already exists in the related data source.`);
+    mirror.name = name;
     target.lastEditedTime = this.now();
   }
 
@@ -206,13 +258,15 @@ export class Workspace {
     const changes = body.properties === undefined ? {} : expectObject(`${path}.properties`, body.properties);
     // Work on a copy so a refused change leaves the schema as it was.
     const next = dataSource.properties.map((p) => ({ ...p, config: { ...p.config } }));
-    const duals: PropertySchema[] = [];
+    const duals: DualRequest[] = [];
+    const unmirrored: RelationConfig[] = [];
     for (const [key, raw] of Object.entries(changes)) {
       const at = `${path}.properties.${key}`;
       const existing = findProperty(next, key);
       if (raw === null) {
         if (!existing) throw validationError(`${key} is not a property that exists.`);
         if (existing.type === "title") throw validationError("The title property cannot be removed.");
+        if (isMirrored(existing)) unmirrored.push(existing.config as unknown as RelationConfig);
         next.splice(next.indexOf(existing), 1);
         continue;
       }
@@ -235,22 +289,42 @@ export class Workspace {
           const old = existing.type === parsed.type ? ((existing.config.options ?? []) as never[]) : [];
           parsed.config = { options: requested === undefined ? old : parseOptions(`${at}.${parsed.type}.options`, requested, old, this.ids) };
         }
+        const before = existing.config as unknown as RelationConfig;
+        const sameTarget = existing.type === "relation" && parsed.type === "relation" && before.data_source_id === (parsed.config as unknown as RelationConfig).data_source_id;
+        if (sameTarget && isMirrored(existing) && parsed.wantsDual) {
+          // Already two-way to the same data source: the mirror stays, renamed when a new name is asked for.
+          if (parsed.syncedName !== undefined) this.renameMirror(`${at}.relation.dual_property.synced_property_name`, before, parsed.syncedName);
+          continue;
+        }
+        if (isMirrored(existing)) unmirrored.push(before);
         existing.type = parsed.type;
         existing.config = parsed.config;
-        if (parsed.wantsDual) duals.push(existing);
+        if (parsed.wantsDual) duals.push({ schema: existing, syncedName: parsed.syncedName, path: at });
       } else {
         if (parsed.type === "title") throw validationError("A data source has exactly one title property.");
         const schema: PropertySchema = { id: this.ids.propertyId(), name: change.name === undefined ? key : String(change.name), type: parsed.type, config: parsed.config };
         next.push(schema);
-        if (parsed.wantsDual) duals.push(schema);
+        if (parsed.wantsDual) duals.push({ schema, syncedName: parsed.syncedName, path: at });
       }
     }
+    this.checkSyncedNames(dataSource.id, duals);
     dataSource.properties = next;
     if (title) dataSource.title = title;
-    for (const schema of duals) this.addSyncedProperty(dataSource, schema);
+    for (const relation of unmirrored) this.removeSyncedProperty(relation);
+    for (const dual of duals) this.addSyncedProperty(dataSource, dual.schema, dual.syncedName);
     dataSource.lastEditedTime = this.now();
     return dataSource;
   }
+}
+
+interface DualRequest {
+  schema: PropertySchema;
+  syncedName?: string;
+  path: string;
+}
+
+function isMirrored(schema: PropertySchema): boolean {
+  return schema.type === "relation" && (schema.config as unknown as RelationConfig).type === "dual_property" && (schema.config as unknown as RelationConfig).synced_property_id !== undefined;
 }
 
 function textOf(items: { plain_text: string }[]): string {
