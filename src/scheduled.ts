@@ -29,16 +29,15 @@ export async function handleScheduled(controller: ScheduledController, env: Env)
   } else {
     // Independent chores: one failing must not keep the others from running.
     const { config } = getConfig(env);
-    const watchdog = runLineWatchdog(env, createLogger(config.LOG_LEVEL, { cron: FREQUENT_CRON, component: "watchdog" }), controller.scheduledTime);
-    const outcomes = await Promise.allSettled([watchdog, retryPendingMedia(env, config), runCanvasCron(env), reviveIdleChains(backfillDeps(env)), startSweep(backfillDeps(env)), sampleLag(env), evaluateAlerts(env)]);
+    // One liveness read per pass (one RPC per line), for the watchdog and the lag chart alike.
+    const now = Date.now();
+    const liveness = readLinesLiveness(env, now);
+    const watchdog = liveness.then((lines) => runLineWatchdog(env, createLogger(config.LOG_LEVEL, { cron: FREQUENT_CRON, component: "watchdog" }), now, lines));
+    const lag = liveness.then((lines) => recordLagSample(env, lines, now));
+    const outcomes = await Promise.allSettled([watchdog, lag, retryPendingMedia(env, config), runCanvasCron(env), reviveIdleChains(backfillDeps(env)), startSweep(backfillDeps(env)), evaluateAlerts(env)]);
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
     if (failed) throw failed.reason;
   }
-}
-
-async function sampleLag(env: Env): Promise<void> {
-  const now = Date.now();
-  await recordLagSample(env, await readLinesLiveness(env, now), now);
 }
 
 /** Every line, from its watermark; a line still running from an earlier run keeps that run (nothing starts). */
