@@ -170,7 +170,9 @@ describe("dead letters", () => {
     expect(new Set(types).size).toBe(types.length);
     expect(types).toContain("call.completed");
 
+    console.log(`call failing on a renamed property: 1 dead-letter entry with ${types.length} events (${types.join(", ")})`);
     await rename("Phone line", "Line");
+    const beforeReplay = (await notionStats()).byOperation;
     const replay = await sandbox.admin<{ replayed: number }>("/admin/dead-letters/replay", { method: "POST", body: JSON.stringify({ items: [callId] }) });
     expect(replay.replayed).toBe(types.length);
     const page = await waitFor("the replayed call's page", 180_000, async () => (await notionPages(sandbox, dataSource)).find((p) => plainText(p.properties["Call ID"]) === callId));
@@ -180,6 +182,7 @@ describe("dead letters", () => {
     });
     expect((await notionPages(sandbox, dataSource)).filter((p) => plainText(p.properties["Call ID"]) === callId)).toHaveLength(1);
     expect(plainText(complete.properties["Line"]).length).toBeGreaterThan(0);
+    console.log(`replay of that call until its page is complete: ${JSON.stringify(spentSince(beforeReplay, (await notionStats()).byOperation))} Notion requests`);
     expect(relationIds(page, "Canvas")).toEqual([canvasPageOf.get(customers[3]!.phone)]);
     const after = await sandbox.admin<{ items: Item[] }>("/admin/dead-letters");
     expect(after.items.filter((i) => i.resourceId === callId)).toEqual([]);
