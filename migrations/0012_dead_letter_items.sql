@@ -2,7 +2,7 @@
 -- updates that letter (its reason, property and attempts) instead of adding a row. `event_key` is the webhook's
 -- event id (EV…), or the queue message id for other work; NULL where neither is known (each such letter stands alone).
 ALTER TABLE dead_letters ADD COLUMN event_key TEXT;
-UPDATE dead_letters SET event_key = COALESCE(json_extract(body, '$.eventId'), message_id) WHERE json_valid(body);
+UPDATE dead_letters SET event_key = COALESCE(CASE WHEN json_valid(body) THEN json_extract(body, '$.eventId') END, message_id);
 -- Letters recorded twice before this migration: the newest of each open pair stays open.
 UPDATE dead_letters SET replayed_at = created_at
  WHERE replayed_at IS NULL AND event_key IS NOT NULL
