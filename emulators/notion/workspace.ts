@@ -8,6 +8,7 @@ import { IdSource } from "./ids.ts";
 import type { BlockRecord, DatabaseRecord, DataSourceRecord, PageRecord, PropertySchema, RelationConfig, UserRecord } from "./model.ts";
 import { findProperty, parseOptions, parseSchema, schemaTypeOf, type SchemaContext } from "./property-schema.ts";
 import { expectObject, parseRichText, textItems } from "./rich-text.ts";
+import { addSyncedProperty, checkSyncedNames, type DualRequest, isMirrored, removeSyncedProperty, renameMirror } from "./synced-relations.ts";
 
 export interface WorkspaceOptions {
   seed: number;
@@ -175,80 +176,11 @@ export class Workspace {
       if (parsed.type === "title") dataSource.properties.unshift(schema);
       else dataSource.properties.push(schema);
     }
-    this.checkSyncedNames(dataSource.id, duals);
+    checkSyncedNames(this, dataSource.id, duals);
     this.dataSources.set(dataSource.id, dataSource);
     database.dataSourceIds.push(dataSource.id);
-    for (const dual of duals) this.addSyncedProperty(dataSource, dual.schema, dual.syncedName);
+    for (const dual of duals) addSyncedProperty(this, dataSource, dual.schema, dual.syncedName);
     return dataSource;
-  }
-
-  /**
-   * A requested mirror name must be free on the other data source (and not asked for twice): Notion keeps property
-   * names unique per data source, so a clash is refused before anything changes.
-   */
-  private checkSyncedNames(sourceId: string, duals: DualRequest[]): void {
-    const taken = new Map<string, Set<string>>();
-    for (const { schema, syncedName, path } of duals) {
-      if (syncedName === undefined) continue;
-      const targetId = (schema.config as unknown as RelationConfig).data_source_id;
-      const names = taken.get(targetId) ?? new Set(this.dataSources.get(targetId)?.properties.map((p) => p.name) ?? []);
-      taken.set(targetId, names);
-      if (names.has(syncedName) || (targetId === sourceId && schema.name === syncedName)) {
-        throw validationError(`${path}.relation.dual_property.synced_property_name: a property named ${syncedName} already exists in the related data source.`);
-      }
-      names.add(syncedName);
-    }
-  }
-
-  /**
-   * Gives a two-way relation its mirror on the other data source, named as requested or as Notion names it, and
-   * fills the mirror from the links pages already hold (a one-way relation turned two-way keeps its links).
-   */
-  private addSyncedProperty(source: DataSourceRecord, schema: PropertySchema, requestedName?: string): void {
-    const relation = schema.config as unknown as RelationConfig;
-    const target = this.dataSource(relation.data_source_id);
-    const base = `Related to ${textOf(source.title) || "Untitled"} (${schema.name})`;
-    let name = requestedName ?? base;
-    for (let n = 2; requestedName === undefined && target.properties.some((p) => p.name === name); n++) name = `${base} ${n}`;
-    const mirror: PropertySchema = {
-      id: this.ids.propertyId(),
-      name,
-      type: "relation",
-      config: { data_source_id: source.id, database_id: source.databaseId, type: "dual_property", synced_property_id: schema.id },
-    };
-    target.properties.push(mirror);
-    relation.synced_property_id = mirror.id;
-    for (const page of this.pages.values()) {
-      if (page.parent.type !== "data_source_id" || page.parent.data_source_id !== source.id) continue;
-      for (const otherId of (page.values[schema.id] as string[] | undefined) ?? []) {
-        const other = this.pages.get(otherId);
-        if (!other) continue;
-        const list = (other.values[mirror.id] as string[] | undefined) ?? [];
-        if (!list.includes(page.id)) other.values[mirror.id] = [...list, page.id];
-      }
-    }
-    target.lastEditedTime = this.now();
-  }
-
-  /** A two-way relation made one-way (or removed) takes its mirror, and the mirror's values, with it. */
-  private removeSyncedProperty(relation: RelationConfig): void {
-    const target = this.dataSources.get(relation.data_source_id);
-    const mirrorId = relation.synced_property_id;
-    if (!target || !mirrorId) return;
-    target.properties = target.properties.filter((p) => p.id !== mirrorId);
-    for (const page of this.pages.values()) {
-      if (page.parent.type === "data_source_id" && page.parent.data_source_id === target.id) delete page.values[mirrorId];
-    }
-    target.lastEditedTime = this.now();
-  }
-
-  private renameMirror(path: string, relation: RelationConfig, name: string): void {
-    const target = this.dataSource(relation.data_source_id);
-    const mirror = target.properties.find((p) => p.id === relation.synced_property_id);
-    if (!mirror || mirror.name === name) return;
-    if (target.properties.some((p) => p !== mirror && p.name === name)) throw validationError(`${path}: a property named ${name} already exists in the related data source.`);
-    mirror.name = name;
-    target.lastEditedTime = this.now();
   }
 
   /** `PATCH /v1/data_sources/{id}`: add, change, rename (`{name}`) or remove (`null`) properties; retitle. */
@@ -293,7 +225,7 @@ export class Workspace {
         const sameTarget = existing.type === "relation" && parsed.type === "relation" && before.data_source_id === (parsed.config as unknown as RelationConfig).data_source_id;
         if (sameTarget && isMirrored(existing) && parsed.wantsDual) {
           // Already two-way to the same data source: the mirror stays, renamed when a new name is asked for.
-          if (parsed.syncedName !== undefined) this.renameMirror(`${at}.relation.dual_property.synced_property_name`, before, parsed.syncedName);
+          if (parsed.syncedName !== undefined) renameMirror(this, `${at}.relation.dual_property.synced_property_name`, before, parsed.syncedName);
           continue;
         }
         if (isMirrored(existing)) unmirrored.push(before);
@@ -307,26 +239,12 @@ export class Workspace {
         if (parsed.wantsDual) duals.push({ schema, syncedName: parsed.syncedName, path: at });
       }
     }
-    this.checkSyncedNames(dataSource.id, duals);
+    checkSyncedNames(this, dataSource.id, duals);
     dataSource.properties = next;
     if (title) dataSource.title = title;
-    for (const relation of unmirrored) this.removeSyncedProperty(relation);
-    for (const dual of duals) this.addSyncedProperty(dataSource, dual.schema, dual.syncedName);
+    for (const relation of unmirrored) removeSyncedProperty(this, relation);
+    for (const dual of duals) addSyncedProperty(this, dataSource, dual.schema, dual.syncedName);
     dataSource.lastEditedTime = this.now();
     return dataSource;
   }
-}
-
-interface DualRequest {
-  schema: PropertySchema;
-  syncedName?: string;
-  path: string;
-}
-
-function isMirrored(schema: PropertySchema): boolean {
-  return schema.type === "relation" && (schema.config as unknown as RelationConfig).type === "dual_property" && (schema.config as unknown as RelationConfig).synced_property_id !== undefined;
-}
-
-function textOf(items: { plain_text: string }[]): string {
-  return items.map((item) => item.plain_text).join("");
 }
