@@ -29,7 +29,8 @@ const USAGE = `Usage: npm start -- [--port 8787] [--openphone-port 8801] [--noti
                         memory) and webhook deliveries the OpenPhone emulator still had scheduled.
                         Without it every run starts from a fresh, empty state, removed on exit.
   --set NAME=VALUE      override one Worker setting (repeatable), e.g. --set ALERT_WEBHOOK_URL=http://127.0.0.1:9000/
-                        NAME must be a setting src/config.ts reads.`;
+                        NAME must be a setting src/config.ts reads or a runtime flag (src/flags/registry.ts);
+                        a flag given here is its var: an override set on the dashboard still wins.`;
 
 function parseCommandLine() {
   try {
@@ -58,7 +59,9 @@ if (flags.help) {
 
 let overrides: Record<string, string>;
 try {
-  overrides = parseSettingOverrides(flags.set, fs.readFileSync(path.join(root, "src", "config.ts"), "utf8"));
+  // Settings are parsed in src/config.ts, runtime flags declared in src/flags/registry.ts: --set takes either.
+  const settingSources = ["config.ts", path.join("flags", "registry.ts")].map((file) => fs.readFileSync(path.join(root, "src", file), "utf8")).join("\n");
+  overrides = parseSettingOverrides(flags.set, settingSources);
 } catch (error) {
   console.error(error instanceof Error ? error.message : String(error));
   process.exit(2);

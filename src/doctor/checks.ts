@@ -4,6 +4,7 @@
  * registrations against this Worker. The shell (`run.ts`) fetches; these decide and say how to fix.
  */
 import type { Config, ConfigProblem } from "../config";
+import type { FlagReport } from "../flags/resolve";
 import { type DatabaseKind, resolvePropertyNames, SCHEMAS } from "../notion/schema";
 import { NEEDED_WEBHOOK_EVENTS, WEBHOOK_PATH } from "../openphone/webhook-families";
 import type { DoctorProblem } from "./report";
@@ -32,10 +33,17 @@ const SETTING_FIXES: Record<string, string> = {
 const fixForSetting = (setting: string): string =>
   SETTING_FIXES[setting] ?? (SECRETS.has(setting) ? `set it with \`npx wrangler secret put ${setting}\` (locally: .dev.vars)` : `set it in wrangler.jsonc \`vars\` (locally: .dev.vars) and redeploy`);
 
-/** Every setting problem `loadConfig` found, plus settings that are set but cannot take effect. */
-export function settingsProblems(config: Config, problems: ConfigProblem[]): DoctorProblem[] {
+/**
+ * Every setting problem `loadConfig` found, every runtime flag whose var or KV override is malformed, plus settings
+ * that are set but cannot take effect.
+ */
+export function settingsProblems(config: Config, problems: ConfigProblem[], flags: readonly FlagReport[] = []): DoctorProblem[] {
   const found: DoctorProblem[] = problems.map((p) => ({ check: "settings", subject: p.setting, problem: p.problem, fix: fixForSetting(p.setting) }));
   const add = (subject: string, problem: string, fix: string) => found.push({ check: "settings", subject, problem, fix });
+  for (const flag of flags) {
+    if (flag.problem) add(flag.name, `${flag.problem}; ${flag.name} is ${flag.value} (${flag.source})`, `set a valid value on the dashboard's flags or with PUT /admin/flags, and fix the var`);
+  }
+  const flagOn = (name: string) => flags.find((f) => f.name === name)?.value === "true";
   // Pasted tokens: the APIs would refuse them, with an error that does not say why.
   for (const name of ["OPENPHONE_API_KEY", "NOTION_TOKEN", "ADMIN_TOKEN"] as const) {
     const value = config[name];
@@ -51,7 +59,7 @@ export function settingsProblems(config: Config, problems: ConfigProblem[]): Doc
       if (config[name].length > 0) add(name, "set, but NOTION_CANVAS_DATABASE_ID is not: no customer is matched", "set NOTION_CANVAS_DATABASE_ID to the Canvas database, or remove this setting");
     }
     if (config.CANVAS_TITLE_PROPERTY) add("CANVAS_TITLE_PROPERTY", "set, but NOTION_CANVAS_DATABASE_ID is not", "set NOTION_CANVAS_DATABASE_ID, or remove this setting");
-    if (config.CANVAS_CREATE_UNKNOWN) add("CANVAS_CREATE_UNKNOWN", "on, but NOTION_CANVAS_DATABASE_ID is not set: no Canvas page can be created", "set NOTION_CANVAS_DATABASE_ID, or turn it off");
+    if (flagOn("CANVAS_CREATE_UNKNOWN")) add("CANVAS_CREATE_UNKNOWN", "on, but NOTION_CANVAS_DATABASE_ID is not set: no Canvas page can be created", "set NOTION_CANVAS_DATABASE_ID, or turn it off");
     if (config.NOTION_MAIL_DATABASE_ID) add("NOTION_MAIL_DATABASE_ID", "set, but NOTION_CANVAS_DATABASE_ID is not: mail is linked to Canvas customers, so nothing is linked", "set NOTION_CANVAS_DATABASE_ID");
   }
   if (!config.NOTION_MAIL_DATABASE_ID && config.MAIL_ADDRESS_PROPERTIES.length > 0) {

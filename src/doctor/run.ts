@@ -11,6 +11,7 @@
 import { APIErrorCode, APIResponseError, Client, LogLevel, RequestTimeoutError } from "@notionhq/client";
 import { type Config, getConfig } from "../config";
 import { reconcileSchemaProblems, type SchemaFindings } from "../db/schema-problems";
+import { reportFlags, type FlagReport } from "../flags/flags";
 import { createGatedFetch, GateClosedError } from "../gates/gated-fetch";
 import type { DatabaseKind } from "../notion/schema";
 import { OpenPhoneClient, OpenPhoneError } from "../openphone/client";
@@ -26,7 +27,7 @@ export interface DoctorOptions {
   origin?: string;
 }
 
-type DoctorEnv = Pick<Env, "GATE" | "DB">;
+type DoctorEnv = Pick<Env, "GATE" | "DB" | "FLAGS">;
 
 class DeadlineError extends Error {}
 
@@ -237,7 +238,14 @@ export async function runDoctor(env: DoctorEnv, options: DoctorOptions = {}): Pr
   const startedAt = Date.now();
   const deadline = startedAt + RUN_DEADLINE_MS;
   const { config, problems } = getConfig(env);
-  const settings = check("settings", startedAt, "every setting parsed", settingsProblems(config, problems));
+  let flags: FlagReport[] = [];
+  const flagProblems: DoctorProblem[] = [];
+  try {
+    flags = await reportFlags(env);
+  } catch (error) {
+    flagProblems.push({ check: "settings", subject: "FLAGS", problem: `the runtime flags could not be read from KV: ${error instanceof Error ? error.message : String(error)}`, fix: "check the FLAGS KV namespace binding in wrangler.jsonc" });
+  }
+  const settings = check("settings", startedAt, "every setting parsed", [...flagProblems, ...settingsProblems(config, problems, flags)]);
   if (settings.problems.length > 0) settings.summary = `${settings.problems.length} setting(s) to fix`;
   const [notion, openphone] = await Promise.all([checkNotion(env, config, deadline), checkOpenPhone(env, config, options.origin, deadline)]);
   return doctorReport([settings, ...notion, ...openphone], startedAt);

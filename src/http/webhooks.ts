@@ -4,7 +4,7 @@
  *
  * | answer | when |
  * | --- | --- |
- * | 202 `{accepted: true, id}` | queued (a date field that is not a date is counted as `webhook.bad_date` and left empty on the page); or an unknown/ignored type (counted, not queued); or unroutable (dead-lettered) |
+ * | 202 `{accepted: true, id}` | queued (a date field that is not a date is counted as `webhook.bad_date` and left empty on the page); or an unknown/ignored type (counted, not queued); or unroutable (dead-lettered); or its line is skipped by SYNC_LINES/SKIP_LINES (`skipped`, counted `webhook.skipped_line`, not queued) |
  * | 400 | the body is not UTF-8 JSON, not a JSON object, or nests deeper than 64 levels (no real payload does) |
  * | 401 | no signing key configured, no/malformed signature, signature from another key, timestamp > 5 min off |
  * | 413 | the body is over 1 MiB |
@@ -20,6 +20,7 @@ import type { WebhookMessage } from "../queue/messages";
 import { INLINE_ENVELOPE_MAX_BYTES, storeLargeEnvelope } from "../webhooks/envelope-store";
 import { lineKeyFor, MAX_WEBHOOK_DEPTH, nestsDeeperThan, readWebhookEvent, type WebhookEventFacts } from "../webhooks/envelope";
 import { verifyWebhookSignature } from "../webhooks/signatures";
+import { decideLine } from "../line-filter/decide";
 import { readBodyWithLimit } from "./body-limit";
 
 export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
@@ -121,6 +122,21 @@ async function receiveOpenPhoneWebhook(c: WebhookContext, count: Count): Promise
     }
     count("webhook.dead_lettered");
     return c.json({ accepted: true, id: eventId, deadLettered: reason }, 202);
+  }
+
+  // The line filter, after routing: a skipped line's events are acknowledged and dropped here, before they cost
+  // anything. Their route is still remembered, so a later summary that names only the call is skipped too.
+  let decision;
+  try {
+    decision = await decideLine(c.env, config, lineId, log);
+  } catch (error) {
+    log.error("could not apply the line filter", { eventId, error });
+    return unavailable(c, count, "Could not read the line filter; retry later");
+  }
+  if (decision.skipped) {
+    await rememberRoute(c.env.DB, facts, log);
+    count("webhook.skipped_line");
+    return c.json({ accepted: true, id: eventId, skipped: `line ${lineId} is not synced: ${decision.reason}` }, 202);
   }
 
   try {

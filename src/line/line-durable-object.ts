@@ -17,6 +17,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { CanvasMatcher } from "../canvas/matcher";
 import { getConfig, type Config } from "../config";
+import { getFlags } from "../flags/flags";
 import { incrementMetrics } from "../db/metrics";
 import { emptyReport, flushReportStatements, type FlushReport } from "../db/sync-history";
 import { newRequestCounter } from "../gates/gated-fetch";
@@ -109,6 +110,7 @@ export class LineDurableObject extends DurableObject<Env> {
   /** Stores each event once, merges it into its resource and schedules the flush. */
   async ingest(messages: SyncMessage[]): Promise<IngestResult> {
     const { config } = getConfig(this.env);
+    const { COALESCE_MS } = await getFlags(this.env);
     const now = Date.now();
     let accepted = 0;
     let duplicates = 0;
@@ -154,12 +156,12 @@ export class LineDurableObject extends DurableObject<Env> {
         const record = current ?? newRecord(event.resourceId, event.kind, state, message.receivedAt ?? now);
         // The window counts from when the webhook arrived, not from when the queue handed it over.
         const since = Math.min(now, message.receivedAt ?? now);
-        const window = sourceOf(envelope) === "backfill" ? backfillWindowMs(state, now, config.COALESCE_MS) : config.COALESCE_MS;
+        const window = sourceOf(envelope) === "backfill" ? backfillWindowMs(state, now, COALESCE_MS) : COALESCE_MS;
         this.store.put(markDue({ ...record, state, version: record.version + 1, failedAt: null, failedReason: null, failedProperty: null, source: current?.failedAt ? "replay" : current ? record.source : sourceOf(envelope) }, since, window));
       } else {
         duplicates++;
         // A replayed dead letter: the event is known, but the resource's last flush failed for good. Try again.
-        if (current?.failedAt) this.store.put(markDue({ ...current, failedAt: null, failedReason: null, failedProperty: null, attempts: 0, source: "replay" }, now, config.COALESCE_MS));
+        if (current?.failedAt) this.store.put(markDue({ ...current, failedAt: null, failedReason: null, failedProperty: null, attempts: 0, source: "replay" }, now, COALESCE_MS));
       }
       outcomes.push({ status: "done" });
     }
@@ -353,14 +355,20 @@ export class LineDurableObject extends DurableObject<Env> {
     const counter = newRequestCounter();
     const deps = { env: this.env, store: this.store, config, notion: createNotionClient(this.env, config, counter), counter, log, now: Date.now };
     const metrics: Record<string, number> = {};
-    try {
-      const copied = await copyRequestedMedia(deps);
-      this.mediaCopyNotBefore = 0;
-      Object.assign(metrics, { "media.stored": copied.stored, "media.unavailable": copied.unavailable, "media.bytes": copied.bytes });
-    } catch (error) {
-      log.error("media copy failed; trying again shortly", { error });
-      this.noteError(error);
+    const { MEDIA_COPY_ENABLED } = await getFlags(this.env);
+    if (!MEDIA_COPY_ENABLED) {
+      // Switched off at run time: the requested copies wait (asked again each minute) and run once it is on again.
       this.mediaCopyNotBefore = Date.now() + MEDIA_COPY_RETRY_MS;
+    } else {
+      try {
+        const copied = await copyRequestedMedia(deps);
+        this.mediaCopyNotBefore = 0;
+        Object.assign(metrics, { "media.stored": copied.stored, "media.unavailable": copied.unavailable, "media.bytes": copied.bytes });
+      } catch (error) {
+        log.error("media copy failed; trying again shortly", { error });
+        this.noteError(error);
+        this.mediaCopyNotBefore = Date.now() + MEDIA_COPY_RETRY_MS;
+      }
     }
     try {
       await syncMediaNotices(deps);
@@ -482,6 +490,8 @@ export class LineDurableObject extends DurableObject<Env> {
    * Notion query per flush.
    */
   private async matchCanvas(records: ResourceRecord[], config: Config): Promise<Map<string, string | null>> {
+    // Switched off at run time: written without a Canvas relation, as when the lookup fails.
+    if (!(await getFlags(this.env)).CANVAS_INDEX_ENABLED) return new Map();
     const matcher = (this.matcher ??= new CanvasMatcher(this.env, config, this.canvasCounter));
     // Every participant of a group text is looked up, so the relation holds each one who is a customer.
     const keysOf = (rs: ResourceRecord[]) => [...new Set(rs.flatMap((r) => participantsOf(r.state, this.lookups.cachedLineNumber(r.state.lineId))))];
