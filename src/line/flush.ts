@@ -21,7 +21,7 @@ import { type DatabaseKind, type PropertyNames, uniqueProperty } from "../notion
 import { type CallRecording, OpenPhoneError, type OpenPhoneClient, type Voicemail } from "../openphone/client";
 import { GateClosedError } from "../gates/gated-fetch";
 import { enrichCall, type Enrichment } from "./enrich";
-import { type CallState, callParticipant, callUserId, mergeCall, messageParticipant, type Recording, type ResourceState } from "./state";
+import { type CallState, callParticipant, callUserId, mergeCall, messageParticipant, messageParticipants, type Recording, type ResourceState } from "./state";
 import type { ResourceRecord } from "./storage";
 
 export const SYNCED_AT = "Synced At";
@@ -49,6 +49,8 @@ export interface FlushDeps {
   userNames(ids: string[]): Promise<Record<string, string>>;
   line(lineId: string | undefined): Promise<LineLabel>;
   canvasPageId: string | null | undefined;
+  /** Every customer among a text's participants (group texts), the main participant's first. */
+  canvasPageIds?: string[];
   /** The matched customer's name, shown instead of the bare number. */
   canvasTitle?: string;
   /** Stores the create claim durably; resolves only once it is on disk. */
@@ -178,7 +180,7 @@ export async function flushResource(record: ResourceRecord, deps: FlushDeps): Pr
   } else {
     const linksByPosition = (state.media ?? []).map((_, i) => linkFor(String(i)));
     const mediaLinks = linksByPosition.filter((l): l is string => Boolean(l));
-    desired = mapMessageToProperties(state, { names, lineLabel: line.label, lineNumber: line.number, userNames, canvasPageId: deps.canvasPageId, mediaLinks, participantName: deps.canvasTitle });
+    desired = mapMessageToProperties(state, { names, lineLabel: line.label, lineNumber: line.number, userNames, canvasPageId: deps.canvasPageId, canvasPageIds: deps.canvasPageIds, mediaLinks, participantName: deps.canvasTitle });
     sections = buildMessageBody(state, linksByPosition);
   }
   const syncedAtName = names[SYNCED_AT] ?? SYNCED_AT;
@@ -258,4 +260,11 @@ export async function flushResource(record: ResourceRecord, deps: FlushDeps): Pr
 /** The external party of a resource, for the Canvas lookup and the D1 mirror. */
 export function participantOf(state: ResourceState, lineNumber?: string): string | undefined {
   return state.kind === "call" ? callParticipant(state, lineNumber) : messageParticipant(state, lineNumber);
+}
+
+/** Every external party: the one of a call, all of a group text (the main one first). */
+export function participantsOf(state: ResourceState, lineNumber?: string): string[] {
+  if (state.kind === "message") return messageParticipants(state, lineNumber);
+  const one = callParticipant(state, lineNumber);
+  return one ? [one] : [];
 }

@@ -30,7 +30,7 @@ import type { MessageOutcome, SyncMessage } from "../queue/messages";
 import { loadWebhookEnvelope } from "../webhooks/envelope-store";
 import { normaliseWebhook } from "../webhooks/normalise";
 import { BackfillSpend, backfillRunOf } from "./backfill-spend";
-import { flushResource, participantOf } from "./flush";
+import { flushResource, participantOf, participantsOf } from "./flush";
 import { LineLookups } from "./lookups";
 import { alarmToSet, copyMoreNow, nextWorkAt, overdueMs, waitBeforeNextFlush, wakeAfterAlarm, type LineWork } from "./alarm-plan";
 import { BOUNDS, withTimeout } from "./bounded";
@@ -497,7 +497,8 @@ export class LineDurableObject extends DurableObject<Env> {
     // Switched off at run time: written without a Canvas relation, as when the lookup fails.
     if (!(await getFlags(this.env)).CANVAS_INDEX_ENABLED) return new Map();
     const matcher = (this.matcher ??= new CanvasMatcher(this.env, config, this.canvasCounter));
-    const keysOf = (rs: ResourceRecord[]) => rs.map((r) => this.participant(r.state)).filter((k): k is string => Boolean(k));
+    // Every participant of a group text is looked up, so the relation holds each one who is a customer.
+    const keysOf = (rs: ResourceRecord[]) => [...new Set(rs.flatMap((r) => participantsOf(r.state, this.lookups.cachedLineNumber(r.state.lineId))))];
     const live = keysOf(records.filter((r) => r.source !== "backfill"));
     const past = keysOf(records.filter((r) => r.source === "backfill"));
     const [liveMatches, pastMatches] = await Promise.all([
@@ -524,12 +525,15 @@ export class LineDurableObject extends DurableObject<Env> {
     if (await this.handOff(record, openphone)) return;
     const pendingSince = this.store.pendingSince(record.resourceId);
     const participant = this.participant(record.state);
-    const canvasPageId = participant ? (canvas.get(participant) ?? null) : null;
+    const canvasPageIds = [...new Set(participantsOf(record.state, this.lookups.cachedLineNumber(record.state.lineId)).map((p) => canvas.get(p)).filter((id): id is string => Boolean(id)))];
+    // A group text whose main participant is no customer is still linked (and so left alone by the relink pass).
+    const canvasPageId = (participant ? canvas.get(participant) : undefined) ?? canvasPageIds[0] ?? null;
     const result = await flushResource(record, {
       config,
       notion,
       openphone,
       canvasPageId,
+      canvasPageIds,
       canvasTitle: canvasPageId ? await this.canvasTitle(canvasPageId) : undefined,
       now: Date.now,
       names: (kind) => resolvePropertyNames(kind, config.NOTION_PROPERTY_MAP),

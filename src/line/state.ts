@@ -215,6 +215,16 @@ export function messageParticipant(state: MessageState, lineNumber?: string | nu
   return others[0] ?? (state.direction === undefined && state.from !== lineNumber ? (state.from ?? undefined) : undefined);
 }
 
+/**
+ * Every external party of a text, the main one first: the sender and the other recipients of an incoming group
+ * text, every recipient of an outgoing one. The line's own number is left out.
+ */
+export function messageParticipants(state: MessageState, lineNumber?: string | null): string[] {
+  const main = messageParticipant(state, lineNumber);
+  const all = [main, state.from, ...(state.to ?? [])].filter((p): p is string => typeof p === "string" && p !== "" && p !== lineNumber);
+  return [...new Set(all)];
+}
+
 /** The OpenPhone user who handled a call: who answered it, who placed it, or the line's user. */
 export function callUserId(state: CallState): string | undefined {
   return state.answeredBy ?? state.initiatedBy ?? state.userId ?? undefined;

@@ -16,6 +16,8 @@ import type { PropertyNames } from "./schema";
 
 export { ARRAY_LIMIT, CUT_NOTICE, RICH_TEXT_LIMIT, richText, splitText, type RichTextItem } from "./rich-text";
 export const BLOCKS_PER_APPEND = 100;
+/** Pages one relation value may hold in a request. */
+export const RELATION_LIMIT = 100;
 /** JSON bytes of text per body block: 100 such blocks make about 400 KB. */
 export const BLOCK_TEXT_JSON_BYTES = 4000;
 
@@ -122,6 +124,8 @@ export interface MessageMappingContext {
   lineNumber?: string;
   userNames: Record<string, string>;
   canvasPageId?: string | null;
+  /** Every customer on a group text, the main participant's first; `canvasPageId` alone when absent. */
+  canvasPageIds?: string[];
   /** Links to the stored MMS media, in order. */
   mediaLinks: string[];
   /** The customer's name from Canvas, when the participant is a customer. */
@@ -177,7 +181,8 @@ export function mapMessageToProperties(state: MessageState, ctx: MessageMappingC
     p[n["Media"]!] = { rich_text: items };
   }
   if (state.createdAt) p[n["Sent"]!] = dateProperty(state.createdAt);
-  if (ctx.canvasPageId) p[n["Canvas"]!] = { relation: [{ id: ctx.canvasPageId }] };
+  const customers = [...new Set([...(ctx.canvasPageId ? [ctx.canvasPageId] : []), ...(ctx.canvasPageIds ?? [])])].slice(0, RELATION_LIMIT);
+  if (customers.length > 0) p[n["Canvas"]!] = { relation: customers.map((id) => ({ id })) };
   return p;
 }
 

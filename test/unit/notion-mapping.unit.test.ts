@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { emptyCall, emptyMessage, mergeCall, mergeMessage } from "../../src/line/state";
+import { emptyCall, emptyMessage, mergeCall, mergeMessage, messageParticipants } from "../../src/line/state";
 import { buildCallBody, buildMessageBody, chunkBlocks, diffProperties, mapCallToProperties, mapMessageToProperties, richText, transcriptBlocks } from "../../src/notion/mapping";
 import { propertyFromNotionMessage } from "../../src/notion/pages";
 import { CALL_PROPERTIES, MESSAGE_PROPERTIES, resolvePropertyNames } from "../../src/notion/schema";
@@ -85,6 +85,14 @@ describe("mapMessageToProperties", () => {
     for (const spec of MESSAGE_PROPERTIES) if (spec.name !== "Synced At") expect(props, spec.name).toHaveProperty([spec.name]);
     expect(props["Participant"]).toEqual({ phone_number: "+12125550101" });
     expect(props["To"]).toEqual({ rich_text: richText("+12125550101, +14155550102") });
+  });
+
+  it("links a group text to every participant who is a customer, the main one first, each once", () => {
+    const message = mergeMessage(emptyMessage("AC10"), { direction: "incoming", from: "+14165552250", to: ["+13055550100", "+16045551478", "+17025550199"], text: "Both of us", lineId: "PN1" }, { id: "EV", at: 1 });
+    expect(messageParticipants(message, "+13055550100")).toEqual(["+14165552250", "+16045551478", "+17025550199"]);
+    const props = mapMessageToProperties(message, { names: resolvePropertyNames("messages", {}), lineNumber: "+13055550100", userNames: {}, canvasPageId: "ada", canvasPageIds: ["ada", "ben"], mediaLinks: [] });
+    expect(props["Canvas"]).toEqual({ relation: [{ id: "ada" }, { id: "ben" }] });
+    expect(props["To"]).toEqual({ rich_text: richText("+13055550100, +16045551478, +17025550199") });
   });
 });
 
