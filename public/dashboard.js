@@ -192,22 +192,25 @@ function renderLag(points, bucketSeconds, limit, now) {
   }) : [document.createTextNode("(no samples yet)")]));
 }
 
-function renderDeadLetters({ open, deadLetters }) {
+// One row per call or text: the events that failed for it, the latest reason, and one replay for all of them.
+function renderDeadLetters({ open, items }) {
   text($("dead-count"), open ? `(${number.format(open)} open)` : "(none)");
   $("replay-all").disabled = !open;
   const body = $("dead-letters").tBodies[0];
   body.replaceChildren();
-  for (const letter of deadLetters ?? []) {
+  for (const item of items ?? []) {
     const row = body.insertRow();
-    cell(row, when(letter.createdAt));
-    cell(row, letter.resourceId ?? "–");
-    cell(row, letter.eventType ?? letter.queue);
-    cell(row, letter.reason, "reason");
-    cell(row, letter.property ?? "");
+    row.dataset.item = item.item;
+    cell(row, when(item.lastAt));
+    cell(row, item.resourceId ? `${item.kind === "message" ? "Text" : item.kind === "call" ? "Call" : "Item"} ${item.resourceId}` : "–");
+    const events = item.events.map((e) => e.eventType ?? e.queue);
+    cell(row, events.join(", "), "events");
+    cell(row, item.reason, "reason");
+    cell(row, item.property ?? "");
     const button = document.createElement("button");
     button.type = "button";
-    button.textContent = "Replay";
-    button.addEventListener("click", () => replay([letter.id]));
+    button.textContent = item.events.length > 1 ? `Replay ${item.events.length} events` : "Replay";
+    button.addEventListener("click", () => replay({ items: [item.item] }));
     row.insertCell().append(button);
   }
 }
@@ -333,8 +336,8 @@ async function setFlags(values) {
   await refresh();
 }
 
-async function replay(ids) {
-  const res = await admin("/dead-letters/replay", { method: "POST", body: JSON.stringify(ids ? { ids } : {}) });
+async function replay(selection) {
+  const res = await admin("/dead-letters/replay", { method: "POST", body: JSON.stringify(selection ?? {}) });
   text($("replay-result"), res.ok ? `Replayed ${res.body.replayed}.` : `Replay failed: ${res.body.message ?? res.body.error ?? res.status}`);
   await refresh();
 }

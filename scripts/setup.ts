@@ -3,15 +3,24 @@
  *
  *   npm run setup -- --parent <Notion page id or URL> [--canvas <database>] [--worker-url https://…]
  *   npm run setup -- --calls <database> --messages <database> [--canvas <database>] [--worker-url https://…]
+ *   options: --no-backlinks (keep the Canvas relation one-way), --yes (make the Canvas change without asking)
  *
  * Reads NOTION_TOKEN and OPENPHONE_API_KEY (and optionally NOTION_API_BASE, OPENPHONE_API_BASE,
  * NOTION_PROPERTY_MAP and the NOTION_*_DATABASE_ID settings) from the environment. Creates the Calls and Messages
- * databases under the parent page, or adds the missing properties to existing ones, and prints the difference;
+ * databases under the parent page (or finds the ones an earlier run made there), or adds the missing properties to
+ * existing ones, and prints the difference. The Canvas relation is made two-way ("Calls" and "Messages" columns on
+ * Canvas pages) after showing that change to the Canvas schema and asking;
  * checks the OpenPhone key and lists the lines; with --worker-url, registers the webhooks and prints the signing
- * keys to store with `wrangler secret put OPENPHONE_WEBHOOK_KEYS`.
+ * keys to store:
+ * - by default one webhook of the 2026-03-30 system (`/webhooks`), whose `whsec_` secret goes in QUO_WEBHOOK_SECRETS;
+ * - with `--webhooks v1`, the legacy `/v1/webhooks` ones, whose keys go in OPENPHONE_WEBHOOK_KEYS;
+ * - with `--migrate`, the new webhook is enabled first and then the legacy ones for the same URL are deleted, so no
+ *   event falls between the two (the sync counts an event sent through both once).
  */
+import { createInterface } from "node:readline/promises";
 import { parseArgs } from "node:util";
-import { describeNotionSetup, listOpenPhoneLines, registerOpenPhoneWebhooks, setupNotionDatabases } from "./lib/setup.ts";
+import { migrateToQuoWebhooks, registerQuoWebhook } from "./lib/quo-webhooks.ts";
+import { type CanvasChange, describeCanvasChanges, describeNotionSetup, listOpenPhoneLines, registerOpenPhoneWebhooks, setupNotionDatabases } from "./lib/setup.ts";
 
 const { values } = parseArgs({
   options: {
@@ -20,6 +29,10 @@ const { values } = parseArgs({
     messages: { type: "string" },
     canvas: { type: "string" },
     "worker-url": { type: "string" },
+    webhooks: { type: "string", default: "quo" },
+    migrate: { type: "boolean", default: false },
+    "no-backlinks": { type: "boolean", default: false },
+    yes: { type: "boolean", short: "y", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -33,8 +46,34 @@ function notionId(value: string | undefined): string | undefined {
 }
 
 if (values.help) {
-  console.log("Usage: npm run setup -- (--parent <page> | --calls <db> --messages <db>) [--canvas <db>] [--worker-url <url>]");
+  console.log("Usage: npm run setup -- (--parent <page> | --calls <db> --messages <db>) [--canvas <db>] [--no-backlinks] [--yes] [--worker-url <url> [--webhooks quo|v1] [--migrate]]");
   process.exit(0);
+}
+if (values.webhooks !== "quo" && values.webhooks !== "v1") {
+  console.error(`setup failed: --webhooks must be quo (the 2026-03-30 webhooks, the default) or v1 (legacy), not ${JSON.stringify(values.webhooks)}`);
+  process.exit(2);
+}
+if (values.migrate && (values.webhooks !== "quo" || !values["worker-url"])) {
+  console.error("setup failed: --migrate moves the webhooks of --worker-url to the 2026-03-30 system; it needs --worker-url and cannot be combined with --webhooks v1");
+  process.exit(2);
+}
+
+/** Shows the change to the user's Canvas schema and asks; without a terminal, only `--yes` makes it. */
+async function confirmCanvasChange(changes: CanvasChange[]): Promise<boolean> {
+  console.log("The Canvas database (yours) would change:");
+  for (const line of describeCanvasChanges(changes)) console.log(`  ${line}`);
+  if (values.yes) return true;
+  if (!process.stdin.isTTY) {
+    console.log("  Not asked (no terminal): run again with --yes to make this change, or --no-backlinks to keep the relation one-way.");
+    return false;
+  }
+  const prompt = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    const answer = await prompt.question("Make this change? [y/N] ");
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    prompt.close();
+  }
 }
 
 const env = process.env;
@@ -50,6 +89,8 @@ try {
     messagesDatabaseId: notionId(values.messages ?? env.NOTION_MESSAGES_DATABASE_ID),
     canvasDatabaseId: notionId(values.canvas ?? env.NOTION_CANVAS_DATABASE_ID),
     propertyMap,
+    backlinks: !values["no-backlinks"],
+    confirmCanvasChange,
   });
   console.log("Notion:");
   for (const line of describeNotionSetup(result)) console.log(`  ${line}`);
@@ -64,10 +105,23 @@ try {
 
   if (values["worker-url"]) {
     const url = `${values["worker-url"].replace(/\/+$/, "")}/webhooks/openphone`;
-    const webhooks = await registerOpenPhoneWebhooks({ ...openphone, url });
+    // The 2026-03-30 API has its own host; OPENPHONE_API_BASE (an emulator) serves both.
+    const quoApi = { apiKey, baseUrl: env.QUO_API_BASE || env.OPENPHONE_API_BASE || undefined };
     console.log(`\nWebhooks → ${url}`);
-    for (const w of webhooks) console.log(`  ${w.reused ? "=" : "+"} ${w.id}  ${w.events.join(", ")}`);
-    console.log(`\nStore the signing keys:  wrangler secret put OPENPHONE_WEBHOOK_KEYS  (value: ${webhooks.map((w) => w.key).join(",")})`);
+    if (values.migrate) {
+      const report = await migrateToQuoWebhooks({ ...quoApi, url, legacyBaseUrl: env.OPENPHONE_API_BASE || undefined });
+      for (const line of report.lines) console.log(`  ${line}`);
+      console.log(`\nStore the signing secret:  wrangler secret put QUO_WEBHOOK_SECRETS  (value: ${report.quo.key})`);
+      if (report.deletedLegacy.length > 0) console.log("Once it is stored, OPENPHONE_WEBHOOK_KEYS is needed only for webhooks made in the Quo app.");
+    } else if (values.webhooks === "v1") {
+      const webhooks = await registerOpenPhoneWebhooks({ ...openphone, url });
+      for (const w of webhooks) console.log(`  ${w.reused ? "=" : "+"} ${w.id}  ${w.events.join(", ")}  (legacy)`);
+      console.log(`\nStore the signing keys:  wrangler secret put OPENPHONE_WEBHOOK_KEYS  (value: ${webhooks.map((w) => w.key).join(",")})`);
+    } else {
+      const webhook = await registerQuoWebhook({ ...quoApi, url });
+      console.log(`  ${webhook.outcome === "created" ? "+" : "~ (key rotated)"} ${webhook.id}  ${webhook.events.join(", ")}  (2026-03-30)`);
+      console.log(`\nStore the signing secret:  wrangler secret put QUO_WEBHOOK_SECRETS  (value: ${webhook.key})`);
+    }
   } else {
     console.log("\nWebhooks: not registered (pass --worker-url https://<your worker> to register them)");
   }

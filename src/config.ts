@@ -11,6 +11,7 @@
  * required setting is missing or malformed.
  */
 import { z } from "zod";
+import { rememberSecretValues, secretValuesOf } from "./observability/logger";
 
 const trimmed = z.preprocess((v) => (typeof v === "string" ? v.trim() : v), z.string());
 const optionalText = z.preprocess(
@@ -206,6 +207,8 @@ export function getConfig(env: object): LoadedConfig {
   if (!loaded) {
     loaded = loadConfig(env);
     cache.set(env, loaded);
+    // Logs mask these values wherever they appear (src/observability/logger.ts).
+    rememberSecretValues(secretValuesOf(loaded.config));
   }
   return loaded;
 }

@@ -4,7 +4,7 @@
  * Canvas relation is still empty. Deterministic for a seed.
  */
 import { parsePhoneNumberFromString } from "libphonenumber-js";
-import { createRandom, generateRoster, pick, type RosterPerson, SANDBOX_ROSTER_SIZE } from "../shared/roster.ts";
+import { createRandom, generateRoster, inDemoCanvas, pick, type RosterPerson, SANDBOX_ROSTER_SIZE } from "../shared/roster.ts";
 import { createPage } from "./pages.ts";
 import type { Workspace } from "./workspace.ts";
 
@@ -116,7 +116,7 @@ export function buildDemoData(ws: Workspace, seed: number): DemoWorkspace {
   const roster = generateRoster(seed, SANDBOX_ROSTER_SIZE);
   const canvasRosterIndexes: number[] = [];
   for (const person of roster) {
-    if (person.index % 7 === 6) continue;
+    if (!inDemoCanvas(person)) continue;
     createPage(ws, { parent: { data_source_id: canvas.dataSourceId }, properties: canvasProperties(person) });
     canvasRosterIndexes.push(person.index);
   }

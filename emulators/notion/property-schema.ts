@@ -27,6 +27,8 @@ export interface ParsedSchema {
   type: string;
   config: Record<string, unknown>;
   wantsDual: boolean;
+  /** `dual_property.synced_property_name`: what to call the mirror on the other data source. */
+  syncedName?: string;
 }
 
 export interface SchemaContext {
@@ -71,8 +73,16 @@ function parseRelation(path: string, body: Record<string, unknown>, context: Sch
   const databaseId = dataSourceId ? context.databaseOfDataSource(dataSourceId) : undefined;
   if (!dataSourceId || !databaseId) throw validationError(`Could not find data source with ID: ${given}. Make sure the relevant pages and databases are shared with your integration.`);
   const wantsDual = body.dual_property !== undefined || body.type === "dual_property";
+  if (wantsDual && body.single_property !== undefined) throw validationError(`body failed validation: ${path} should have one of single_property or dual_property, not both.`);
+  const dual = wantsDual && body.dual_property !== undefined ? expectObject(`${path}.dual_property`, body.dual_property) : {};
+  let syncedName: string | undefined;
+  if (dual.synced_property_name !== undefined) {
+    syncedName = expectString(`${path}.dual_property.synced_property_name`, dual.synced_property_name);
+    if (syncedName.trim() === "") throw bodyInvalid(`${path}.dual_property.synced_property_name`, "should not be empty", syncedName);
+    checkLength(`${path}.dual_property.synced_property_name`, syncedName, 100);
+  }
   const config: RelationConfig = { data_source_id: dataSourceId, database_id: databaseId, type: wantsDual ? "dual_property" : "single_property" };
-  return { type: "relation", config: { ...config }, wantsDual };
+  return { type: "relation", config: { ...config }, wantsDual, ...(syncedName !== undefined && { syncedName }) };
 }
 
 /** Select options as requested: existing ones matched by id or name keep their ids; the list replaces the old one. */

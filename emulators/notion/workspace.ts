@@ -8,6 +8,7 @@ import { IdSource } from "./ids.ts";
 import type { BlockRecord, DatabaseRecord, DataSourceRecord, PageRecord, PropertySchema, RelationConfig, UserRecord } from "./model.ts";
 import { findProperty, parseOptions, parseSchema, schemaTypeOf, type SchemaContext } from "./property-schema.ts";
 import { expectObject, parseRichText, textItems } from "./rich-text.ts";
+import { addSyncedProperty, checkSyncedNames, type DualRequest, isMirrored, removeSyncedProperty, renameMirror } from "./synced-relations.ts";
 
 export interface WorkspaceOptions {
   seed: number;
@@ -167,36 +168,19 @@ export class Workspace {
     };
     const titles = Object.entries(properties).filter(([name, raw]) => schemaTypeOf(`${path}.${name}`, expectObject(`${path}.${name}`, raw)) === "title");
     if (titles.length !== 1) throw validationError(`body failed validation: ${path} should have exactly one title property, instead was \`${titles.length}\`.`);
-    const duals: PropertySchema[] = [];
+    const duals: DualRequest[] = [];
     for (const [name, raw] of Object.entries(properties)) {
       const parsed = parseSchema(`${path}.${name}`, expectObject(`${path}.${name}`, raw), this.schemaContext());
       const schema: PropertySchema = { id: parsed.type === "title" ? "title" : this.ids.propertyId(), name, type: parsed.type, config: parsed.config };
-      if (parsed.wantsDual) duals.push(schema);
+      if (parsed.wantsDual) duals.push({ schema, syncedName: parsed.syncedName, path: `${path}.${name}` });
       if (parsed.type === "title") dataSource.properties.unshift(schema);
       else dataSource.properties.push(schema);
     }
+    checkSyncedNames(this, dataSource.id, duals);
     this.dataSources.set(dataSource.id, dataSource);
     database.dataSourceIds.push(dataSource.id);
-    for (const schema of duals) this.addSyncedProperty(dataSource, schema);
+    for (const dual of duals) addSyncedProperty(this, dataSource, dual.schema, dual.syncedName);
     return dataSource;
-  }
-
-  /** Gives a two-way relation its mirror on the other data source, named as Notion names it. */
-  private addSyncedProperty(source: DataSourceRecord, schema: PropertySchema): void {
-    const relation = schema.config as unknown as RelationConfig;
-    const target = this.dataSource(relation.data_source_id);
-    const base = `Related to ${textOf(source.title) || "Untitled"} (${schema.name})`;
-    let name = base;
-    for (let n = 2; target.properties.some((p) => p.name === name); n++) name = `${base} ${n}`;
-    const mirror: PropertySchema = {
-      id: this.ids.propertyId(),
-      name,
-      type: "relation",
-      config: { data_source_id: source.id, database_id: source.databaseId, type: "dual_property", synced_property_id: schema.id },
-    };
-    target.properties.push(mirror);
-    relation.synced_property_id = mirror.id;
-    target.lastEditedTime = this.now();
   }
 
   /** `PATCH /v1/data_sources/{id}`: add, change, rename (`{name}`) or remove (`null`) properties; retitle. */
@@ -206,13 +190,15 @@ export class Workspace {
     const changes = body.properties === undefined ? {} : expectObject(`${path}.properties`, body.properties);
     // Work on a copy so a refused change leaves the schema as it was.
     const next = dataSource.properties.map((p) => ({ ...p, config: { ...p.config } }));
-    const duals: PropertySchema[] = [];
+    const duals: DualRequest[] = [];
+    const unmirrored: RelationConfig[] = [];
     for (const [key, raw] of Object.entries(changes)) {
       const at = `${path}.properties.${key}`;
       const existing = findProperty(next, key);
       if (raw === null) {
         if (!existing) throw validationError(`${key} is not a property that exists.`);
         if (existing.type === "title") throw validationError("The title property cannot be removed.");
+        if (isMirrored(existing)) unmirrored.push(existing.config as unknown as RelationConfig);
         next.splice(next.indexOf(existing), 1);
         continue;
       }
@@ -235,24 +221,30 @@ export class Workspace {
           const old = existing.type === parsed.type ? ((existing.config.options ?? []) as never[]) : [];
           parsed.config = { options: requested === undefined ? old : parseOptions(`${at}.${parsed.type}.options`, requested, old, this.ids) };
         }
+        const before = existing.config as unknown as RelationConfig;
+        const sameTarget = existing.type === "relation" && parsed.type === "relation" && before.data_source_id === (parsed.config as unknown as RelationConfig).data_source_id;
+        if (sameTarget && isMirrored(existing) && parsed.wantsDual) {
+          // Already two-way to the same data source: the mirror stays, renamed when a new name is asked for.
+          if (parsed.syncedName !== undefined) renameMirror(this, `${at}.relation.dual_property.synced_property_name`, before, parsed.syncedName);
+          continue;
+        }
+        if (isMirrored(existing)) unmirrored.push(before);
         existing.type = parsed.type;
         existing.config = parsed.config;
-        if (parsed.wantsDual) duals.push(existing);
+        if (parsed.wantsDual) duals.push({ schema: existing, syncedName: parsed.syncedName, path: at });
       } else {
         if (parsed.type === "title") throw validationError("A data source has exactly one title property.");
         const schema: PropertySchema = { id: this.ids.propertyId(), name: change.name === undefined ? key : String(change.name), type: parsed.type, config: parsed.config };
         next.push(schema);
-        if (parsed.wantsDual) duals.push(schema);
+        if (parsed.wantsDual) duals.push({ schema, syncedName: parsed.syncedName, path: at });
       }
     }
+    checkSyncedNames(this, dataSource.id, duals);
     dataSource.properties = next;
     if (title) dataSource.title = title;
-    for (const schema of duals) this.addSyncedProperty(dataSource, schema);
+    for (const relation of unmirrored) removeSyncedProperty(this, relation);
+    for (const dual of duals) addSyncedProperty(this, dataSource, dual.schema, dual.syncedName);
     dataSource.lastEditedTime = this.now();
     return dataSource;
   }
-}
-
-function textOf(items: { plain_text: string }[]): string {
-  return items.map((item) => item.plain_text).join("");
 }

@@ -31,7 +31,8 @@ const callSchema = z.object({
   status: z.enum(CALL_STATUSES).optional(),
   durationSeconds: z.number().int().min(1).max(86_400).optional(),
   recording: z.object({ segments: z.number().int().min(0).max(20), bytes: z.number().int().min(0).max(2 ** 40).optional() }).strict().optional(),
-  transcript: z.union([z.object({ chars: z.number().int().min(1).max(2_000_000) }).strict(), z.literal(false)]).optional(),
+  /** A transcript of about `chars` characters, or of exactly `turns` speaker turns; `false` for none. */
+  transcript: z.union([z.object({ chars: z.number().int().min(1).max(2_000_000) }).strict(), z.object({ turns: z.number().int().min(2).max(20_000) }).strict(), z.literal(false)]).optional(),
   summary: z.boolean().optional(),
   voicemail: z.boolean().optional(),
   ringing: z.boolean().optional(),
@@ -44,6 +45,8 @@ const messageSchema = z.object({
   direction: z.enum(["incoming", "outgoing"]).optional(),
   text: z.string().max(1600).optional(),
   media: z.number().int().min(0).max(10).optional(),
+  /** An outgoing text's status; `undelivered` is what the 2026-03-30 system announces as `message.failed`. */
+  status: z.enum(["queued", "sent", "delivered", "undelivered"]).optional(),
 }).strict();
 
 const trafficSchema = z.object({
@@ -122,6 +125,7 @@ export async function handleControlRequest(emulator: OpenPhoneEmulator, req: Inc
           calls: emulator.store.calls.size,
           messages: emulator.store.messages.size,
           webhooks: [...emulator.store.webhooks.values()].map((w) => ({ id: w.id, url: w.url, events: w.events, status: w.status })),
+          quoWebhooks: [...emulator.quoWebhooks.webhooks.values()].map((w) => ({ id: w.id, url: w.url, events: w.events, status: w.status })),
         });
       }
       case "GET /_emulator/webhooks/deliveries":

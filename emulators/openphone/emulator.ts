@@ -11,6 +11,7 @@ import { buildMessage, type MessageOptions } from "./message-builder.ts";
 import { FixedWindowRateLimiter } from "./rate-limit.ts";
 import { EmulatorStore } from "./store.ts";
 import { TrafficGenerator, type TrafficOptions } from "./traffic.ts";
+import { QuoWebhookRegistry } from "./quo/registry.ts";
 import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
 import { EventScheduler, type PlannedEvent } from "./webhooks/events.ts";
 
@@ -41,6 +42,14 @@ export interface SeedOptions {
 export const DEFAULT_LINES = 3;
 export const DEFAULT_USERS = 4;
 
+/** Share of simulated calls that last hours (voicemails, about 12 %, and pictures in about 8 % of texts come as seeded). */
+const LONG_CALL_SHARE = 0.02;
+
+function longCallOptions(roll: number): CallOptions {
+  const durationSeconds = 3 * 3600 + Math.floor(roll * 3600);
+  return { status: "answered", durationSeconds, transcript: { turns: Math.round(durationSeconds / 7) } };
+}
+
 export class OpenPhoneEmulator {
   readonly key: string;
   readonly store: EmulatorStore;
@@ -48,6 +57,8 @@ export class OpenPhoneEmulator {
   readonly rateLimiter = new FixedWindowRateLimiter();
   readonly mediaFaults = new Map<string, MediaFault>();
   readonly dispatcher: WebhookDispatcher;
+  /** Webhooks of the 2026-03-30 system (`/webhooks`), beside the legacy ones in the store. */
+  readonly quoWebhooks = new QuoWebhookRegistry();
   readonly scheduler: EventScheduler;
   readonly traffic: TrafficGenerator;
   config: EmulatorConfig;
@@ -74,10 +85,12 @@ export class OpenPhoneEmulator {
       () => this.config,
       this.stats,
       (id) => this.store.webhooks.get(id)?.status === "enabled",
+      this.quoWebhooks,
     );
-    this.scheduler = new EventScheduler(this.store, this.dispatcher, () => this.config, () => this.baseUrl, () => this.onChange());
+    this.scheduler = new EventScheduler(this.store, this.dispatcher, () => this.config, () => this.baseUrl, () => this.onChange(), this.quoWebhooks);
     this.traffic = new TrafficGenerator(
-      () => this.createCall({}),
+      // About one call in fifty is a long one (3 to 4 hours, a turn every 7 s): the page takes a create and appends.
+      () => this.createCall(Math.random() < LONG_CALL_SHARE ? longCallOptions(Math.random()) : {}),
       () => this.createMessage({}),
     );
   }
@@ -163,6 +176,7 @@ export class OpenPhoneEmulator {
     this.dispatcher.reset();
     this.dispatcher.log.length = 0;
     this.store.reset({ ...this.initialWorkspace });
+    this.quoWebhooks.clear();
     this.rateLimiter.reset();
     this.mediaFaults.clear();
     this.config = applyConfigUpdate(defaultConfig(), this.initialConfig);

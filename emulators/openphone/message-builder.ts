@@ -6,7 +6,7 @@ import { mediaUrl } from "./call-builder.ts";
 import { messageText } from "./content.ts";
 import { hexId, randomId } from "./identifiers.ts";
 import type { MediaFile, Message, MessageRecord } from "./model.ts";
-import { pickParticipant } from "./participants.ts";
+import { pickGroupMembers, pickParticipant } from "./participants.ts";
 import type { EmulatorStore } from "./store.ts";
 
 export interface MessageOptions {
@@ -28,7 +28,8 @@ export function buildMessage(store: EmulatorStore, options: MessageOptions, crea
   const user = store.workspace.users.find((u) => u.id === (options.userId ?? line.users[0]?.id)) ?? store.owner;
   const direction = options.direction ?? (random() < 0.55 ? "incoming" : "outgoing");
   const external = options.participant ?? pickParticipant(store);
-  const others = options.alsoTo ?? (random() < 0.08 ? [pickParticipant(store), ...(random() < 0.5 ? [pickParticipant(store)] : [])].filter((n) => n !== external) : []);
+  // About one text in ten goes to a group; its other members are Canvas customers (see pickGroupMembers).
+  const others = options.alsoTo ?? (random() < 0.1 ? pickGroupMembers(store, external) : []);
   const mediaCount = Math.max(0, Math.floor(options.media ?? (random() < 0.08 ? 1 + Math.floor(random() * 2) : 0)));
   const media: MediaFile[] = [];
   for (let i = 0; i < mediaCount; i++) {

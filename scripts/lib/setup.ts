@@ -1,120 +1,16 @@
 /**
  * What `npm run setup` does, as functions the sandbox and the end-to-end tests call in-process:
- * - create the Calls and Messages databases under a parent page from the declarative schema (with the relation to
- *   the Canvas database), or add the missing properties to existing ones, and describe the difference;
+ * - create the Calls and Messages databases under a parent page from the declarative schema (with the two-way
+ *   relation to the Canvas database), find them again on the next run, or add the missing properties to existing
+ *   ones, and describe the difference (`notion-setup.ts`);
  * - check the OpenPhone key and list the lines;
  * - register the OpenPhone webhooks (calls, messages, call summaries, call transcripts) for the Worker's URL and
  *   return their signing keys. An existing registration for the same URL and events is reused, so running setup
  *   twice registers nothing twice.
  */
-import { Client } from "@notionhq/client";
-import { type DatabaseKind, type PropertySpec, resolvePropertyNames, SCHEMAS } from "../../src/notion/schema.ts";
 import { WEBHOOK_FAMILIES } from "../../src/openphone/webhook-families.ts";
 
-export interface NotionSetupOptions {
-  token: string;
-  baseUrl?: string;
-  /** Where new databases are created. */
-  parentPageId?: string;
-  /** Existing databases to extend instead of creating new ones. */
-  callsDatabaseId?: string;
-  messagesDatabaseId?: string;
-  canvasDatabaseId?: string;
-  propertyMap?: Record<string, string>;
-}
-
-export interface DatabaseSetup {
-  kind: DatabaseKind;
-  databaseId: string;
-  dataSourceId: string;
-  created: boolean;
-  /** Properties added (by their name in Notion). */
-  added: string[];
-  /** Properties that exist with another type, left alone (`name: expected, found`). */
-  mismatched: string[];
-}
-
-export interface NotionSetupResult {
-  calls: DatabaseSetup;
-  messages: DatabaseSetup;
-  canvasDataSourceId?: string;
-}
-
-const TITLES: Record<DatabaseKind, string> = { calls: "Calls", messages: "Messages" };
-
-function propertyConfig(spec: PropertySpec, canvasDataSourceId: string | undefined): Record<string, unknown> | undefined {
-  switch (spec.type) {
-    case "select":
-      return { select: { options: (spec.options ?? []).map((name) => ({ name })) } };
-    case "relation":
-      return canvasDataSourceId ? { relation: { data_source_id: canvasDataSourceId, single_property: {} } } : undefined;
-    default:
-      return { [spec.type]: {} };
-  }
-}
-
-async function dataSourceOf(notion: Client, databaseId: string): Promise<string> {
-  const database = (await notion.databases.retrieve({ database_id: databaseId })) as { data_sources?: { id: string }[] };
-  const id = database.data_sources?.[0]?.id;
-  if (!id) throw new Error(`Notion database ${databaseId} has no data source (is it shared with the integration?)`);
-  return id;
-}
-
-async function ensureDatabase(notion: Client, kind: DatabaseKind, options: NotionSetupOptions, existingId: string | undefined, canvasDataSourceId: string | undefined): Promise<DatabaseSetup> {
-  const names = resolvePropertyNames(kind, options.propertyMap ?? {});
-  const wanted = SCHEMAS[kind]
-    .map((spec) => [names[spec.name]!, spec, propertyConfig(spec, canvasDataSourceId)] as const)
-    .filter((entry): entry is readonly [string, PropertySpec, Record<string, unknown>] => entry[2] !== undefined);
-  if (!existingId) {
-    if (!options.parentPageId) throw new Error(`No ${TITLES[kind]} database id and no parent page id: give one or the other`);
-    const properties = Object.fromEntries(wanted.map(([name, , config]) => [name, config]));
-    const created = (await notion.databases.create({
-      parent: { type: "page_id", page_id: options.parentPageId },
-      title: [{ type: "text", text: { content: TITLES[kind] } }],
-      initial_data_source: { properties },
-    } as unknown as Parameters<Client["databases"]["create"]>[0])) as { id: string; data_sources?: { id: string }[] };
-    const dataSourceId = created.data_sources?.[0]?.id ?? (await dataSourceOf(notion, created.id));
-    return { kind, databaseId: created.id, dataSourceId, created: true, added: wanted.map(([name]) => name), mismatched: [] };
-  }
-  const dataSourceId = await dataSourceOf(notion, existingId);
-  const source = (await notion.dataSources.retrieve({ data_source_id: dataSourceId })) as { properties: Record<string, { type: string }> };
-  const missing: Record<string, unknown> = {};
-  const mismatched: string[] = [];
-  const existingTitle = Object.entries(source.properties).find(([, p]) => p.type === "title")?.[0];
-  for (const [name, spec, config] of wanted) {
-    const found = source.properties[name];
-    if (found && found.type !== spec.type) mismatched.push(`${name}: expected ${spec.type}, found ${found.type}`);
-    else if (!found && spec.type === "title") mismatched.push(`${name}: the title property is named "${existingTitle}"; map it with NOTION_PROPERTY_MAP {"${TITLES[kind]}.${spec.name}": "${existingTitle}"}`);
-    else if (!found) missing[name] = config;
-  }
-  if (Object.keys(missing).length > 0) {
-    await notion.dataSources.update({ data_source_id: dataSourceId, properties: missing } as unknown as Parameters<Client["dataSources"]["update"]>[0]);
-  }
-  return { kind, databaseId: existingId, dataSourceId, created: false, added: Object.keys(missing), mismatched };
-}
-
-/** Creates or extends the Calls and Messages databases. */
-export async function setupNotionDatabases(options: NotionSetupOptions): Promise<NotionSetupResult> {
-  const notion = new Client({ auth: options.token, baseUrl: options.baseUrl, notionVersion: "2025-09-03" });
-  const canvasDataSourceId = options.canvasDatabaseId ? await dataSourceOf(notion, options.canvasDatabaseId) : undefined;
-  const calls = await ensureDatabase(notion, "calls", options, options.callsDatabaseId, canvasDataSourceId);
-  const messages = await ensureDatabase(notion, "messages", options, options.messagesDatabaseId, canvasDataSourceId);
-  return { calls, messages, canvasDataSourceId };
-}
-
-/** The setup result as lines a person reads. */
-export function describeNotionSetup(result: NotionSetupResult): string[] {
-  const lines: string[] = [];
-  for (const db of [result.calls, result.messages]) {
-    const title = TITLES[db.kind];
-    if (db.created) lines.push(`+ created the ${title} database ${db.databaseId} with ${db.added.length} properties`);
-    else if (db.added.length > 0) lines.push(`~ ${title} database ${db.databaseId}: added ${db.added.map((n) => `"${n}"`).join(", ")}`);
-    else lines.push(`= ${title} database ${db.databaseId}: every property is present`);
-    for (const m of db.mismatched) lines.push(`! ${title}: ${m}`);
-  }
-  if (!result.canvasDataSourceId) lines.push("! no Canvas database given: the Canvas relation was not created (set NOTION_CANVAS_DATABASE_ID)");
-  return lines;
-}
+export { type CanvasChange, type DatabaseSetup, describeCanvasChanges, describeNotionSetup, type NotionSetupOptions, type NotionSetupResult, setupNotionDatabases } from "./notion-setup.ts";
 
 export interface OpenPhoneOptions {
   apiKey: string;

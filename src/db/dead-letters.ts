@@ -18,17 +18,31 @@ export interface DeadLetter extends DeadLetterInput {
 
 export async function recordDeadLetters(db: D1Database, letters: DeadLetterInput[], at = Date.now()): Promise<void> {
   if (letters.length === 0) return;
-  await db.batch(
-    letters.map((l) => {
-      const { body, reason } = storableBody(l);
-      return db
-        .prepare(
-          `INSERT INTO dead_letters (message_id, queue, resource_id, body, reason, property, attempts, created_at)
-           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
-        )
-        .bind(l.messageId ?? null, l.queue, l.resourceId ?? null, body, reason, l.property ?? null, l.attempts, at);
-    }),
-  );
+  await db.batch(letters.map((l) => deadLetterUpsert(db, l, at)));
+}
+
+/** The event a letter carries: the webhook's event id, else the queue message id. */
+export function eventKeyOf(letter: Pick<DeadLetterInput, "body" | "messageId">): string | null {
+  const eventId = (letter.body as { eventId?: unknown } | null)?.eventId;
+  return typeof eventId === "string" && eventId !== "" ? eventId : (letter.messageId ?? null);
+}
+
+/**
+ * One letter as an upsert: an event whose letter is still open gets that letter's reason, property and attempts
+ * brought up to date, so a call that fails again and again stays one row per event.
+ */
+export function deadLetterUpsert(db: D1Database, l: DeadLetterInput, at: number): D1PreparedStatement {
+  const { body, reason } = storableBody(l);
+  return db
+    .prepare(
+      `INSERT INTO dead_letters (message_id, queue, resource_id, body, reason, property, attempts, created_at, event_key)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+       ON CONFLICT (event_key) WHERE event_key IS NOT NULL AND replayed_at IS NULL DO UPDATE SET
+         message_id = excluded.message_id, queue = excluded.queue, resource_id = COALESCE(excluded.resource_id, dead_letters.resource_id),
+         body = excluded.body, reason = excluded.reason, property = excluded.property,
+         attempts = MAX(dead_letters.attempts, excluded.attempts)`,
+    )
+    .bind(l.messageId ?? null, l.queue, l.resourceId ?? null, body, reason, l.property ?? null, l.attempts, at, eventKeyOf(l));
 }
 
 /** The body as JSON; one that cannot be serialised is left out and the reason says so, so the letter is still kept. */
@@ -90,6 +104,47 @@ export async function getDeadLetters(db: D1Database, ids: number[]): Promise<Dea
     letters.push(...results.map(toDeadLetter));
   }
   return letters;
+}
+
+/** What groups letters: the call or text they belong to, or the letter itself when it names none. */
+const ITEM = "COALESCE(resource_id, '#' || id)";
+
+/** Letters belong to one item: a call or text (its id), or `#<letter id>` for a letter that names none. */
+export function itemOf(letter: Pick<DeadLetter, "id" | "resourceId">): string {
+  return letter.resourceId ?? `#${letter.id}`;
+}
+
+/** The open letters of the `limit` oldest items with open letters, oldest item first. */
+export async function listOpenDeadLetterItems(db: D1Database, limit = 100): Promise<DeadLetter[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT * FROM dead_letters WHERE replayed_at IS NULL AND ${ITEM} IN (
+         SELECT ${ITEM} FROM dead_letters WHERE replayed_at IS NULL GROUP BY ${ITEM} ORDER BY MIN(id) LIMIT ?1
+       ) ORDER BY id`,
+    )
+    .bind(limit)
+    .all<DeadLetterRow>();
+  return results.map(toDeadLetter);
+}
+
+/** The open letters of these items (as `itemOf` names them). */
+export async function openDeadLettersOfItems(db: D1Database, items: string[]): Promise<DeadLetter[]> {
+  const letters: DeadLetter[] = [];
+  for (let i = 0; i < items.length; i += 100) {
+    const chunk = items.slice(i, i + 100);
+    const { results } = await db
+      .prepare(`SELECT * FROM dead_letters WHERE replayed_at IS NULL AND ${ITEM} IN (${chunk.map((_, j) => `?${j + 1}`).join(", ")}) ORDER BY id`)
+      .bind(...chunk)
+      .all<DeadLetterRow>();
+    letters.push(...results.map(toDeadLetter));
+  }
+  return letters;
+}
+
+/** Calls and texts (and lone letters) with open dead letters. */
+export async function countOpenDeadLetterItems(db: D1Database): Promise<number> {
+  const row = await db.prepare(`SELECT COUNT(DISTINCT ${ITEM}) AS n FROM dead_letters WHERE replayed_at IS NULL`).first<{ n: number }>();
+  return row?.n ?? 0;
 }
 
 export async function countOpenDeadLetters(db: D1Database): Promise<number> {

@@ -3,6 +3,7 @@
  * resource flushed, the `resources` mirror, dead letters for permanent failures, schema problems (which `/health`
  * shows) and hourly counters. One round trip per alarm, however many calls and texts it flushed.
  */
+import { deadLetterUpsert } from "./dead-letters";
 import { hourBucket } from "./metrics";
 
 export interface SyncHistoryRow {
@@ -105,14 +106,7 @@ export function flushReportStatements(db: D1Database, report: FlushReport, at: n
     );
   }
   for (const d of report.deadLetters) {
-    statements.push(
-      db
-        .prepare(
-          `INSERT INTO dead_letters (message_id, queue, resource_id, body, reason, property, attempts, created_at)
-           VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)`,
-        )
-        .bind(d.messageId, d.queue, d.resourceId, JSON.stringify(d.body), d.reason, d.property, at),
-    );
+    statements.push(deadLetterUpsert(db, { messageId: d.messageId ?? undefined, queue: d.queue, resourceId: d.resourceId, body: d.body, reason: d.reason, property: d.property ?? undefined, attempts: 0 }, at));
   }
   for (const database of report.healthyDatabases) {
     statements.push(db.prepare("UPDATE schema_problems SET resolved_at = ?1 WHERE database = ?2 AND resolved_at IS NULL").bind(at, database));

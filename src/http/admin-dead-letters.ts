@@ -1,37 +1,31 @@
 /**
- * `/admin/dead-letters`: work that failed for good, with the reason and the Notion property at fault, and its replay.
+ * `/admin/dead-letters`: work that failed for good, one entry per call or text with its events, the reason and the
+ * Notion property at fault, and its replay.
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
-import { countOpenDeadLetters, listOpenDeadLetters } from "../db/dead-letters";
+import { countOpenDeadLetterItems, countOpenDeadLetters, listOpenDeadLetterItems } from "../db/dead-letters";
+import { groupDeadLetters } from "../queue/dead-letter-groups";
 import { replayDeadLetters } from "../queue/dead-letter-replay";
 
 const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
-const replayBody = z.object({ ids: z.array(z.number().int().positive()).max(10_000).optional() }).strict();
+const replayBody = z
+  .object({
+    ids: z.array(z.number().int().positive()).max(10_000).optional(),
+    items: z.array(z.string().min(1).max(200)).max(1000).optional(),
+  })
+  .strict();
 
 export const deadLettersAdmin = new Hono<{ Bindings: Env }>()
-  /** Open (not yet replayed) dead letters, oldest first. */
+  /** Calls and texts with open (not yet replayed) dead letters, oldest first; `limit` counts items. */
   .get("/", async (c) => {
     const query = listQuery.safeParse(c.req.query());
     if (!query.success) throw new HTTPException(400, { message: "limit must be a whole number from 1 to 1000" });
-    const [letters, open] = await Promise.all([listOpenDeadLetters(c.env.DB, query.data.limit), countOpenDeadLetters(c.env.DB)]);
-    return c.json({
-      open,
-      deadLetters: letters.map((l) => ({
-        id: l.id,
-        resourceId: l.resourceId ?? null,
-        reason: l.reason,
-        property: l.property ?? null,
-        queue: l.queue,
-        attempts: l.attempts,
-        createdAt: new Date(l.createdAt).toISOString(),
-        eventType: eventTypeOf(l.body),
-        body: l.body,
-      })),
-    });
+    const [letters, open, openLetters] = await Promise.all([listOpenDeadLetterItems(c.env.DB, query.data.limit), countOpenDeadLetterItems(c.env.DB), countOpenDeadLetters(c.env.DB)]);
+    return c.json({ open, openLetters, items: groupDeadLetters(letters) });
   })
-  /** Sends dead letters (all open ones, or `{ids}`) back onto the sync queue. Body optional. */
+  /** Sends dead letters back onto the sync queue: every open one, `{items}` (calls or texts), or `{ids}` (letters). */
   .post("/replay", async (c) => {
     const text = await c.req.text();
     let json: unknown = {};
@@ -39,12 +33,12 @@ export const deadLettersAdmin = new Hono<{ Bindings: Env }>()
       try {
         json = JSON.parse(text);
       } catch {
-        throw new HTTPException(400, { message: "The body must be JSON: {} or {\"ids\": [1, 2]}" });
+        throw new HTTPException(400, { message: 'The body must be JSON: {}, {"items": ["AC…"]} or {"ids": [1, 2]}' });
       }
     }
     const body = replayBody.safeParse(json);
-    if (!body.success) throw new HTTPException(400, { message: "The body must be {} or {\"ids\": [positive whole numbers]}" });
-    const result = await replayDeadLetters(c.env, body.data.ids);
+    if (!body.success) throw new HTTPException(400, { message: 'The body must be {}, {"items": [call or text ids]} or {"ids": [positive whole numbers]}' });
+    const result = await replayDeadLetters(c.env, { ids: body.data.ids, items: body.data.items });
     return c.json(
       {
         replayed: result.replayed.length,
@@ -57,8 +51,3 @@ export const deadLettersAdmin = new Hono<{ Bindings: Env }>()
       result.error ? 503 : 200,
     );
   });
-
-function eventTypeOf(body: unknown): string | null {
-  const value = (body as { eventType?: unknown; type?: unknown } | null)?.eventType ?? (body as { type?: unknown } | null)?.type;
-  return typeof value === "string" ? value : null;
-}

@@ -2,7 +2,8 @@
  * Line Durable Object: one per OpenPhone line. Every event of that line's calls and texts meets here, so the map
  * "resource → Notion page" is claimed in strongly consistent storage before Notion is called.
  *
- * `ingest` parses each webhook, stores it once (deduplicated by envelope id), merges it into its call's or text's
+ * `ingest` reads each webhook with the one normaliser (either webhook system), stores it once (deduplicated by
+ * envelope id, and across the two systems by type and resource), merges it into its call's or text's
  * state and marks that resource due after the coalescing window; all of it is durable before `ingest` returns, and
  * only then is the queue message acknowledged. The alarm flushes due resources (see `flush.ts`). A flush that fails
  * keeps its events and is retried by the alarm with backoff; one that fails permanently (Notion 400) is written to
@@ -29,9 +30,9 @@ import { createOpenPhoneClient, type OpenPhoneClient } from "../openphone/client
 import { createLogger } from "../observability/logger";
 import type { MessageOutcome, SyncMessage } from "../queue/messages";
 import { loadWebhookEnvelope } from "../webhooks/envelope-store";
-import { parseEnvelope } from "./events";
+import { normaliseWebhook } from "../webhooks/normalise";
 import { BackfillSpend, backfillRunOf } from "./backfill-spend";
-import { flushResource, participantOf } from "./flush";
+import { flushResource, participantOf, participantsOf } from "./flush";
 import { LineLookups } from "./lookups";
 import { alarmToSet, copyMoreNow, nextWorkAt, overdueMs, waitBeforeNextFlush, wakeAfterAlarm, type LineWork } from "./alarm-plan";
 import { BOUNDS, withTimeout } from "./bounded";
@@ -130,18 +131,21 @@ export class LineDurableObject extends DurableObject<Env> {
         outcomes.push({ status: "failed", reason: error instanceof Error ? error.message : String(error) });
         continue;
       }
-      const parsed = parseEnvelope(envelope, message.receivedAt);
-      if (parsed.outcome === "invalid") {
+      // Read with the id the intake keyed it by, so an envelope without an id is the same event here as there.
+      const parsed = normaliseWebhook(envelope, { fallbackId: message.eventId, receivedAt: message.receivedAt });
+      if (parsed.outcome === "invalid" || parsed.outcome === "unknown_version") {
         outcomes.push({ status: "failed", reason: parsed.reason });
         continue;
       }
-      if (parsed.outcome === "ignored") {
+      if (parsed.outcome === "ignored" || parsed.outcome === "contact") {
         ignored++;
         outcomes.push({ status: "done" });
         continue;
       }
       const event = parsed.event;
-      const isNew = this.store.recordEvent(message, event.resourceId, event.type, now);
+      // Webhooks are deduplicated across the two systems; backfill and re-sync events always count.
+      const fromWebhook = (envelope as { source?: unknown }).source === undefined;
+      const isNew = this.store.recordEvent(message, event.resourceId, event.type, now, fromWebhook ? event.dedupeKey : undefined);
       const current = this.store.get(event.resourceId);
       if (isNew) {
         accepted++;
@@ -495,7 +499,8 @@ export class LineDurableObject extends DurableObject<Env> {
     // Switched off at run time: written without a Canvas relation, as when the lookup fails.
     if (!(await getFlags(this.env)).CANVAS_INDEX_ENABLED) return new Map();
     const matcher = (this.matcher ??= new CanvasMatcher(this.env, config, this.canvasCounter));
-    const keysOf = (rs: ResourceRecord[]) => rs.map((r) => this.participant(r.state)).filter((k): k is string => Boolean(k));
+    // Every participant of a group text is looked up, so the relation holds each one who is a customer.
+    const keysOf = (rs: ResourceRecord[]) => [...new Set(rs.flatMap((r) => participantsOf(r.state, this.lookups.cachedLineNumber(r.state.lineId))))];
     const live = keysOf(records.filter((r) => r.source !== "backfill"));
     const past = keysOf(records.filter((r) => r.source === "backfill"));
     const [liveMatches, pastMatches] = await Promise.all([
@@ -534,12 +539,15 @@ export class LineDurableObject extends DurableObject<Env> {
     if (await this.handOff(record, openphone)) return;
     const pendingSince = this.store.pendingSince(record.resourceId);
     const participant = this.participant(record.state);
-    const canvasPageId = participant ? (canvas.get(participant) ?? null) : null;
+    const canvasPageIds = [...new Set(participantsOf(record.state, this.lookups.cachedLineNumber(record.state.lineId)).map((p) => canvas.get(p)).filter((id): id is string => Boolean(id)))];
+    // A group text whose main participant is no customer is still linked (and so left alone by the relink pass).
+    const canvasPageId = (participant ? canvas.get(participant) : undefined) ?? canvasPageIds[0] ?? null;
     const result = await flushResource(record, {
       config,
       notion,
       openphone,
       canvasPageId,
+      canvasPageIds,
       canvasTitle: canvasPageId ? await this.canvasTitle(canvasPageId) : undefined,
       contact: !canvasPageId && participant ? await this.openPhoneContact(participant) : undefined,
       now: Date.now,

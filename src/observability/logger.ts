@@ -1,22 +1,61 @@
 /**
- * Structured logging with redaction. Every log line is one JSON object; values of settings that are secrets, and
- * anything that looks like a bearer token or signing key, are masked before they are printed.
+ * Structured logging with redaction. Every log line is one JSON object. The values of the configured secrets (API
+ * keys, tokens, signing keys, the alert webhook URL) are masked wherever they appear, under any field name and
+ * inside any text; nothing else is, so ids and R2 object keys an operator needs stay readable.
+ *
+ * The secret values are learnt when the configuration is parsed (`rememberSecretValues`, called by `getConfig`):
+ * an isolate serves one environment, so every logger in it masks the same values without each call site passing them.
  */
-const SECRET_KEYS = /(token|secret|key|authorization|signature|password)/i;
-const SECRET_VALUES = [/\b(secret_|ntn_|whsec_)[A-Za-z0-9+/=_-]{8,}/g, /\bBearer\s+[A-Za-z0-9._~+/=-]{8,}/gi];
+import type { Config } from "../config";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const MASK = "[redacted]";
+
+/** The settings whose values are secret. */
+export const SECRET_SETTINGS = ["OPENPHONE_API_KEY", "NOTION_TOKEN", "ADMIN_TOKEN", "OPENPHONE_WEBHOOK_KEYS", "QUO_WEBHOOK_SECRETS", "MEDIA_SIGNING_KEYS", "ALERT_WEBHOOK_URL"] as const satisfies readonly (keyof Config)[];
+
+const secretValues = new Set<string>();
+/** Longest first, so a secret that contains another is masked whole. */
+let ordered: string[] = [];
+
+/** The secret values of a configuration, each as configured and, for `whsec_` secrets, their base64 part too. */
+export function secretValuesOf(config: Pick<Config, (typeof SECRET_SETTINGS)[number]>): string[] {
+  const values: string[] = [];
+  for (const name of SECRET_SETTINGS) {
+    const value = config[name];
+    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+      values.push(v);
+      if (v.startsWith("whsec_")) values.push(v.slice("whsec_".length));
+    }
+  }
+  return values.filter((v) => v.length > 0);
+}
+
+export function rememberSecretValues(values: Iterable<string>): void {
+  let added = false;
+  for (const value of values) {
+    if (value && !secretValues.has(value)) {
+      secretValues.add(value);
+      added = true;
+    }
+  }
+  if (added) ordered = [...secretValues].sort((a, b) => b.length - a.length);
+}
+
+function maskText(text: string): string {
+  let out = text;
+  for (const secret of ordered) if (out.includes(secret)) out = out.split(secret).join(MASK);
+  return out;
+}
 
 export function redact(value: unknown, depth = 0): unknown {
-  if (typeof value === "string") return SECRET_VALUES.reduce((s, re) => s.replace(re, "[redacted]"), value);
+  if (typeof value === "string") return maskText(value);
   if (depth > 6 || value === null || typeof value !== "object") return value;
   if (value instanceof Error) return { name: value.name, message: redact(value.message, depth + 1) };
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    out[k] = SECRET_KEYS.test(k) && typeof v === "string" ? "[redacted]" : redact(v, depth + 1);
-  }
+  for (const [k, v] of Object.entries(value)) out[maskText(k)] = redact(v, depth + 1);
   return out;
 }
 

@@ -3,7 +3,7 @@
  * that stay within the Queues limits (100 messages and 256 KB per batch), and is marked replayed once sent. A letter
  * is only marked after its batch was accepted, so a failure part-way leaves the rest open for the next replay.
  */
-import { countOpenDeadLetters, getDeadLetters, listOpenDeadLetters, markDeadLettersReplayed, type DeadLetter } from "../db/dead-letters";
+import { countOpenDeadLetters, getDeadLetters, itemOf, listOpenDeadLetters, markDeadLettersReplayed, openDeadLettersOfItems, type DeadLetter } from "../db/dead-letters";
 
 export const SEND_BATCH_MAX_MESSAGES = 100;
 /** Queues accept 256 KB per batch; the margin covers per-message overhead. */
@@ -13,7 +13,8 @@ export const REPLAY_ALL_LIMIT = 1000;
 
 export interface ReplayResult {
   replayed: number[];
-  notFound: number[];
+  /** Letter ids, or call/text ids with no open letter. */
+  notFound: (number | string)[];
   alreadyReplayed: number[];
   /** Open dead letters left after this replay. */
   remaining: number;
@@ -40,14 +41,27 @@ export function chunkForSendBatch<T>(items: T[], sizeOf: (item: T) => number, ma
   return chunks;
 }
 
-export async function replayDeadLetters(env: Pick<Env, "DB" | "SYNC_QUEUE">, ids?: number[]): Promise<ReplayResult> {
+/** What to replay: letters by id, calls and texts by id (all their open letters), or, with neither, every open letter. */
+export interface ReplaySelection {
+  ids?: number[];
+  items?: string[];
+}
+
+export async function replayDeadLetters(env: Pick<Env, "DB" | "SYNC_QUEUE">, selection: ReplaySelection | number[] = {}): Promise<ReplayResult> {
+  const { ids, items } = Array.isArray(selection) ? { ids: selection, items: undefined } : selection;
   const requested = ids ? [...new Set(ids)] : undefined;
-  const letters = requested ? await getDeadLetters(env.DB, requested) : await listOpenDeadLetters(env.DB, REPLAY_ALL_LIMIT);
-  const found = new Set(letters.map((l) => l.id));
+  const requestedItems = items ? [...new Set(items)] : undefined;
+  const everything = !requested && !requestedItems;
+  const byId = requested ? await getDeadLetters(env.DB, requested) : [];
+  const byItem = requestedItems ? await openDeadLettersOfItems(env.DB, requestedItems) : [];
+  const all = everything ? await listOpenDeadLetters(env.DB, REPLAY_ALL_LIMIT) : [];
+  const letters = [...new Map([...byId, ...byItem, ...all].map((l) => [l.id, l])).values()].sort((a, b) => a.id - b.id);
+  const found = new Set(byId.map((l) => l.id));
+  const foundItems = new Set(byItem.map(itemOf));
   const open = letters.filter((l) => l.replayedAt === null);
   const result: ReplayResult = {
     replayed: [],
-    notFound: requested ? requested.filter((id) => !found.has(id)) : [],
+    notFound: [...(requested ?? []).filter((id) => !found.has(id)), ...(requestedItems ?? []).filter((item) => !foundItems.has(item))],
     alreadyReplayed: letters.filter((l) => l.replayedAt !== null).map((l) => l.id),
     remaining: 0,
   };

@@ -145,15 +145,19 @@ describe("backfill", () => {
     expect(run.status).toBe("completed");
     const pages = await expectExactlyOnce([...seeded.callIds, ...newCallIds], seeded.messageIds);
 
-    // Complete pages: participant, direction, duration; Canvas relation exactly for customers.
+    // Complete pages: participant, direction, duration; Canvas relation exactly for customers (every customer on a
+    // group text).
     const unlinked: string[] = [];
     const wronglyLinked: string[] = [];
     for (const page of [...pages.calls, ...pages.messages]) {
       const participant = page.properties["Participant"]?.phone_number as string | null;
       expect(participant).toMatch(/^\+\d+$/);
       expect(["Incoming", "Outgoing"]).toContain(selectName(page, "Direction"));
-      if (canvasPhones.has(participant!) && relationCount(page) !== 1) unlinked.push(`${callIdOf(page) || messageIdOf(page)} ${participant}`);
-      if (!rosterPhones.has(participant!) && relationCount(page) !== 0) wronglyLinked.push(`${callIdOf(page) || messageIdOf(page)} ${participant}`);
+      const from = page.properties["From"]?.phone_number as string | null | undefined;
+      const everyone = [participant!, ...(from ? [from] : []), ...plainText(page.properties["To"]).split(", ").filter(Boolean)];
+      const customersOn = new Set(everyone.filter((p) => canvasPhones.has(p)));
+      if (customersOn.size > 0 && relationCount(page) !== customersOn.size) unlinked.push(`${callIdOf(page) || messageIdOf(page)} ${participant}`);
+      if (!everyone.some((p) => rosterPhones.has(p)) && relationCount(page) !== 0) wronglyLinked.push(`${callIdOf(page) || messageIdOf(page)} ${participant}`);
     }
     expect(unlinked).toEqual([]);
     expect(wronglyLinked).toEqual([]);

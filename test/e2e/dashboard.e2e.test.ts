@@ -6,18 +6,19 @@ import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateRoster, SANDBOX_ROSTER_SIZE, SANDBOX_SEED } from "../../emulators/shared/roster.ts";
 import { CHROMIUM, launchChromium, type LaunchedChromium } from "../chromium.ts";
-import { E2E_ADMIN_TOKEN, type E2ESandbox, notionPages, plainText, startE2ESandbox, waitFor } from "./harness.ts";
+import { E2E_ADMIN_TOKEN, E2E_NOTION_TOKEN, type E2ESandbox, notionPages, plainText, startE2ESandbox, waitFor } from "./harness.ts";
 
 let sandbox: E2ESandbox;
 let browser: LaunchedChromium;
 let callIds: string[];
+let customers: { phone: string }[];
 
 beforeAll(async () => {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium is required for the dashboard test and was not found at ${CHROMIUM}. Install it: apt-get install -y chromium`);
   sandbox = await startE2ESandbox({ openphoneConfig: { timeFactor: 50 } });
   const workspace = await sandbox.json<{ canvasRosterIndexes: number[] }>(`${sandbox.notionUrl}/_emulator/workspace`);
   const roster = generateRoster(SANDBOX_SEED, SANDBOX_ROSTER_SIZE);
-  const customers = workspace.canvasRosterIndexes.slice(0, 2).map((i) => roster[i]!);
+  customers = workspace.canvasRosterIndexes.slice(0, 2).map((i) => roster[i]!);
   callIds = [];
   for (const customer of customers) {
     const { callId } = await sandbox.json<{ callId: string }>(`${sandbox.openphoneUrl}/_emulator/calls`, {
@@ -96,6 +97,46 @@ describe("dashboard", () => {
     await page.fill("#resync-id", "ACnosuchcall0000");
     await page.click("#resync-form button");
     await expect.poll(() => page.locator("#resync-result").textContent()).toContain("OpenPhone has no call or message ACnosuchcall0000");
+    await page.close();
+  });
+
+  it("lists a failing call once, with its events and reason, and its one Replay completes the page", async () => {
+    const dataSource = sandbox.sync.notion.calls.dataSourceId;
+    const rename = (from: string, to: string) =>
+      sandbox.json(`${sandbox.notionUrl}/v1/data_sources/${dataSource}`, {
+        method: "PATCH",
+        headers: { Authorization: `Bearer ${E2E_NOTION_TOKEN}`, "Notion-Version": "2025-09-03" },
+        body: JSON.stringify({ properties: { [from]: { name: to } } }),
+      });
+    await rename("Line", "Phone line");
+    const { callId } = await sandbox.json<{ callId: string }>(`${sandbox.openphoneUrl}/_emulator/calls`, {
+      method: "POST",
+      body: JSON.stringify({ participant: customers[0]!.phone, direction: "incoming", status: "answered", durationSeconds: 30, recording: { segments: 1, bytes: 20_000 }, transcript: { chars: 200 }, summary: true }),
+    });
+    await waitFor("the failing call's events among the dead letters", 120_000, async () => {
+      const open = await sandbox.admin<{ items: { resourceId: string; events: unknown[] }[] }>("/admin/dead-letters");
+      return open.items.some((i) => i.resourceId === callId && i.events.length >= 3);
+    });
+    const page = await browser.context.newPage();
+    await page.goto(`${sandbox.workerUrl}/`);
+    await page.fill("#token", E2E_ADMIN_TOKEN);
+    await page.click("#token-form button");
+    const row = page.locator(`#dead-letters tbody tr[data-item="${callId}"]`);
+    await expect.poll(() => row.count(), { timeout: 15_000 }).toBe(1);
+    expect(await page.locator("#dead-letters tbody tr").count()).toBe(1);
+    expect(await row.locator("td").nth(1).textContent()).toBe(`Call ${callId}`);
+    expect(await row.locator("td.events").textContent()).toContain("call.completed");
+    expect(await row.locator("td.reason").textContent()).toContain("Line");
+    expect(await row.locator("button").textContent()).toMatch(/^Replay \d+ events$/);
+
+    await rename("Phone line", "Line");
+    await row.locator("button").click();
+    await expect.poll(() => page.locator("#replay-result").textContent()).toMatch(/^Replayed \d+\.$/);
+    await waitFor("the replayed call's complete page", 120_000, async () => {
+      const found = (await notionPages(sandbox, dataSource)).filter((p) => plainText(p.properties["Call ID"]) === callId);
+      return found.length === 1 && plainText(found[0]!.properties["Summary"]).length > 0;
+    });
+    await expect.poll(() => page.locator("#dead-count").textContent(), { timeout: 30_000 }).toBe("(none)");
     await page.close();
   });
 });

@@ -99,14 +99,46 @@ describe("dead letters", () => {
     const { call } = admin();
     const response = await call("GET", "/admin/dead-letters");
     expect(response.status).toBe(200);
-    const body = await response.json<{ open: number; deadLetters: { resourceId: string; reason: string; property: string | null; eventType: string; body: unknown }[] }>();
+    const body = await response.json<{ open: number; items: { item: string; kind: string; reason: string; property: string | null; events: { eventType: string; eventId: string }[] }[] }>();
     expect(body.open).toBe(2);
-    expect(body.deadLetters.map((l) => [l.resourceId, l.property, l.eventType])).toEqual([
-      ["ACEVdl1", "Status", "call.completed"],
-      ["ACEVdl2", null, "call.completed"],
+    expect(body.items.map((i) => [i.item, i.kind, i.property, i.events.map((e) => e.eventType)])).toEqual([
+      ["ACEVdl1", "call", "Status", ["call.completed"]],
+      ["ACEVdl2", "call", null, ["call.completed"]],
     ]);
-    expect(body.deadLetters[0]!.reason).toContain("Status is not a property");
-    expect(body.deadLetters[0]!.body).toEqual(failedEvent("EVdl1"));
+    expect(body.items[0]!.reason).toContain("Status is not a property");
+  });
+
+  it("shows each call once with its events, however often they failed, and replays it whole", async () => {
+    const event = (eventId: string, callId: string, eventType: string): WebhookMessage => ({ ...failedEvent(eventId), eventType, envelope: { id: eventId, type: eventType, data: { object: { id: callId } } } });
+    const letter = (eventId: string, callId: string, eventType: string, reason: string) => ({ queue: "sync-events", resourceId: callId, body: event(eventId, callId, eventType), reason, property: "Summary", attempts: 0 });
+    // Two calls, three events each; every flush of a call dead-letters all its events again.
+    for (const round of [1, 2, 3]) {
+      await recordDeadLetters(env.DB, [
+        letter("EVg1", "ACgroup1", "call.completed", `Notion 400 (round ${round})`),
+        letter("EVg2", "ACgroup1", "call.recording.completed", `Notion 400 (round ${round})`),
+        letter("EVg3", "ACgroup1", "call.summary.completed", `Notion 400 (round ${round})`),
+        letter("EVg4", "ACgroup2", "call.completed", `Notion 400 (round ${round})`),
+        letter("EVg5", "ACgroup2", "call.transcript.completed", `Notion 400 (round ${round})`),
+      ]);
+    }
+    const { call, batches } = admin();
+    const listed = await (await call("GET", "/admin/dead-letters")).json<{ open: number; openLetters: number; items: { item: string; reason: string; events: { eventId: string; eventType: string }[] }[] }>();
+    expect(listed).toMatchObject({ open: 2, openLetters: 5 });
+    expect(listed.items.map((i) => [i.item, i.reason, i.events.map((e) => `${e.eventId} ${e.eventType}`)])).toEqual([
+      ["ACgroup1", "Notion 400 (round 3)", ["EVg1 call.completed", "EVg2 call.recording.completed", "EVg3 call.summary.completed"]],
+      ["ACgroup2", "Notion 400 (round 3)", ["EVg4 call.completed", "EVg5 call.transcript.completed"]],
+    ]);
+
+    const replay = await call("POST", "/admin/dead-letters/replay", { body: JSON.stringify({ items: ["ACgroup1", "ACnothing"] }) });
+    expect(await replay.json()).toMatchObject({ replayed: 3, notFound: ["ACnothing"], remaining: 2 });
+    expect(batches.map((b) => b.map((m) => (m as WebhookMessage).eventId))).toEqual([["EVg1", "EVg2", "EVg3"]]);
+    const after = await (await call("GET", "/admin/dead-letters")).json<{ open: number; items: { item: string }[] }>();
+    expect(after.items.map((i) => i.item)).toEqual(["ACgroup2"]);
+
+    // The replayed call fails again: one new open letter per event, not one per past failure.
+    await recordDeadLetters(env.DB, [letter("EVg1", "ACgroup1", "call.completed", "Notion 400 again")]);
+    const again = await (await call("GET", "/admin/dead-letters")).json<{ items: { item: string; events: unknown[] }[] }>();
+    expect(again.items.map((i) => [i.item, i.events.length])).toEqual([["ACgroup2", 2], ["ACgroup1", 1]]);
   });
 
   it("replays every open dead letter: the original bodies go back onto the queue and are marked replayed", async () => {
