@@ -258,6 +258,73 @@ function renderAlerts(alerts) {
   }
 }
 
+function renderFlags({ flags, changes, lines }) {
+  const table = $("flags");
+  // Never redraw under an admin who is typing a value.
+  if (!table.contains(document.activeElement)) {
+    const body = table.tBodies[0];
+    body.replaceChildren();
+    for (const flag of flags) {
+      const row = body.insertRow();
+      row.dataset.flag = flag.name;
+      cell(row, flag.name, "mono");
+      cell(row, flag.value, "mono flag-value");
+      cell(row, flag.source + (flag.problem ? ` (${flag.problem})` : ""), "flag-source");
+      const change = row.insertCell();
+      let input;
+      if (flag.kind === "switch") {
+        input = document.createElement("select");
+        for (const option of ["true", "false"]) input.add(new Option(option === "true" ? "on" : "off", option, false, flag.value === option));
+      } else {
+        input = document.createElement("input");
+        input.value = flag.value;
+        if (flag.kind === "lines") input.placeholder = "PN… or numbers, comma-separated";
+      }
+      input.setAttribute("aria-label", `New value of ${flag.name}`);
+      const save = document.createElement("button");
+      save.type = "button";
+      save.textContent = "Set";
+      save.addEventListener("click", () => setFlags({ [flag.name]: input.value }));
+      change.append(input, save);
+      if (flag.source === "kv") {
+        const reset = document.createElement("button");
+        reset.type = "button";
+        reset.textContent = "Remove override";
+        reset.addEventListener("click", () => setFlags({ [flag.name]: null }));
+        change.append(reset);
+      }
+      cell(row, flag.about, "detail");
+    }
+  }
+  const lineBody = $("line-filter").tBodies[0];
+  lineBody.replaceChildren();
+  for (const line of lines) {
+    const row = lineBody.insertRow();
+    cell(row, line.name ? `${line.name} (${line.id ?? ""})` : line.id ?? "", "mono");
+    cell(row, line.number ?? "", "mono");
+    cell(row, line.state, `line-state ${line.state.replace(/ /g, "-")}`);
+    cell(row, line.reason ?? "", "detail");
+  }
+  const changeBody = $("flag-changes").tBodies[0];
+  changeBody.replaceChildren();
+  for (const change of changes.slice(0, 20)) {
+    const row = changeBody.insertRow();
+    cell(row, new Date(change.changedAt).toLocaleString());
+    cell(row, change.name, "mono");
+    cell(row, change.from ?? "(no override)", "mono");
+    cell(row, change.to ?? "(no override)", "mono");
+    cell(row, change.changedBy);
+  }
+}
+
+async function setFlags(values) {
+  const res = await admin("/flags", { method: "PUT", body: JSON.stringify(values), headers: { "X-Changed-By": "dashboard" } });
+  document.activeElement?.blur?.();
+  const names = Object.keys(values).join(", ");
+  text($("flag-result"), res.ok ? (res.body.changes.length ? `Changed ${res.body.changes.map((c) => `${c.name} to ${c.to ?? "its var or default"}`).join(", ")}.` : `${names}: already so; nothing changed.`) : `Not changed: ${res.body.message ?? res.status}`);
+  await refresh();
+}
+
 async function replay(ids) {
   const res = await admin("/dead-letters/replay", { method: "POST", body: JSON.stringify(ids ? { ids } : {}) });
   text($("replay-result"), res.ok ? `Replayed ${res.body.replayed}.` : `Replay failed: ${res.body.message ?? res.body.error ?? res.status}`);
@@ -272,7 +339,8 @@ async function refresh() {
     text(auth, "Enter the admin token to see figures, failures and backfill progress.");
     return;
   }
-  const [stats, dead, backfill] = await Promise.all([admin("/stats"), admin("/dead-letters?limit=50"), admin("/backfill")]);
+  const [stats, dead, backfill, flags] = await Promise.all([admin("/stats"), admin("/dead-letters?limit=50"), admin("/backfill"), admin("/flags")]);
+  if (flags.ok) renderFlags(flags.body);
   if (stats.ok) { $("auth-message").hidden = true; renderStats(stats.body); renderAlerts(stats.body.alerts); }
   if (dead.ok) renderDeadLetters(dead.body);
   if (backfill.ok) {

@@ -8,9 +8,14 @@
  * NOTION_PROPERTY_MAP and the NOTION_*_DATABASE_ID settings) from the environment. Creates the Calls and Messages
  * databases under the parent page, or adds the missing properties to existing ones, and prints the difference;
  * checks the OpenPhone key and lists the lines; with --worker-url, registers the webhooks and prints the signing
- * keys to store with `wrangler secret put OPENPHONE_WEBHOOK_KEYS`.
+ * keys to store:
+ * - by default one webhook of the 2026-03-30 system (`/webhooks`), whose `whsec_` secret goes in QUO_WEBHOOK_SECRETS;
+ * - with `--webhooks v1`, the legacy `/v1/webhooks` ones, whose keys go in OPENPHONE_WEBHOOK_KEYS;
+ * - with `--migrate`, the new webhook is enabled first and then the legacy ones for the same URL are deleted, so no
+ *   event falls between the two (the sync counts an event sent through both once).
  */
 import { parseArgs } from "node:util";
+import { migrateToQuoWebhooks, registerQuoWebhook } from "./lib/quo-webhooks.ts";
 import { describeNotionSetup, listOpenPhoneLines, registerOpenPhoneWebhooks, setupNotionDatabases } from "./lib/setup.ts";
 
 const { values } = parseArgs({
@@ -20,6 +25,8 @@ const { values } = parseArgs({
     messages: { type: "string" },
     canvas: { type: "string" },
     "worker-url": { type: "string" },
+    webhooks: { type: "string", default: "quo" },
+    migrate: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -33,8 +40,16 @@ function notionId(value: string | undefined): string | undefined {
 }
 
 if (values.help) {
-  console.log("Usage: npm run setup -- (--parent <page> | --calls <db> --messages <db>) [--canvas <db>] [--worker-url <url>]");
+  console.log("Usage: npm run setup -- (--parent <page> | --calls <db> --messages <db>) [--canvas <db>] [--worker-url <url> [--webhooks quo|v1] [--migrate]]");
   process.exit(0);
+}
+if (values.webhooks !== "quo" && values.webhooks !== "v1") {
+  console.error(`setup failed: --webhooks must be quo (the 2026-03-30 webhooks, the default) or v1 (legacy), not ${JSON.stringify(values.webhooks)}`);
+  process.exit(2);
+}
+if (values.migrate && (values.webhooks !== "quo" || !values["worker-url"])) {
+  console.error("setup failed: --migrate moves the webhooks of --worker-url to the 2026-03-30 system; it needs --worker-url and cannot be combined with --webhooks v1");
+  process.exit(2);
 }
 
 const env = process.env;
@@ -64,10 +79,23 @@ try {
 
   if (values["worker-url"]) {
     const url = `${values["worker-url"].replace(/\/+$/, "")}/webhooks/openphone`;
-    const webhooks = await registerOpenPhoneWebhooks({ ...openphone, url });
+    // The 2026-03-30 API has its own host; OPENPHONE_API_BASE (an emulator) serves both.
+    const quoApi = { apiKey, baseUrl: env.QUO_API_BASE || env.OPENPHONE_API_BASE || undefined };
     console.log(`\nWebhooks → ${url}`);
-    for (const w of webhooks) console.log(`  ${w.reused ? "=" : "+"} ${w.id}  ${w.events.join(", ")}`);
-    console.log(`\nStore the signing keys:  wrangler secret put OPENPHONE_WEBHOOK_KEYS  (value: ${webhooks.map((w) => w.key).join(",")})`);
+    if (values.migrate) {
+      const report = await migrateToQuoWebhooks({ ...quoApi, url, legacyBaseUrl: env.OPENPHONE_API_BASE || undefined });
+      for (const line of report.lines) console.log(`  ${line}`);
+      console.log(`\nStore the signing secret:  wrangler secret put QUO_WEBHOOK_SECRETS  (value: ${report.quo.key})`);
+      if (report.deletedLegacy.length > 0) console.log("Once it is stored, OPENPHONE_WEBHOOK_KEYS is needed only for webhooks made in the Quo app.");
+    } else if (values.webhooks === "v1") {
+      const webhooks = await registerOpenPhoneWebhooks({ ...openphone, url });
+      for (const w of webhooks) console.log(`  ${w.reused ? "=" : "+"} ${w.id}  ${w.events.join(", ")}  (legacy)`);
+      console.log(`\nStore the signing keys:  wrangler secret put OPENPHONE_WEBHOOK_KEYS  (value: ${webhooks.map((w) => w.key).join(",")})`);
+    } else {
+      const webhook = await registerQuoWebhook({ ...quoApi, url });
+      console.log(`  ${webhook.outcome === "created" ? "+" : "~ (key rotated)"} ${webhook.id}  ${webhook.events.join(", ")}  (2026-03-30)`);
+      console.log(`\nStore the signing secret:  wrangler secret put QUO_WEBHOOK_SECRETS  (value: ${webhook.key})`);
+    }
   } else {
     console.log("\nWebhooks: not registered (pass --worker-url https://<your worker> to register them)");
   }

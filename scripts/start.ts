@@ -5,20 +5,21 @@
  * the Worker has not yet written to Notion (and that they are lost when the state is not persisted).
  *
  *   npm start -- [--port 8787] [--openphone-port 8801] [--notion-port 8802] [--no-traffic] [--persist DIR]
- *                [--set NAME=VALUE ...]
+ *                [--webhooks v1|quo|both] [--set NAME=VALUE ...]
  */
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import type { SandboxWebhooks } from "./lib/sandbox-sync.ts";
 import { ProcessGroup, waitForHttp } from "./lib/processes.ts";
 import { countUnsynced, parseSettingOverrides, portsInUse } from "./lib/sandbox-control.ts";
 import { prepareSandbox, SANDBOX_ADMIN_TOKEN, type SandboxPlan } from "./lib/sandbox.ts";
 
 const root = path.resolve(import.meta.dirname, "..");
 const USAGE = `Usage: npm start -- [--port 8787] [--openphone-port 8801] [--notion-port 8802] [--no-traffic]
-                    [--persist DIR] [--set NAME=VALUE ...]
+                    [--persist DIR] [--webhooks v1|quo|both] [--set NAME=VALUE ...]
 
   --port N              port of the Worker (default 8787)
   --openphone-port N    port of the OpenPhone emulator (default 8801)
@@ -28,8 +29,11 @@ const USAGE = `Usage: npm start -- [--port 8787] [--openphone-port 8801] [--noti
                         emulators' calls, texts, pages and id generators. Not kept: queue messages (held in
                         memory) and webhook deliveries the OpenPhone emulator still had scheduled.
                         Without it every run starts from a fresh, empty state, removed on exit.
+  --webhooks SYSTEMS    which OpenPhone webhook systems to register: v1 (legacy /v1/webhooks, the default), quo
+                        (the 2026-03-30 /webhooks) or both, as a workspace in the middle of a migration
   --set NAME=VALUE      override one Worker setting (repeatable), e.g. --set ALERT_WEBHOOK_URL=http://127.0.0.1:9000/
-                        NAME must be a setting src/config.ts reads.`;
+                        NAME must be a setting src/config.ts reads or a runtime flag (src/flags/registry.ts);
+                        a flag given here is its var: an override set on the dashboard still wins.`;
 
 function parseCommandLine() {
   try {
@@ -38,6 +42,7 @@ function parseCommandLine() {
         port: { type: "string", default: "8787" },
         "no-traffic": { type: "boolean", default: false },
         persist: { type: "string" },
+        webhooks: { type: "string", default: "v1" },
         "openphone-port": { type: "string", default: "8801" },
         "notion-port": { type: "string", default: "8802" },
         set: { type: "string", multiple: true, default: [] },
@@ -58,11 +63,19 @@ if (flags.help) {
 
 let overrides: Record<string, string>;
 try {
-  overrides = parseSettingOverrides(flags.set, fs.readFileSync(path.join(root, "src", "config.ts"), "utf8"));
+  // Settings are parsed in src/config.ts, runtime flags declared in src/flags/registry.ts: --set takes either.
+  const settingSources = ["config.ts", path.join("flags", "registry.ts")].map((file) => fs.readFileSync(path.join(root, "src", file), "utf8")).join("\n");
+  overrides = parseSettingOverrides(flags.set, settingSources);
 } catch (error) {
   console.error(error instanceof Error ? error.message : String(error));
   process.exit(2);
 }
+
+if (!["v1", "quo", "both"].includes(flags.webhooks)) {
+  console.error(`--webhooks must be v1, quo or both, not ${JSON.stringify(flags.webhooks)}\n\n${USAGE}`);
+  process.exit(2);
+}
+const webhookSystems = flags.webhooks as SandboxWebhooks;
 
 const workerPort = Number(flags.port);
 const openphonePort = Number(flags["openphone-port"]);
@@ -115,7 +128,7 @@ const childEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF
 
 try {
   const started = Date.now();
-  const plan: SandboxPlan = await prepareSandbox({ root, stateDir, workerUrl, openphonePort, notionPort, group, env: childEnv, persistEmulators: persistDir !== undefined });
+  const plan: SandboxPlan = await prepareSandbox({ root, stateDir, workerUrl, openphonePort, notionPort, group, env: childEnv, persistEmulators: persistDir !== undefined, webhooks: webhookSystems });
 
   // Secrets and settings for the Worker, written where only this run reads them (never .dev.vars).
   const envFile = path.join(stateDir, "sandbox.env");

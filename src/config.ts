@@ -2,8 +2,9 @@
  * Configuration: every var and secret the Worker reads, parsed once into a typed `Config`.
  *
  * Values are trimmed before they are checked, so a key pasted with a trailing newline still works. Settings that
- * change how work is done (coalescing window, batch sizes, concurrency, rate limits, optional features) live here
- * so an operator can roll one back with `wrangler secret put`/a var change instead of a code change.
+ * change how work is done (batch sizes, concurrency, rate limits) live here so an operator can change one with a
+ * var instead of a code change. Settings an operator flips while the Worker runs (the coalescing window, optional
+ * features, the line filter) are runtime flags instead: src/flags/registry.ts, read with `getFlags(env)`.
  *
  * `loadConfig` never throws: it returns the settings it could parse together with a list of problems that name
  * the setting and never its value. `/health` reports those problems; the sync refuses to run while any
@@ -108,7 +109,6 @@ const schema = z.object({
 
   // Behaviour
   DEFAULT_REGION: z.preprocess((v) => (typeof v === "string" && v.trim() ? v.trim().toUpperCase() : "US"), z.string().regex(/^[A-Z]{2}$/, "expected a two-letter region code")),
-  COALESCE_MS: int(10_000, 0, 600_000),
   NOTION_RATE_PER_SECOND: num(3, 0.1, 100),
   NOTION_BURST: int(3, 1, 100),
   OPENPHONE_RATE_PER_SECOND: num(10, 0.1, 100),
@@ -121,16 +121,12 @@ const schema = z.object({
   MEDIA_PUBLIC_BASE_URL: url(),
   MEDIA_RETRY_LIMIT: int(5, 0, 100),
   CANVAS_NEGATIVE_TTL_SECONDS: int(600, 0, 86400),
-  CANVAS_CREATE_UNKNOWN: bool(false),
   CANVAS_REFRESH_OVERLAP_SECONDS: int(120, 0, 3600),
   MAIL_LINK_BATCH: int(50, 0, 1000),
   BACKFILL_LOOKBACK_DAYS: int(90, 1, 3650),
   BACKFILL_SUBREQUEST_BUDGET: int(40, 5, 900),
-  BACKFILL_ENABLED: bool(true),
   BACKFILL_GATE_MAX_WAIT_MS: int(2000, 0, 30_000),
   BACKFILL_IDLE_SECONDS: int(900, 5, 86_400),
-  // Minutes between sweeps of recent conversations (on the five-minute cron); 0 turns the sweep off.
-  SWEEP_MINUTES: int(5, 0, 1440),
   // Unset: each error rate has its own default threshold (src/alerts/conditions.ts); set: one threshold for all.
   ALERT_ERROR_RATE: z.preprocess((v) => (typeof v === "string" && v.trim() !== "" ? Number(v.trim()) : typeof v === "number" ? v : undefined), z.number().min(0).max(1).optional()),
   ALERT_LAG_SECONDS: int(300, 1, 86400),

@@ -11,6 +11,7 @@ import { backfillDeps } from "./backfill/deps";
 import { reviveIdleChains, startBackfill, startSweep } from "./backfill/start";
 import { runCanvasCron } from "./canvas/cron";
 import { getConfig } from "./config";
+import { getFlags } from "./flags/flags";
 import { incrementMetrics } from "./db/metrics";
 import { runLineWatchdog } from "./line/watchdog";
 import { recordLagSample } from "./http/line-lag";
@@ -29,22 +30,23 @@ export async function handleScheduled(controller: ScheduledController, env: Env)
   } else {
     // Independent chores: one failing must not keep the others from running.
     const { config } = getConfig(env);
-    const watchdog = runLineWatchdog(env, createLogger(config.LOG_LEVEL, { cron: FREQUENT_CRON, component: "watchdog" }), controller.scheduledTime);
-    const outcomes = await Promise.allSettled([watchdog, retryPendingMedia(env, config), runCanvasCron(env), reviveIdleChains(backfillDeps(env)), startSweep(backfillDeps(env)), sampleLag(env), evaluateAlerts(env)]);
+    const flags = await getFlags(env);
+    // One liveness read per pass (one RPC per line), for the watchdog and the lag chart alike.
+    const now = Date.now();
+    const liveness = readLinesLiveness(env, now);
+    const watchdog = liveness.then((lines) => runLineWatchdog(env, createLogger(config.LOG_LEVEL, { cron: FREQUENT_CRON, component: "watchdog" }), now, lines));
+    const lag = liveness.then((lines) => recordLagSample(env, lines, now));
+    const media = flags.MEDIA_COPY_ENABLED ? retryPendingMedia(env, config) : Promise.resolve([]);
+    const outcomes = await Promise.allSettled([watchdog, lag, media, runCanvasCron(env), reviveIdleChains(backfillDeps(env)), startSweep(backfillDeps(env), flags.SWEEP_MINUTES), evaluateAlerts(env)]);
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
     if (failed) throw failed.reason;
   }
 }
 
-async function sampleLag(env: Env): Promise<void> {
-  const now = Date.now();
-  await recordLagSample(env, await readLinesLiveness(env, now), now);
-}
-
 /** Every line, from its watermark; a line still running from an earlier run keeps that run (nothing starts). */
 async function startScheduledBackfill(env: Env): Promise<void> {
   const { config } = getConfig(env);
-  if (!config.BACKFILL_ENABLED) return;
+  if (!(await getFlags(env)).BACKFILL_ENABLED) return;
   const log = createLogger(config.LOG_LEVEL, { cron: BACKFILL_CRON });
   try {
     const run = await startBackfill(backfillDeps(env), {}, "cron");

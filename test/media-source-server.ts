@@ -4,7 +4,8 @@
  *
  * - `GET|HEAD /files/<name>?size=N[&type=audio/mpeg][&chunked=1][&delay=ms][&cut=M]`: N bytes of
  *   `mediaBytes(name, …)`, with Content-Length, or chunked (no length) when `chunked=1`; answering after `delay` ms;
- *   dropping the connection after M bytes when `cut` is given.
+ *   dropping the connection after M bytes when `cut` is given; sending M bytes and then nothing more (the connection
+ *   held open until the client leaves) when `stall=M` is given.
  * - `GET /control/inflight`: `{ "max": n }`, the most file downloads served at once since the last call (which resets it).
  * - `POST /control/fail` `{ "path": "/files/a.mp3[?query]", "status": 404 | null }`: answer that status for the path
  *   (with or without its query) until cleared with `null`.
@@ -113,12 +114,14 @@ async function serveFile(req: http.IncomingMessage, res: http.ServerResponse, na
   if (!chunked) headers["Content-Length"] = String(size);
   res.writeHead(200, headers);
   if (req.method === "HEAD") return void res.end();
-  const end = Math.min(size, cut);
+  const stall = params.has("stall") ? Number(params.get("stall")) : null;
+  const end = Math.min(size, cut, stall ?? size);
   for (let offset = 0; offset < end; offset += CHUNK) {
     if (res.destroyed) return;
     const ok = res.write(mediaBytes(name, offset, Math.min(CHUNK, end - offset)));
     if (!ok) await drainedOrClosed(res);
   }
+  if (stall !== null && end < size) return;
   if (end < size) res.destroy();
   else res.end();
 }

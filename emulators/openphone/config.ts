@@ -23,6 +23,11 @@ export const configSchema = z
         timeoutMs: z.number().min(100).max(120_000),
         /** Use `callSummary` / `callTranscript` as envelope types, as the docs' samples show. */
         docsTypeNames: z.boolean(),
+        /**
+         * Which webhook systems deliver: each event goes to the legacy `/v1/webhooks` registrations, to the 2026-03-30
+         * `/webhooks` ones, or (as a workspace mid-migration sees it) to both.
+         */
+        systems: z.enum(["v1", "quo", "both"]),
       })
       .strict(),
     media: z
@@ -54,7 +59,7 @@ export function defaultConfig(): EmulatorConfig {
     errorRate: 0,
     timeFactor: 1,
     eventGapsMs: { recording: 5_000, transcript: 30_000, summary: 40_000, messageDelivered: 2_000 },
-    webhook: { duplicates: 0, shuffle: false, retryOnFailure: true, maxAttempts: 12, retryBaseMs: 1_000, retryMaxMs: 30_000, timeoutMs: 10_000, docsTypeNames: false },
+    webhook: { duplicates: 0, shuffle: false, retryOnFailure: true, maxAttempts: 12, retryBaseMs: 1_000, retryMaxMs: 30_000, timeoutMs: 10_000, docsTypeNames: false, systems: "both" },
     media: { chunked: false, expired: false, expiredStatus: 403, bytesPerSecond: 0 },
   };
 }

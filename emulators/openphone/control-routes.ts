@@ -44,6 +44,8 @@ const messageSchema = z.object({
   direction: z.enum(["incoming", "outgoing"]).optional(),
   text: z.string().max(1600).optional(),
   media: z.number().int().min(0).max(10).optional(),
+  /** An outgoing text's status; `undelivered` is what the 2026-03-30 system announces as `message.failed`. */
+  status: z.enum(["queued", "sent", "delivered", "undelivered"]).optional(),
 }).strict();
 
 const trafficSchema = z.object({
@@ -122,6 +124,7 @@ export async function handleControlRequest(emulator: OpenPhoneEmulator, req: Inc
           calls: emulator.store.calls.size,
           messages: emulator.store.messages.size,
           webhooks: [...emulator.store.webhooks.values()].map((w) => ({ id: w.id, url: w.url, events: w.events, status: w.status })),
+          quoWebhooks: [...emulator.quoWebhooks.webhooks.values()].map((w) => ({ id: w.id, url: w.url, events: w.events, status: w.status })),
         });
       }
       case "GET /_emulator/webhooks/deliveries":

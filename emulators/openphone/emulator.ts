@@ -11,6 +11,7 @@ import { buildMessage, type MessageOptions } from "./message-builder.ts";
 import { FixedWindowRateLimiter } from "./rate-limit.ts";
 import { EmulatorStore } from "./store.ts";
 import { TrafficGenerator, type TrafficOptions } from "./traffic.ts";
+import { QuoWebhookRegistry } from "./quo/registry.ts";
 import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
 import { EventScheduler, type PlannedEvent } from "./webhooks/events.ts";
 
@@ -48,6 +49,8 @@ export class OpenPhoneEmulator {
   readonly rateLimiter = new FixedWindowRateLimiter();
   readonly mediaFaults = new Map<string, MediaFault>();
   readonly dispatcher: WebhookDispatcher;
+  /** Webhooks of the 2026-03-30 system (`/webhooks`), beside the legacy ones in the store. */
+  readonly quoWebhooks = new QuoWebhookRegistry();
   readonly scheduler: EventScheduler;
   readonly traffic: TrafficGenerator;
   config: EmulatorConfig;
@@ -74,8 +77,9 @@ export class OpenPhoneEmulator {
       () => this.config,
       this.stats,
       (id) => this.store.webhooks.get(id)?.status === "enabled",
+      this.quoWebhooks,
     );
-    this.scheduler = new EventScheduler(this.store, this.dispatcher, () => this.config, () => this.baseUrl, () => this.onChange());
+    this.scheduler = new EventScheduler(this.store, this.dispatcher, () => this.config, () => this.baseUrl, () => this.onChange(), this.quoWebhooks);
     this.traffic = new TrafficGenerator(
       () => this.createCall({}),
       () => this.createMessage({}),
@@ -163,6 +167,7 @@ export class OpenPhoneEmulator {
     this.dispatcher.reset();
     this.dispatcher.log.length = 0;
     this.store.reset({ ...this.initialWorkspace });
+    this.quoWebhooks.clear();
     this.rateLimiter.reset();
     this.mediaFaults.clear();
     this.config = applyConfigUpdate(defaultConfig(), this.initialConfig);

@@ -1,6 +1,6 @@
 /**
- * The OpenPhone emulator as an HTTP server: the v1 API under `/v1/`, media under `/media/`, the control API under
- * `/_emulator/`. `startOpenPhoneEmulator` is what `main.ts`, the sandbox and other test suites use; with `port: 0`
+ * The OpenPhone emulator as an HTTP server: the v1 API under `/v1/`, the 2026-03-30 API beside it without the prefix
+ * (`/webhooks`, `/calls`, …), media under `/media/`, the control API under `/_emulator/`. `startOpenPhoneEmulator` is what `main.ts`, the sandbox and other test suites use; with `port: 0`
  * it takes a free port and reports its URL.
  */
 import http from "node:http";
@@ -11,6 +11,7 @@ import { OpenPhoneEmulator, type EmulatorOptions } from "./emulator.ts";
 import { errorEnvelope } from "./error-envelope.ts";
 import { sendJson } from "./http-io.ts";
 import { serveMedia } from "./media.ts";
+import { handleQuoRequest, isQuoPath } from "./quo/routes.ts";
 import { loadOpenPhoneSpec } from "./spec.ts";
 import { StateFile } from "../shared/state-file.ts";
 import type { StoreSnapshot } from "./store.ts";
@@ -18,6 +19,7 @@ import type { StoreSnapshot } from "./store.ts";
 export { OpenPhoneEmulator } from "./emulator.ts";
 export { expectedMediaBytes } from "./media.ts";
 export { openPhoneSignature } from "./webhooks/signature.ts";
+export { standardWebhookSignature } from "./quo/signature.ts";
 
 export interface StartOptions extends EmulatorOptions {
   port?: number;
@@ -44,9 +46,12 @@ export async function startOpenPhoneEmulator(options: StartOptions): Promise<Run
   const emulator = new OpenPhoneEmulator(options);
   let persisted: StateFile<StoreSnapshot> | undefined;
   if (options.stateFile) {
-    const saved = StateFile.read<StoreSnapshot>(options.stateFile);
-    if (saved) emulator.store.restore(saved);
-    const file = new StateFile(options.stateFile, () => emulator.store.snapshot());
+    const saved = StateFile.read<StoreSnapshot & { quoWebhooks?: ReturnType<typeof emulator.quoWebhooks.snapshot> }>(options.stateFile);
+    if (saved) {
+      emulator.store.restore(saved);
+      emulator.quoWebhooks.restore(saved.quoWebhooks);
+    }
+    const file = new StateFile(options.stateFile, () => ({ ...emulator.store.snapshot(), quoWebhooks: emulator.quoWebhooks.snapshot() }));
     emulator.onChange = () => file.changed();
     file.changed();
     persisted = file;
@@ -57,6 +62,8 @@ export async function startOpenPhoneEmulator(options: StartOptions): Promise<Run
     let handling: Promise<void>;
     if (url.pathname === "/_emulator" || url.pathname.startsWith("/_emulator/")) {
       handling = handleControlRequest(emulator, req, res, url);
+    } else if (isQuoPath(url.pathname)) {
+      handling = handleQuoRequest(emulator, req, res, url);
     } else if (url.pathname.startsWith("/media/")) {
       if (req.method !== "GET" && req.method !== "HEAD") {
         sendJson(res, 405, errorEnvelope(undefined, 405, "Media answers GET and HEAD only"), { allow: "GET, HEAD" });

@@ -37,7 +37,8 @@ const SETTING_NAME = /^[A-Z][A-Z0-9_]*$/;
 
 /**
  * `--set NAME=VALUE` pairs as settings. A name the Worker never reads would be a setting that silently does nothing,
- * so only names that appear in `src/config.ts` (where every setting is parsed) are accepted.
+ * so only names that appear in `src/config.ts` (where every setting is parsed) or `src/flags/registry.ts` (where every
+ * runtime flag is declared) are accepted; `configSource` is their text.
  */
 export function parseSettingOverrides(pairs: readonly string[], configSource: string): Record<string, string> {
   const settings: Record<string, string> = {};

@@ -5,7 +5,11 @@
  * same function.
  */
 import { demoWorkerSettings } from "../../emulators/notion/demo-data.ts";
+import { registerQuoWebhook } from "./quo-webhooks.ts";
 import { describeNotionSetup, type NotionSetupResult, registerOpenPhoneWebhooks, setupNotionDatabases } from "./setup.ts";
+
+/** Which webhook systems the sandbox registers: legacy `/v1/webhooks`, the 2026-03-30 `/webhooks`, or both. */
+export type SandboxWebhooks = "v1" | "quo" | "both";
 
 export interface NotionEmulatorWorkspace {
   rootPageId: string;
@@ -29,6 +33,8 @@ export interface SandboxSyncOptions {
   /** The Calls and Messages databases of an earlier run (a persisted sandbox): extended, not created again. */
   callsDatabaseId?: string;
   messagesDatabaseId?: string;
+  /** Default `v1`. */
+  webhooks?: SandboxWebhooks;
 }
 
 export interface SandboxSync {
@@ -48,14 +54,23 @@ export async function setUpSandboxSync(options: SandboxSyncOptions): Promise<San
     callsDatabaseId: options.callsDatabaseId,
     messagesDatabaseId: options.messagesDatabaseId,
   });
-  const webhooks = await registerOpenPhoneWebhooks({ apiKey: options.openphoneKey, baseUrl: options.openphoneUrl, url: `${options.workerUrl}/webhooks/openphone`, label: "sandbox" });
+  const systems = options.webhooks ?? "v1";
+  const url = `${options.workerUrl}/webhooks/openphone`;
+  const api = { apiKey: options.openphoneKey, baseUrl: options.openphoneUrl };
+  const webhooks = systems === "quo" ? [] : await registerOpenPhoneWebhooks({ ...api, url, label: "sandbox" });
+  const quo = systems === "v1" ? undefined : await registerQuoWebhook({ ...api, url, label: "sandbox" });
   const settings: Record<string, string> = {
     NOTION_CALLS_DATABASE_ID: notion.calls.databaseId,
     NOTION_MESSAGES_DATABASE_ID: notion.messages.databaseId,
-    OPENPHONE_WEBHOOK_KEYS: webhooks.map((w) => w.key).join(","),
   };
+  if (webhooks.length > 0) settings.OPENPHONE_WEBHOOK_KEYS = webhooks.map((w) => w.key).join(",");
+  if (quo) settings.QUO_WEBHOOK_SECRETS = quo.key;
   Object.assign(settings, demoWorkerSettings(workspace));
-  const report = [...describeNotionSetup(notion), ...webhooks.map((w) => `${w.reused ? "=" : "+"} webhook ${w.id} for ${w.events.join(", ")}`)];
+  const report = [
+    ...describeNotionSetup(notion),
+    ...webhooks.map((w) => `${w.reused ? "=" : "+"} webhook ${w.id} for ${w.events.join(", ")}`),
+    ...(quo ? [`${quo.outcome === "created" ? "+" : "~"} 2026-03-30 webhook ${quo.id} for ${quo.events.length} event types`] : []),
+  ];
   return { settings, notion, workspace, report };
 }
 

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { ProcessGroup, waitForHttp } from "./processes.ts";
 import { demoWorkerSettings } from "../../emulators/notion/demo-data.ts";
-import { readNotionEmulatorWorkspace, setUpSandboxSync, startSandboxTraffic } from "./sandbox-sync.ts";
+import { readNotionEmulatorWorkspace, setUpSandboxSync, startSandboxTraffic, type SandboxWebhooks } from "./sandbox-sync.ts";
 
 export const SANDBOX_OPENPHONE_KEY = "sandbox-openphone-key";
 export const SANDBOX_NOTION_TOKEN = "sandbox-notion-token";
@@ -23,6 +23,8 @@ export interface SandboxOptions {
   env: NodeJS.ProcessEnv;
   /** Keep both emulators' state in `stateDir` (`--persist`), so their ids go on where they stopped. */
   persistEmulators?: boolean;
+  /** Which webhook systems to register (`--webhooks`, default `v1`). */
+  webhooks?: SandboxWebhooks;
 }
 
 /** Where `--persist` keeps each emulator's state, beside the Worker's. */
@@ -84,7 +86,7 @@ export async function prepareSandbox(options: SandboxOptions): Promise<SandboxPl
     // A persisted sandbox extends the databases of its earlier runs, so the pages it remembers stay where they are.
     const databasesFile = path.join(options.stateDir, "sandbox-databases.json");
     const earlier = options.persistEmulators && notionRestored && fs.existsSync(databasesFile) ? (JSON.parse(fs.readFileSync(databasesFile, "utf8")) as { callsDatabaseId: string; messagesDatabaseId: string }) : undefined;
-    const sync = await setUpSandboxSync({ notionUrl, notionToken: SANDBOX_NOTION_TOKEN, openphoneUrl, openphoneKey: SANDBOX_OPENPHONE_KEY, workerUrl: options.workerUrl, ...earlier });
+    const sync = await setUpSandboxSync({ notionUrl, notionToken: SANDBOX_NOTION_TOKEN, openphoneUrl, openphoneKey: SANDBOX_OPENPHONE_KEY, workerUrl: options.workerUrl, webhooks: options.webhooks, ...earlier });
     if (options.persistEmulators) fs.writeFileSync(databasesFile, JSON.stringify({ callsDatabaseId: sync.notion.calls.databaseId, messagesDatabaseId: sync.notion.messages.databaseId }));
     for (const line of sync.report) console.log(`  setup: ${line}`);
     Object.assign(plan.workerSettings, sync.settings);

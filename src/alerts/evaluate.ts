@@ -22,6 +22,7 @@ import {
   type CheckContext,
   type CheckResult,
 } from "./conditions";
+import { getFlags } from "../flags/flags";
 import { sendAlert } from "./send";
 import { applyIncidentChanges, claimEvaluation, listOpenIncidents, listUndelivered, recordDelivery, type IncidentChanges } from "./store";
 
@@ -38,6 +39,8 @@ export interface AlertEvaluation {
   failedSends: number;
   /** Checks that could not be read this time, with why. */
   checkErrors: { check: string; error: string }[];
+  /** Why nothing was evaluated (the ALERTS_ENABLED flag is off). */
+  skipped?: string;
 }
 
 async function bounded<T>(name: string, work: () => Promise<T>): Promise<T> {
@@ -72,6 +75,7 @@ export async function evaluateAlertsIfDue(env: Env, now = Date.now()): Promise<A
 
 async function evaluate(env: Env, now: number, previousEvaluation: number): Promise<AlertEvaluation> {
   const { config } = getConfig(env);
+  if (!(await getFlags(env)).ALERTS_ENABLED) return { opened: [], resolved: [], sent: 0, failedSends: 0, checkErrors: [], skipped: "ALERTS_ENABLED is off" };
   const log = createLogger(config.LOG_LEVEL, { task: "alerts" });
   const ctx: CheckContext = { env, config, now, previousEvaluation };
   const open = await listOpenIncidents(env.DB);

@@ -10,6 +10,8 @@
 import { getConfig, type Config } from "../config";
 import { createGatedFetch, type RequestCounter } from "../gates/gated-fetch";
 import type { IngestResult } from "../line/line-durable-object";
+import { currentLineFilter } from "../line-filter/decide";
+import type { LineFilter } from "../line-filter/filter";
 import { OpenPhoneClient } from "../openphone/client";
 import type { BackfillMessage, SyncMessage } from "../queue/messages";
 
@@ -20,6 +22,8 @@ export interface BackfillDeps {
   ingest: (lineId: string, messages: SyncMessage[]) => Promise<IngestResult>;
   enqueue: (messages: BackfillMessage[], delaySeconds?: number) => Promise<void>;
   openphone: (counter: RequestCounter) => OpenPhoneClient;
+  /** SYNC_LINES/SKIP_LINES as they are now: skipped lines are not backfilled. */
+  lineFilter: () => Promise<LineFilter>;
   now: () => number;
 }
 
@@ -42,6 +46,7 @@ export function backfillDeps(env: Env): BackfillDeps {
       await env.SYNC_QUEUE.sendBatch(messages.map((body) => ({ body, ...(delaySeconds ? { delaySeconds } : {}) })));
     },
     openphone: (counter) => backfillOpenPhoneClient(env, config, counter),
+    lineFilter: () => currentLineFilter(env, config),
     now: () => Date.now(),
   };
 }

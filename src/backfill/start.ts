@@ -9,7 +9,9 @@
  */
 import { incrementMetrics } from "../db/metrics";
 import { abandonRun, failStaleChains, findRunningRun, finishRunIfDone, idleChains, insertRun, lastSweepStartedAt, runTrigger, supersedeSweep, touchChain, type LineInfo, type RunTrigger } from "../db/backfill-runs";
+import { normalizePhone } from "../canvas/normalize";
 import { newRequestCounter } from "../gates/gated-fetch";
+import { lineVerdict, skipReason } from "../line-filter/filter";
 import type { BackfillDeps } from "./deps";
 import { newLineCursor } from "./plan";
 import { BackfillRequestError, type BackfillRequest } from "./request";
@@ -50,12 +52,12 @@ async function blockingRun(db: D1Database, lineIds: string[], trigger: RunTrigge
  * for calls and texts no webhook announced: a text sent from the app that never gets a "delivered" event, a webhook
  * lost on the way. Every `SWEEP_MINUTES`; skipped while any line is being backfilled (that run covers it).
  */
-export async function startSweep(deps: BackfillDeps): Promise<StartedRun | null> {
+export async function startSweep(deps: BackfillDeps, sweepMinutes: number): Promise<StartedRun | null> {
   const { config, db } = deps;
-  if (config.SWEEP_MINUTES === 0 || !config.OPENPHONE_API_KEY) return null;
+  if (sweepMinutes === 0 || !config.OPENPHONE_API_KEY) return null;
   const last = await lastSweepStartedAt(db);
   // A cron a few seconds early still counts as on time.
-  if (last !== null && deps.now() - last < config.SWEEP_MINUTES * 60_000 - 30_000) return null;
+  if (last !== null && deps.now() - last < sweepMinutes * 60_000 - 30_000) return null;
   return startBackfill(deps, {}, "sweep");
 }
 
@@ -95,7 +97,16 @@ export async function startBackfill(deps: BackfillDeps, request: BackfillRequest
       throw new BackfillRequestError(`unknown line(s) ${unknown.join(", ")}; this workspace's lines are: ${list}`);
     }
   }
-  const lines = request.lines ? request.lines.map((id) => known.get(id)!) : [...known.values()];
+  // The line filter: a run never backfills a skipped line; asking for one by name is refused and says why.
+  const filter = await deps.lineFilter();
+  const identity = (line: LineInfo) => ({ id: line.lineId, number: line.number ? normalizePhone(line.number, config.DEFAULT_REGION) : null });
+  if (request.lines) {
+    const skipped = request.lines.map((id) => known.get(id)!).filter((line) => lineVerdict(filter, identity(line)) === "skipped");
+    if (skipped.length > 0) {
+      throw new BackfillRequestError(`line(s) not synced: ${skipped.map((line) => `${line.lineId} (${skipReason(filter, identity(line))})`).join(", ")}`);
+    }
+  }
+  const lines = (request.lines ? request.lines.map((id) => known.get(id)!) : [...known.values()]).filter((line) => lineVerdict(filter, identity(line)) !== "skipped");
   const lineIds = lines.map((l) => l.lineId);
   const running = await blockingRun(db, lineIds, trigger, now);
   if (running) return { id: running, started: false, lines: lineIds };

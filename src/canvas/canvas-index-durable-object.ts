@@ -10,6 +10,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { getConfig, type Config } from "../config";
 import { incrementMetrics } from "../db/metrics";
+import { getFlags } from "../flags/flags";
 import { newRequestCounter } from "../gates/gated-fetch";
 import { createNotionClient } from "../notion/client";
 import { createLogger } from "../observability/logger";
@@ -104,7 +105,7 @@ export class CanvasIndexDurableObject extends DurableObject<Env> {
   createForUnknown(phone: string): Promise<string | null> {
     return this.exclusive(async () => {
       const config = this.config;
-      if (!config.CANVAS_CREATE_UNKNOWN) return null;
+      if (!(await getFlags(this.env)).CANVAS_CREATE_UNKNOWN) return null;
       const counter = newRequestCounter();
       const openphone = config.OPENPHONE_API_KEY ? createOpenPhoneClient(this.env, config, counter) : undefined;
       const id = await createCanvasPageForUnknown(createNotionClient(this.env, config, counter), openphone, this.env.DB, config, phone);
@@ -126,16 +127,19 @@ export class CanvasIndexDurableObject extends DurableObject<Env> {
           return undefined;
         }
       };
+      const flags = await getFlags(this.env);
       summary.ownNumbersRefreshed =
         (await attempt("own numbers", () => refreshOwnNumbers(createOpenPhoneClient(this.env, config), this.env.DB, config))) ?? false;
-      summary.refresh = await attempt("canvas refresh", () => this.refreshNow("auto"));
-      if (summary.refresh?.mode === "incremental") {
-        summary.trashSwept = await attempt("canvas trash sweep", () =>
-          sweepTrashedCanvasPages(createNotionClient(this.env, config), this.env.DB, config),
-        );
+      if (flags.CANVAS_INDEX_ENABLED) {
+        summary.refresh = await attempt("canvas refresh", () => this.refreshNow("auto"));
+        if (summary.refresh?.mode === "incremental") {
+          summary.trashSwept = await attempt("canvas trash sweep", () =>
+            sweepTrashedCanvasPages(createNotionClient(this.env, config), this.env.DB, config),
+          );
+        }
+        summary.relink = await attempt("relink", () => this.relinkNow());
       }
-      summary.relink = await attempt("relink", () => this.relinkNow());
-      summary.mail = await attempt("mail linking", () => this.linkMailNow());
+      if (flags.MAIL_LINKING_ENABLED) summary.mail = await attempt("mail linking", () => this.linkMailNow());
       if (summary.errors.length > 0) createLogger(config.LOG_LEVEL).warn("canvas cron pass had errors", { errors: summary.errors });
       return summary;
     });

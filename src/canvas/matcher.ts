@@ -12,6 +12,7 @@
 import type { Config } from "../config";
 import { lookupIndex, lookupNegative, readOwnNumbers, rememberNegative } from "../db/canvas-index";
 import { incrementMetrics } from "../db/metrics";
+import { getFlags } from "../flags/flags";
 import type { RequestCounter } from "../gates/gated-fetch";
 import { createLogger } from "../observability/logger";
 import { indexKey, normalizeParticipant } from "./normalize";
@@ -29,7 +30,7 @@ export interface CanvasMatcherOptions {
   now?: () => number;
 }
 
-type MatcherEnv = Pick<Env, "DB" | "GATE" | "CANVAS_INDEX">;
+type MatcherEnv = Pick<Env, "DB" | "GATE" | "CANVAS_INDEX" | "FLAGS">;
 
 interface Remembered {
   pageId: string | null;
@@ -157,10 +158,11 @@ export class CanvasMatcher {
       return;
     }
     const found = await lookupIndex(this.env.DB, pending);
+    const { CANVAS_CREATE_UNKNOWN } = await getFlags(this.env);
     const unknown: string[] = [];
     for (const ik of pending) {
       let pageId = found.get(ik) ?? null;
-      if (pageId === null && this.config.CANVAS_CREATE_UNKNOWN && ik.startsWith("phone:")) {
+      if (pageId === null && CANVAS_CREATE_UNKNOWN && ik.startsWith("phone:")) {
         pageId = await stub.createForUnknown(ik.slice("phone:".length)).catch((error: unknown) => {
           createLogger(this.config.LOG_LEVEL).warn("could not create a Canvas page for an unknown number", { error });
           return null;

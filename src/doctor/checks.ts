@@ -4,6 +4,7 @@
  * registrations against this Worker. The shell (`run.ts`) fetches; these decide and say how to fix.
  */
 import type { Config, ConfigProblem } from "../config";
+import type { FlagReport } from "../flags/resolve";
 import { type DatabaseKind, resolvePropertyNames, SCHEMAS } from "../notion/schema";
 import { NEEDED_WEBHOOK_EVENTS, WEBHOOK_PATH } from "../openphone/webhook-families";
 import type { DoctorProblem } from "./report";
@@ -32,10 +33,17 @@ const SETTING_FIXES: Record<string, string> = {
 const fixForSetting = (setting: string): string =>
   SETTING_FIXES[setting] ?? (SECRETS.has(setting) ? `set it with \`npx wrangler secret put ${setting}\` (locally: .dev.vars)` : `set it in wrangler.jsonc \`vars\` (locally: .dev.vars) and redeploy`);
 
-/** Every setting problem `loadConfig` found, plus settings that are set but cannot take effect. */
-export function settingsProblems(config: Config, problems: ConfigProblem[]): DoctorProblem[] {
+/**
+ * Every setting problem `loadConfig` found, every runtime flag whose var or KV override is malformed, plus settings
+ * that are set but cannot take effect.
+ */
+export function settingsProblems(config: Config, problems: ConfigProblem[], flags: readonly FlagReport[] = []): DoctorProblem[] {
   const found: DoctorProblem[] = problems.map((p) => ({ check: "settings", subject: p.setting, problem: p.problem, fix: fixForSetting(p.setting) }));
   const add = (subject: string, problem: string, fix: string) => found.push({ check: "settings", subject, problem, fix });
+  for (const flag of flags) {
+    if (flag.problem) add(flag.name, `${flag.problem}; ${flag.name} is ${flag.value} (${flag.source})`, `set a valid value on the dashboard's flags or with PUT /admin/flags, and fix the var`);
+  }
+  const flagOn = (name: string) => flags.find((f) => f.name === name)?.value === "true";
   // Pasted tokens: the APIs would refuse them, with an error that does not say why.
   for (const name of ["OPENPHONE_API_KEY", "NOTION_TOKEN", "ADMIN_TOKEN"] as const) {
     const value = config[name];
@@ -51,7 +59,7 @@ export function settingsProblems(config: Config, problems: ConfigProblem[]): Doc
       if (config[name].length > 0) add(name, "set, but NOTION_CANVAS_DATABASE_ID is not: no customer is matched", "set NOTION_CANVAS_DATABASE_ID to the Canvas database, or remove this setting");
     }
     if (config.CANVAS_TITLE_PROPERTY) add("CANVAS_TITLE_PROPERTY", "set, but NOTION_CANVAS_DATABASE_ID is not", "set NOTION_CANVAS_DATABASE_ID, or remove this setting");
-    if (config.CANVAS_CREATE_UNKNOWN) add("CANVAS_CREATE_UNKNOWN", "on, but NOTION_CANVAS_DATABASE_ID is not set: no Canvas page can be created", "set NOTION_CANVAS_DATABASE_ID, or turn it off");
+    if (flagOn("CANVAS_CREATE_UNKNOWN")) add("CANVAS_CREATE_UNKNOWN", "on, but NOTION_CANVAS_DATABASE_ID is not set: no Canvas page can be created", "set NOTION_CANVAS_DATABASE_ID, or turn it off");
     if (config.NOTION_MAIL_DATABASE_ID) add("NOTION_MAIL_DATABASE_ID", "set, but NOTION_CANVAS_DATABASE_ID is not: mail is linked to Canvas customers, so nothing is linked", "set NOTION_CANVAS_DATABASE_ID");
   }
   if (!config.NOTION_MAIL_DATABASE_ID && config.MAIL_ADDRESS_PROPERTIES.length > 0) {
@@ -193,24 +201,49 @@ export interface WebhookRegistration {
   resourceIds?: string[];
 }
 
+/** A webhook of the 2026-03-30 system as `GET /webhooks` lists it: no key is ever shown again after creation. */
+export interface QuoWebhookRegistration {
+  id: string;
+  url: string;
+  events: string[];
+  status: string;
+  resourceIds?: string[];
+}
+
 export interface WebhookExpectation {
   /** This Worker's origin (PUBLIC_BASE_URL, else the origin the check was asked on). */
   baseUrl: string;
   /** Signing keys the Worker accepts. */
   keys: string[];
+  /** How many `whsec_` secrets the Worker has (QUO_WEBHOOK_SECRETS). */
+  quoSecrets?: number;
   /** The workspace's lines (phone number ids), to find events not registered for some of them. */
   lineIds: string[];
 }
 
 /**
- * The registrations aimed at this Worker must be enabled, signed with a key the Worker has, and together cover every
- * event the sync needs on every line. Registrations for other URLs are not this Worker's business.
+ * The registrations aimed at this Worker, in either webhook system, must be enabled, signed with a key the Worker
+ * has, and together cover every event the sync needs on every line. Both systems at once is fine (the sync counts an
+ * event once). Registrations for other URLs are not this Worker's business.
  */
-export function webhookProblems(webhooks: WebhookRegistration[], expected: WebhookExpectation): DoctorProblem[] {
+export function webhookProblems(webhooks: WebhookRegistration[], expected: WebhookExpectation, quoWebhooks: QuoWebhookRegistration[] = []): DoctorProblem[] {
   const url = `${expected.baseUrl.replace(/\/+$/, "")}${WEBHOOK_PATH}`;
   const ours = webhooks.filter((w) => w.url.replace(/\/+$/, "") === url);
+  const oursQuo = quoWebhooks.filter((w) => w.url.replace(/\/+$/, "") === url);
   const problems: DoctorProblem[] = [];
   const add = (subject: string, problem: string, fix: string) => problems.push({ check: "webhooks", subject, problem, fix });
+  for (const w of oursQuo) {
+    if (w.status !== "enabled") add(`webhook ${w.id} (2026-03-30)`, `is ${w.status}: Quo sends it nothing`, "enable it (PATCH /webhooks/{id} with status enabled), or run `npm run setup` with `--worker-url`");
+    else if (!expected.quoSecrets) add(`webhook ${w.id} (2026-03-30)`, "is signed with a whsec_ secret, but QUO_WEBHOOK_SECRETS is empty: every delivery gets 401", "run `npm run setup` with `--worker-url` (it rotates the key and prints it) and put it in QUO_WEBHOOK_SECRETS");
+  }
+  if (ours.length === 0 && oursQuo.length > 0) {
+    // The new system alone: its one webhook must cover every event the sync needs.
+    const enabledQuo = oursQuo.filter((w) => w.status === "enabled");
+    for (const event of NEEDED_WEBHOOK_EVENTS) {
+      if (!enabledQuo.some((w) => w.events.includes(event))) add(`event ${event}`, "no enabled webhook for this Worker sends it", "run `npm run setup` with `--worker-url <this Worker>`, which registers one webhook for every event");
+    }
+    return problems;
+  }
   if (ours.length === 0) {
     const elsewhere = webhooks.filter((w) => w.events.some((e) => NEEDED_WEBHOOK_EVENTS.includes(e))).map((w) => w.url);
     add(
@@ -225,7 +258,9 @@ export function webhookProblems(webhooks: WebhookRegistration[], expected: Webho
     if (w.status !== "enabled") add(`webhook ${w.id}`, `is ${w.status}: OpenPhone sends it nothing`, "enable it in OpenPhone (Settings → Webhooks), or delete it and run `npm run setup` with `--worker-url`");
     else if (!expected.keys.includes(w.key)) add(`webhook ${w.id}`, "is signed with a key the Worker does not have: every delivery gets 401", "add its key (GET /v1/webhooks, field `key`) to OPENPHONE_WEBHOOK_KEYS and redeploy");
   }
+  const enabledQuo = oursQuo.filter((w) => w.status === "enabled");
   for (const event of NEEDED_WEBHOOK_EVENTS) {
+    if (enabledQuo.some((w) => w.events.includes(event) && (!w.resourceIds || w.resourceIds.includes("*")))) continue;
     const covering = enabled.filter((w) => w.events.includes(event));
     if (covering.length === 0) {
       add(`event ${event}`, "no enabled webhook for this Worker sends it", "run `npm run setup` with `--worker-url <this Worker>`, which registers the missing webhook, then add its key to OPENPHONE_WEBHOOK_KEYS");

@@ -11,10 +11,11 @@
 import { APIErrorCode, APIResponseError, Client, LogLevel, RequestTimeoutError } from "@notionhq/client";
 import { type Config, getConfig } from "../config";
 import { reconcileSchemaProblems, type SchemaFindings } from "../db/schema-problems";
+import { reportFlags, type FlagReport } from "../flags/flags";
 import { createGatedFetch, GateClosedError } from "../gates/gated-fetch";
 import type { DatabaseKind } from "../notion/schema";
 import { OpenPhoneClient, OpenPhoneError } from "../openphone/client";
-import { type CanvasTarget, canvasProblems, databaseProblems, mailProblems, type NotionProperties, settingsProblems, type WebhookRegistration, webhookProblems } from "./checks";
+import { type CanvasTarget, canvasProblems, databaseProblems, mailProblems, type NotionProperties, settingsProblems, type QuoWebhookRegistration, type WebhookRegistration, webhookProblems } from "./checks";
 import { type DoctorCheck, type DoctorCheckName, type DoctorProblem, doctorReport, type DoctorReport } from "./report";
 
 export const REQUEST_TIMEOUT_MS = 8_000;
@@ -26,7 +27,7 @@ export interface DoctorOptions {
   origin?: string;
 }
 
-type DoctorEnv = Pick<Env, "GATE" | "DB">;
+type DoctorEnv = Pick<Env, "GATE" | "DB" | "FLAGS">;
 
 class DeadlineError extends Error {}
 
@@ -223,12 +224,34 @@ async function checkOpenPhone(env: DoctorEnv, config: Config, origin: string | u
   try {
     const listed = await beforeDeadline(deadline, () => client.request("listWebhooks_v1"));
     const webhooks = listed.data as unknown as WebhookRegistration[];
-    const problems = webhookProblems(webhooks, { baseUrl, keys: [...config.OPENPHONE_WEBHOOK_KEYS, ...config.QUO_WEBHOOK_SECRETS], lineIds });
+    const quo = await listQuoWebhooks(env, config, deadline);
+    const problems = webhookProblems(webhooks, { baseUrl, keys: [...config.OPENPHONE_WEBHOOK_KEYS, ...config.QUO_WEBHOOK_SECRETS], quoSecrets: config.QUO_WEBHOOK_SECRETS.length, lineIds }, "webhooks" in quo ? quo.webhooks : []);
+    if ("problem" in quo) problems.push(quo.problem);
     const source = config.PUBLIC_BASE_URL ? "PUBLIC_BASE_URL" : "the URL this check was asked on (PUBLIC_BASE_URL is not set)";
-    return [keyCheck, check("webhooks", startedAt, `${webhooks.length} registered; compared with ${baseUrl} (${source})`, problems)];
+    const counted = "webhooks" in quo ? `${webhooks.length} legacy and ${quo.webhooks.length} 2026-03-30 registered` : `${webhooks.length} registered`;
+    return [keyCheck, check("webhooks", startedAt, `${counted}; compared with ${baseUrl} (${source})`, problems)];
   } catch (error) {
     const failure = openPhoneFailure(error);
     return [keyCheck, check("webhooks", startedAt, "could not be checked", [{ check: "webhooks", subject: "GET /v1/webhooks", problem: failure.problem, fix: failure.fix }])];
+  }
+}
+
+/**
+ * The 2026-03-30 webhooks (`GET /webhooks` with `Quo-Api-Version`), from api.quo.com, or from OPENPHONE_API_BASE when
+ * that is not OpenPhone's own host (an emulator serves both versions on one origin).
+ */
+async function listQuoWebhooks(env: DoctorEnv, config: Config, deadline: number): Promise<{ webhooks: QuoWebhookRegistration[] } | { problem: DoctorProblem }> {
+  const v1Base = config.OPENPHONE_API_BASE ?? "https://api.openphone.com";
+  const base = /^https:\/\/api\.openphone\.com\/?$/.test(v1Base) ? "https://api.quo.com" : v1Base.replace(/\/+$/, "");
+  const gated = createGatedFetch({ api: "openphone", gate: env.GATE, config, maxWaitMs: GATE_WAIT_MS, maxRateLimitRetries: 1, timeoutMs: REQUEST_TIMEOUT_MS });
+  try {
+    const response = await beforeDeadline(deadline, () => gated(`${base}/webhooks`, { headers: { Authorization: config.OPENPHONE_API_KEY!, "Quo-Api-Version": "2026-03-30", Accept: "application/json" } }));
+    if (!response.ok) {
+      return { problem: { check: "webhooks", subject: "GET /webhooks (2026-03-30)", problem: `answered ${response.status}: the new system's webhooks could not be checked`, fix: "check OPENPHONE_API_KEY; the legacy webhooks above were checked" } };
+    }
+    return { webhooks: ((await response.json()) as { data: QuoWebhookRegistration[] }).data };
+  } catch (error) {
+    return { problem: { check: "webhooks", subject: "GET /webhooks (2026-03-30)", problem: `could not be listed: ${error instanceof Error ? error.message : String(error)}`, fix: "run the doctor again; the legacy webhooks above were checked" } };
   }
 }
 
@@ -237,7 +260,14 @@ export async function runDoctor(env: DoctorEnv, options: DoctorOptions = {}): Pr
   const startedAt = Date.now();
   const deadline = startedAt + RUN_DEADLINE_MS;
   const { config, problems } = getConfig(env);
-  const settings = check("settings", startedAt, "every setting parsed", settingsProblems(config, problems));
+  let flags: FlagReport[] = [];
+  const flagProblems: DoctorProblem[] = [];
+  try {
+    flags = await reportFlags(env);
+  } catch (error) {
+    flagProblems.push({ check: "settings", subject: "FLAGS", problem: `the runtime flags could not be read from KV: ${error instanceof Error ? error.message : String(error)}`, fix: "check the FLAGS KV namespace binding in wrangler.jsonc" });
+  }
+  const settings = check("settings", startedAt, "every setting parsed", [...flagProblems, ...settingsProblems(config, problems, flags)]);
   if (settings.problems.length > 0) settings.summary = `${settings.problems.length} setting(s) to fix`;
   const [notion, openphone] = await Promise.all([checkNotion(env, config, deadline), checkOpenPhone(env, config, options.origin, deadline)]);
   return doctorReport([settings, ...notion, ...openphone], startedAt);

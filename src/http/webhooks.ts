@@ -1,10 +1,10 @@
 /**
  * `POST /webhooks/openphone`: the real-time intake. Reads the raw body (at most 1 MiB), verifies its signature
- * before anything else, parses it, queues it for its line and answers 202. Nothing is queued on any refusal.
+ * before anything else, reads it with the one normaliser (either webhook system), queues it for its line and answers 202. Nothing is queued on any refusal.
  *
  * | answer | when |
  * | --- | --- |
- * | 202 `{accepted: true, id}` | queued (a date field that is not a date is counted as `webhook.bad_date` and left empty on the page); or an unknown/ignored type (counted, not queued); or unroutable (dead-lettered) |
+ * | 202 `{accepted: true, id}` | queued (a date field that is not a date is counted as `webhook.bad_date` and left empty on the page); or an unknown/ignored type (counted, not queued); or unroutable, invalid (a known type whose resource lacks its id) or of an `apiVersion` this product does not read (dead-lettered in D1 with the reason); or its line is skipped by SYNC_LINES/SKIP_LINES (`skipped`, counted `webhook.skipped_line`, not queued) |
  * | 400 | the body is not UTF-8 JSON, not a JSON object, or nests deeper than 64 levels (no real payload does) |
  * | 401 | no signing key configured, no/malformed signature, signature from another key, timestamp > 5 min off |
  * | 413 | the body is over 1 MiB |
@@ -18,8 +18,10 @@ import { addCounts } from "../observability/counters";
 import { createLogger } from "../observability/logger";
 import type { WebhookMessage } from "../queue/messages";
 import { INLINE_ENVELOPE_MAX_BYTES, storeLargeEnvelope } from "../webhooks/envelope-store";
-import { lineKeyFor, MAX_WEBHOOK_DEPTH, nestsDeeperThan, readWebhookEvent, type WebhookEventFacts } from "../webhooks/envelope";
+import { factsOf, lineKeyFor, MAX_WEBHOOK_DEPTH, nestsDeeperThan, type WebhookEventFacts } from "../webhooks/envelope";
+import { envelopeIdOf, normaliseWebhook } from "../webhooks/normalise";
 import { verifyWebhookSignature } from "../webhooks/signatures";
+import { decideLine } from "../line-filter/decide";
 import { readBodyWithLimit } from "./body-limit";
 
 export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
@@ -82,21 +84,31 @@ async function receiveOpenPhoneWebhook(c: WebhookContext, count: Count): Promise
     return refuse(400, "not_an_object", `The webhook body must be a JSON object (an OpenPhone event envelope), not ${kind}`);
   }
 
-  const facts = readWebhookEvent(envelope as Record<string, unknown>);
   // Redeliveries carry the same envelope id; a payload without one is keyed by its bytes, which a redelivery repeats.
-  const eventId = facts.eventId ?? `sha256:${await sha256Hex(body.bytes)}`;
+  // The Line Durable Object reads the envelope again with this same id (see normalise.ts).
+  const eventId = envelopeIdOf(envelope) ?? `sha256:${await sha256Hex(body.bytes)}`;
+  const reading = normaliseWebhook(envelope, { fallbackId: eventId });
+  const facts = factsOf(reading);
 
-  if (facts.category === "unknown" || facts.category === "contact") {
-    count(facts.category === "unknown" ? "webhook.unknown_type" : "webhook.ignored");
+  if (reading.outcome === "unknown_version" || reading.outcome === "invalid") {
+    // Kept whole in the dead letters, where the dashboard shows why, instead of being refused again and again by
+    // every redelivery; nothing is queued.
+    count(reading.outcome === "unknown_version" ? "webhook.unknown_version" : "webhook.invalid");
+    const message: WebhookMessage = { type: "webhook", lineId: "unknown", eventId, eventType: reading.eventType || "(none)", receivedAt: Date.now(), envelope };
+    return deadLetter(c, count, log, message, reading.reason);
+  }
+
+  if (reading.outcome === "ignored" || reading.outcome === "contact") {
+    count(reading.outcome === "ignored" ? "webhook.unknown_type" : "webhook.ignored");
     log.info("webhook acknowledged and ignored", { eventId, eventType: facts.eventType || "(none)" });
-    const ignored = facts.category === "unknown" ? `unknown event type ${JSON.stringify(facts.eventType || null)}` : `${facts.eventType} events are not synced`;
+    const ignored = reading.outcome === "ignored" ? `unknown event type ${JSON.stringify(facts.eventType || null)}` : `${facts.eventType} events are not synced`;
     return c.json({ accepted: true, id: eventId, ignored }, 202);
   }
 
-  if (facts.badDates.length > 0) {
-    // Synced all the same, with those dates left empty on the page (see parseEnvelope); counted so it shows.
+  if (reading.badDates.length > 0) {
+    // Synced all the same, with those dates left empty on the page (see legacy-payload.ts); counted so it shows.
     count("webhook.bad_date");
-    log.warn("webhook carries dates that are not dates; syncing it without them", { eventId, fields: facts.badDates });
+    log.warn("webhook carries dates that are not dates; syncing it without them", { eventId, fields: reading.badDates });
   }
 
   let lineId: string | undefined;
@@ -109,18 +121,21 @@ async function receiveOpenPhoneWebhook(c: WebhookContext, count: Count): Promise
 
   const message: WebhookMessage = { type: "webhook", lineId: lineId ?? "unknown", eventId, eventType: facts.eventType, receivedAt: Date.now(), envelope };
 
-  if (!lineId) {
-    // Verified but unroutable: kept whole in the dead letters, where the dashboard shows why, instead of being
-    // refused again and again by every redelivery.
-    const reason = `${facts.eventType} event names neither a line (data.object.phoneNumberId) nor a ${facts.category} id`;
-    try {
-      await recordDeadLetters(c.env.DB, [{ queue: INTAKE_DEAD_LETTER_QUEUE, body: message, reason, attempts: 0 }]);
-    } catch (error) {
-      log.error("could not record an unroutable webhook", { eventId, error });
-      return unavailable(c, count, "Could not record this event; retry later");
-    }
-    count("webhook.dead_lettered");
-    return c.json({ accepted: true, id: eventId, deadLettered: reason }, 202);
+  if (!lineId) return deadLetter(c, count, log, message, `${facts.eventType} event names neither a line (phoneNumberId) nor a ${facts.category} id`);
+
+  // The line filter, after routing: a skipped line's events are acknowledged and dropped here, before they cost
+  // anything. Their route is still remembered, so a later summary that names only the call is skipped too.
+  let decision;
+  try {
+    decision = await decideLine(c.env, config, lineId, log);
+  } catch (error) {
+    log.error("could not apply the line filter", { eventId, error });
+    return unavailable(c, count, "Could not read the line filter; retry later");
+  }
+  if (decision.skipped) {
+    await rememberRoute(c.env.DB, facts, log);
+    count("webhook.skipped_line");
+    return c.json({ accepted: true, id: eventId, skipped: `line ${lineId} is not synced: ${decision.reason}` }, 202);
   }
 
   try {
@@ -166,6 +181,19 @@ async function rememberRoute(db: D1Database, facts: WebhookEventFacts, log: Retu
 function rememberLocally(resourceId: string, lineId: string): void {
   if (knownLines.size >= KNOWN_LINES_MAX) knownLines.delete(knownLines.keys().next().value!);
   knownLines.set(resourceId, lineId);
+}
+
+/** Files a verified event that cannot be synced in the dead letters, with the reason, and answers 202. */
+async function deadLetter(c: WebhookContext, count: Count, log: ReturnType<typeof createLogger>, message: WebhookMessage, reason: string): Promise<Response> {
+  try {
+    await recordDeadLetters(c.env.DB, [{ queue: INTAKE_DEAD_LETTER_QUEUE, body: message, reason, attempts: 0 }]);
+  } catch (error) {
+    log.error("could not record a webhook that cannot be synced", { eventId: message.eventId, error });
+    return unavailable(c, count, "Could not record this event; retry later");
+  }
+  count("webhook.dead_lettered");
+  log.warn("webhook dead-lettered", { eventId: message.eventId, reason });
+  return c.json({ accepted: true, id: message.eventId, deadLettered: reason }, 202);
 }
 
 function unavailable(c: WebhookContext, count: Count, message: string): Response {

@@ -2,7 +2,8 @@
  * Line Durable Object: one per OpenPhone line. Every event of that line's calls and texts meets here, so the map
  * "resource → Notion page" is claimed in strongly consistent storage before Notion is called.
  *
- * `ingest` parses each webhook, stores it once (deduplicated by envelope id), merges it into its call's or text's
+ * `ingest` reads each webhook with the one normaliser (either webhook system), stores it once (deduplicated by
+ * envelope id, and across the two systems by type and resource), merges it into its call's or text's
  * state and marks that resource due after the coalescing window; all of it is durable before `ingest` returns, and
  * only then is the queue message acknowledged. The alarm flushes due resources (see `flush.ts`). A flush that fails
  * keeps its events and is retried by the alarm with backoff; one that fails permanently (Notion 400) is written to
@@ -17,6 +18,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { CanvasMatcher } from "../canvas/matcher";
 import { getConfig, type Config } from "../config";
+import { getFlags } from "../flags/flags";
 import { incrementMetrics } from "../db/metrics";
 import { emptyReport, flushReportStatements, type FlushReport } from "../db/sync-history";
 import { newRequestCounter } from "../gates/gated-fetch";
@@ -26,7 +28,7 @@ import { createOpenPhoneClient, type OpenPhoneClient } from "../openphone/client
 import { createLogger } from "../observability/logger";
 import type { MessageOutcome, SyncMessage } from "../queue/messages";
 import { loadWebhookEnvelope } from "../webhooks/envelope-store";
-import { parseEnvelope } from "./events";
+import { normaliseWebhook } from "../webhooks/normalise";
 import { BackfillSpend, backfillRunOf } from "./backfill-spend";
 import { flushResource, participantOf } from "./flush";
 import { LineLookups } from "./lookups";
@@ -109,6 +111,7 @@ export class LineDurableObject extends DurableObject<Env> {
   /** Stores each event once, merges it into its resource and schedules the flush. */
   async ingest(messages: SyncMessage[]): Promise<IngestResult> {
     const { config } = getConfig(this.env);
+    const { COALESCE_MS } = await getFlags(this.env);
     const now = Date.now();
     let accepted = 0;
     let duplicates = 0;
@@ -126,18 +129,21 @@ export class LineDurableObject extends DurableObject<Env> {
         outcomes.push({ status: "failed", reason: error instanceof Error ? error.message : String(error) });
         continue;
       }
-      const parsed = parseEnvelope(envelope, message.receivedAt);
-      if (parsed.outcome === "invalid") {
+      // Read with the id the intake keyed it by, so an envelope without an id is the same event here as there.
+      const parsed = normaliseWebhook(envelope, { fallbackId: message.eventId, receivedAt: message.receivedAt });
+      if (parsed.outcome === "invalid" || parsed.outcome === "unknown_version") {
         outcomes.push({ status: "failed", reason: parsed.reason });
         continue;
       }
-      if (parsed.outcome === "ignored") {
+      if (parsed.outcome === "ignored" || parsed.outcome === "contact") {
         ignored++;
         outcomes.push({ status: "done" });
         continue;
       }
       const event = parsed.event;
-      const isNew = this.store.recordEvent(message, event.resourceId, event.type, now);
+      // Webhooks are deduplicated across the two systems; backfill and re-sync events always count.
+      const fromWebhook = (envelope as { source?: unknown }).source === undefined;
+      const isNew = this.store.recordEvent(message, event.resourceId, event.type, now, fromWebhook ? event.dedupeKey : undefined);
       const current = this.store.get(event.resourceId);
       if (isNew) {
         accepted++;
@@ -154,12 +160,12 @@ export class LineDurableObject extends DurableObject<Env> {
         const record = current ?? newRecord(event.resourceId, event.kind, state, message.receivedAt ?? now);
         // The window counts from when the webhook arrived, not from when the queue handed it over.
         const since = Math.min(now, message.receivedAt ?? now);
-        const window = sourceOf(envelope) === "backfill" ? backfillWindowMs(state, now, config.COALESCE_MS) : config.COALESCE_MS;
+        const window = sourceOf(envelope) === "backfill" ? backfillWindowMs(state, now, COALESCE_MS) : COALESCE_MS;
         this.store.put(markDue({ ...record, state, version: record.version + 1, failedAt: null, failedReason: null, failedProperty: null, source: current?.failedAt ? "replay" : current ? record.source : sourceOf(envelope) }, since, window));
       } else {
         duplicates++;
         // A replayed dead letter: the event is known, but the resource's last flush failed for good. Try again.
-        if (current?.failedAt) this.store.put(markDue({ ...current, failedAt: null, failedReason: null, failedProperty: null, attempts: 0, source: "replay" }, now, config.COALESCE_MS));
+        if (current?.failedAt) this.store.put(markDue({ ...current, failedAt: null, failedReason: null, failedProperty: null, attempts: 0, source: "replay" }, now, COALESCE_MS));
       }
       outcomes.push({ status: "done" });
     }
@@ -353,14 +359,20 @@ export class LineDurableObject extends DurableObject<Env> {
     const counter = newRequestCounter();
     const deps = { env: this.env, store: this.store, config, notion: createNotionClient(this.env, config, counter), counter, log, now: Date.now };
     const metrics: Record<string, number> = {};
-    try {
-      const copied = await copyRequestedMedia(deps);
-      this.mediaCopyNotBefore = 0;
-      Object.assign(metrics, { "media.stored": copied.stored, "media.unavailable": copied.unavailable, "media.bytes": copied.bytes });
-    } catch (error) {
-      log.error("media copy failed; trying again shortly", { error });
-      this.noteError(error);
+    const { MEDIA_COPY_ENABLED } = await getFlags(this.env);
+    if (!MEDIA_COPY_ENABLED) {
+      // Switched off at run time: the requested copies wait (asked again each minute) and run once it is on again.
       this.mediaCopyNotBefore = Date.now() + MEDIA_COPY_RETRY_MS;
+    } else {
+      try {
+        const copied = await copyRequestedMedia(deps);
+        this.mediaCopyNotBefore = 0;
+        Object.assign(metrics, { "media.stored": copied.stored, "media.unavailable": copied.unavailable, "media.bytes": copied.bytes });
+      } catch (error) {
+        log.error("media copy failed; trying again shortly", { error });
+        this.noteError(error);
+        this.mediaCopyNotBefore = Date.now() + MEDIA_COPY_RETRY_MS;
+      }
     }
     try {
       await syncMediaNotices(deps);
@@ -482,6 +494,8 @@ export class LineDurableObject extends DurableObject<Env> {
    * Notion query per flush.
    */
   private async matchCanvas(records: ResourceRecord[], config: Config): Promise<Map<string, string | null>> {
+    // Switched off at run time: written without a Canvas relation, as when the lookup fails.
+    if (!(await getFlags(this.env)).CANVAS_INDEX_ENABLED) return new Map();
     const matcher = (this.matcher ??= new CanvasMatcher(this.env, config, this.canvasCounter));
     const keysOf = (rs: ResourceRecord[]) => rs.map((r) => this.participant(r.state)).filter((k): k is string => Boolean(k));
     const live = keysOf(records.filter((r) => r.source !== "backfill"));

@@ -124,7 +124,8 @@ function fieldRank(kind: "call" | "message", key: string, value: unknown, patchS
   if (key === "summary" || key === "transcript") return AI_STATUS_RANK[(value as { status: string }).status] ?? 0;
   // Only a segment with its id and URL can be stored and linked; a list with more of those is further along.
   if (key === "recordings") return Math.min(9, (value as Recording[]).filter((r) => r.url && r.id).length);
-  if (key === "voicemail") return (value as Voicemail).url ? 2 : 1;
+  // A voicemail with its transcript (the 2026-03-30 call.voicemail.completed) is further along than its link alone.
+  if (key === "voicemail") return ((value as Voicemail).url ? 2 : 1) + ((value as Voicemail).transcript ? 2 : 0);
   if (kind === "message") return patchStatus === undefined ? 0 : (MESSAGE_STATUS_RANK[patchStatus] ?? 3);
   return callStatusRank(patchStatus);
 }

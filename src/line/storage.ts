@@ -82,6 +82,13 @@ const SCHEMA = [
     flushed_at INTEGER
   )`,
   `CREATE INDEX IF NOT EXISTS events_resource ON events (resource_id)`,
+  // The business event behind each webhook (type + resource, see internal-event.ts): the same event sent through
+  // both webhook systems carries two unrelated ids, and this is what makes the second copy a duplicate.
+  `CREATE TABLE IF NOT EXISTS event_keys (
+    dedupe_key TEXT PRIMARY KEY,
+    event_id TEXT NOT NULL,
+    received_at INTEGER NOT NULL
+  )`,
   `CREATE TABLE IF NOT EXISTS resources (
     resource_id TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -164,8 +171,16 @@ export class LineStorage {
     this.media.migrate();
   }
 
-  /** Stores the event; false when its id was seen before. */
-  recordEvent(message: WebhookMessage, resourceId: string | null, eventType: string, at: number): boolean {
+  /**
+   * Stores the event; false when its id was seen before, or when `dedupeKey` names a business event already stored
+   * under another id (the other webhook system's copy).
+   */
+  recordEvent(message: WebhookMessage, resourceId: string | null, eventType: string, at: number, dedupeKey?: string): boolean {
+    if (dedupeKey !== undefined) {
+      this.sql.exec("INSERT INTO event_keys (dedupe_key, event_id, received_at) VALUES (?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING", dedupeKey, message.eventId, message.receivedAt ?? at);
+      const owner = this.sql.exec<{ event_id: string }>("SELECT event_id FROM event_keys WHERE dedupe_key = ?", dedupeKey).one().event_id;
+      if (owner !== message.eventId) return false;
+    }
     const cursor = this.sql.exec(
       "INSERT INTO events (event_id, resource_id, event_type, received_at, body) VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
       message.eventId,
@@ -197,6 +212,7 @@ export class LineStorage {
   /** Forgets events written long ago; their ids only matter while OpenPhone may still redeliver them. */
   pruneFlushedEvents(before: number): void {
     this.sql.exec("DELETE FROM events WHERE flushed_at IS NOT NULL AND flushed_at < ?", before);
+    this.sql.exec("DELETE FROM event_keys WHERE received_at < ?", before);
   }
 
   pendingEvents(): number {

@@ -8,6 +8,7 @@ import type { Logger } from "../observability/logger";
 import { REVIVE_AFTER_MS } from "./alarm-plan";
 import { BOUNDS, withTimeout } from "./bounded";
 import { readLinesLiveness, wakeLine } from "./liveness";
+import type { LineLiveness } from "./liveness-types";
 
 export interface WatchdogResult {
   checked: number;
@@ -15,8 +16,9 @@ export interface WatchdogResult {
   unanswered: string[];
 }
 
-export async function runLineWatchdog(env: Env, log: Logger, now = Date.now()): Promise<WatchdogResult> {
-  const lines = await readLinesLiveness(env, now);
+/** `lines`: the liveness already read this cron pass (the lag sample reads the same), else read here. */
+export async function runLineWatchdog(env: Env, log: Logger, now = Date.now(), known?: LineLiveness[]): Promise<WatchdogResult> {
+  const lines = known ?? (await readLinesLiveness(env, now));
   const result: WatchdogResult = { checked: lines.length, revived: [], unanswered: [] };
   for (const line of lines) {
     if (!line.answered) {

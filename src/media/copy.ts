@@ -32,12 +32,16 @@ export interface CopyMediaOptions {
   now?: () => number;
   /** Multipart part size; tests use the default. */
   partBytes?: number;
+  /** How long a download may move no bytes before it is given up (default `SOURCE_STALL_MS`). */
+  stallMs?: number;
 }
 
 export type MediaEnv = Pick<Env, "MEDIA" | "DB" | "GATE">;
 
 /** How long to wait for a source to start answering. The body itself may take much longer to stream. */
 const SOURCE_HEADERS_TIMEOUT_MS = 30_000;
+/** How long the body of a download may move no bytes (the source stopped sending, or R2 stopped taking them). */
+export const SOURCE_STALL_MS = 60_000;
 const EXPIRED_OR_MISSING = new Set([401, 403, 404, 410]);
 
 /** Answers that usually pass: the server or a proxy failed, was overloaded, or timed out. */
@@ -73,21 +77,22 @@ export async function copyMediaItems(
     let current = item;
     let refreshedOnce = false;
     try {
-      let response = await openSource(download, current.sourceUrl);
+      let { response, abort } = await openSource(download, current.sourceUrl);
       if (EXPIRED_OR_MISSING.has(response.status) && current.kind !== "mms") {
         await response.body?.cancel();
         const refreshed = await refreshSourceUrl(client, current, fresh);
         if (!refreshed.url) return { item: current, status: "unavailable", reason: `source answered ${describe(response)}; ${refreshed.reason}`, transient: false };
         current = { ...current, sourceUrl: refreshed.url };
         refreshedOnce = true;
-        response = await openSource(download, current.sourceUrl);
+        ({ response, abort } = await openSource(download, current.sourceUrl));
       }
       if (!response.ok || !response.body) {
         await response.body?.cancel();
         const again = refreshedOnce ? ", also at the fresh URL OpenPhone listed" : "";
         return { item: current, status: "unavailable", reason: `source answered ${describe(response)}${again}`, transient: isTransientStatus(response.status) };
       }
-      const stored = await putStream(env.MEDIA, current.key, response.body, knownLength(response), {
+      const body = failWhenStalled(response.body, options.stallMs ?? SOURCE_STALL_MS, abort);
+      const stored = await putStream(env.MEDIA, current.key, body, knownLength(response), {
         httpMetadata: { contentType: pickContentType(current, response), cacheControl: "private, max-age=31536000, immutable" },
         customMetadata: mediaMetadata(current),
       }, options.partBytes);
@@ -107,15 +112,44 @@ export async function copyMediaItems(
   return results;
 }
 
-/** Starts a download, timing out only while waiting for the response headers. */
-async function openSource(download: (url: string, signal: AbortSignal) => Promise<Response>, url: string): Promise<Response> {
+/**
+ * Starts a download, timing out while waiting for the response headers. `abort` ends the connection later (the body
+ * stalled).
+ */
+async function openSource(download: (url: string, signal: AbortSignal) => Promise<Response>, url: string): Promise<{ response: Response; abort: (reason: Error) => void }> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error(`no answer within ${SOURCE_HEADERS_TIMEOUT_MS / 1000} s`)), SOURCE_HEADERS_TIMEOUT_MS);
   try {
-    return await download(url, controller.signal);
+    return { response: await download(url, controller.signal), abort: (reason) => controller.abort(reason) };
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The body as it arrives, failed (and its connection aborted) when no bytes move for `stallMs`: a source that stops
+ * sending in the middle of a file would otherwise hold its copy, and the line's media run, until the run's cap.
+ */
+export function failWhenStalled(body: ReadableStream<Uint8Array>, stallMs: number, abort: (reason: Error) => void): ReadableStream<Uint8Array> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = (controller: TransformStreamDefaultController<Uint8Array>) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const reason = new Error(`the download moved no bytes for ${Math.round(stallMs / 1000)} s`);
+      controller.error(reason);
+      abort(reason);
+    }, stallMs);
+  };
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      start: arm,
+      transform(chunk, controller) {
+        arm(controller);
+        controller.enqueue(chunk);
+      },
+      flush: () => clearTimeout(timer),
+    }),
+  );
 }
 
 /** The body length when it is exactly what arrives: a Content-Length with no content coding the runtime undoes. */

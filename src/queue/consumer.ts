@@ -14,6 +14,7 @@ import { createLogger, type Logger } from "../observability/logger";
 import { getConfig } from "../config";
 import { processBackfillMessages } from "../backfill/queue";
 import { MAX_WEBHOOK_DEPTH, valueNestsDeeperThan } from "../webhooks/envelope";
+import { resourceIdOf as resourceIdOfEnvelope } from "../webhooks/normalise";
 import type { BackfillMessage, MessageOutcome, SyncMessage } from "./messages";
 import { isUnroutedKey, resolveUnroutedKeys, type Route } from "./routing";
 
@@ -191,7 +192,5 @@ function describeError(error: unknown): string {
 
 function resourceIdOf(body: SyncMessage): string | undefined {
   if (body?.type !== "webhook") return undefined;
-  const object = (body.envelope as { data?: { object?: { id?: unknown; callId?: unknown } } })?.data?.object;
-  const id = object?.callId ?? object?.id;
-  return typeof id === "string" ? id : undefined;
+  return resourceIdOfEnvelope(body.envelope);
 }

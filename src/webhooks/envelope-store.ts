@@ -29,10 +29,17 @@ export async function loadWebhookEnvelope(bucket: R2Bucket, message: WebhookMess
   return object.json();
 }
 
+/** What the consumer groups and files by, in the envelope's own shape, so the normaliser still reads its system. */
 function stubOf(envelope: unknown): unknown {
-  const e = envelope as { id?: unknown; type?: unknown; data?: { object?: Record<string, unknown>; resource?: Record<string, unknown> } };
-  const object = e.data?.object ?? e.data?.resource ?? {};
-  const keep: Record<string, unknown> = {};
-  for (const field of ["id", "object", "callId", "phoneNumberId", "status"]) if (field in object) keep[field] = object[field];
-  return { id: e.id, type: e.type, data: { object: keep }, stored: true };
+  const e = envelope as { id?: unknown; type?: unknown; apiVersion?: unknown; object?: unknown; data?: { object?: Record<string, unknown>; resource?: Record<string, unknown>; context?: Record<string, unknown> } };
+  const pick = (from: Record<string, unknown> | undefined, fields: string[]) => {
+    const keep: Record<string, unknown> = {};
+    for (const field of fields) if (from && field in from) keep[field] = from[field];
+    return keep;
+  };
+  const fields = ["id", "object", "callId", "phoneNumberId", "status"];
+  const data = e.data?.resource !== undefined && e.data?.object === undefined
+    ? { resource: pick(e.data.resource, fields), context: pick(e.data.context, ["phoneNumberId"]) }
+    : { object: pick(e.data?.object, fields) };
+  return { id: e.id, type: e.type, apiVersion: e.apiVersion, object: e.object, data, stored: true };
 }

@@ -1,33 +1,12 @@
 /**
- * What the intake needs to know about a verified webhook before it queues it: the event id (the deduplication key),
- * the event type, which call or message it concerns and which line it belongs to. The envelope itself travels on
- * whole; the Line Durable Object reads the rest.
- *
- * Parsing is tolerant of the variants OpenPhone is known to send (reference notes §8.2–8.3): `callSummary` and
- * `callTranscript` as type names, `data.resource` instead of `data.object` (the newer Quo payloads), summary and
- * transcript objects that carry `callId` but no `phoneNumberId`.
+ * What the intake needs to know about a verified webhook before it queues it, and the checks on the raw bytes before
+ * anything parses them. The envelope itself is read by normalise.ts; `factsOf` sums up its reading for routing.
  *
  * Nesting depth is checked on the raw bytes before anything parses them: the runtime's parser, the queue's
  * serialiser and the consumer's deserialiser all recurse, and each gives up at a different depth, so a payload deep
  * enough to fail one of them later must be refused here, where the sender still gets an answer.
  */
-
-export const CALL_EVENT_TYPES = [
-  "call.ringing",
-  "call.completed",
-  "call.recording.completed",
-  "call.transcript.completed",
-  "call.summary.completed",
-] as const;
-export const MESSAGE_EVENT_TYPES = ["message.received", "message.delivered"] as const;
-/** Contact events exist for webhooks made in the app; they concern no call or text, so nothing is synced from them. */
-export const CONTACT_EVENT_TYPES = ["contact.updated", "contact.deleted"] as const;
-
-/** Type names seen in OpenPhone's own samples for the summary and transcript events. */
-const TYPE_ALIASES: Record<string, string> = {
-  callSummary: "call.summary.completed",
-  callTranscript: "call.transcript.completed",
-};
+import type { WebhookReading } from "./normalise";
 
 /**
  * The deepest structure the intake accepts. OpenPhone's deepest payload (a transcript's dialogue turn) is about 6
@@ -103,54 +82,29 @@ export function notionDate(text: string): string | undefined {
 export type EventCategory = "call" | "message" | "contact" | "unknown";
 
 export interface WebhookEventFacts {
-  /** Envelope id (EV…), when the payload has one. */
-  eventId?: string;
-  /** The type, with aliases resolved to the subscription names. */
   eventType: string;
   category: EventCategory;
   /** The call (AC…) a call event concerns, or the message (AC…) of a message event. */
   resourceId?: string;
-  /** The line (PN…) when the payload names it; summary and transcript events do not. */
+  /** The line (PN…) when the payload names it (legacy `data.object.phoneNumberId`, or `data.context.phoneNumberId`). */
   phoneNumberId?: string;
-  /** Date fields of the object that are not dates; the event is synced without them. */
-  badDates: string[];
 }
 
-const CALL_TYPES = new Set<string>(CALL_EVENT_TYPES);
-const MESSAGE_TYPES = new Set<string>(MESSAGE_EVENT_TYPES);
-const CONTACT_TYPES = new Set<string>(CONTACT_EVENT_TYPES);
-
-export function normalizeEventType(type: string): string {
-  return TYPE_ALIASES[type] ?? type;
+/** The routing facts of a reading: only an event names a call or a text. */
+export function factsOf(reading: WebhookReading): WebhookEventFacts {
+  if (reading.outcome === "event") {
+    const { event } = reading;
+    return { eventType: event.type, category: event.kind, resourceId: event.resourceId, phoneNumberId: event.patch.lineId || undefined };
+  }
+  return { eventType: reading.eventType, category: reading.outcome === "contact" ? "contact" : "unknown" };
 }
 
-export function categoryOf(eventType: string): EventCategory {
-  if (CALL_TYPES.has(eventType)) return "call";
-  if (MESSAGE_TYPES.has(eventType)) return "message";
-  if (CONTACT_TYPES.has(eventType)) return "contact";
-  return "unknown";
-}
-
-/** Reads the facts from a parsed JSON object. Never throws; what is missing stays undefined. */
-export function readWebhookEvent(envelope: Record<string, unknown>): WebhookEventFacts {
-  const data = asRecord(envelope.data);
-  const object = asRecord(data?.object) ?? asRecord(data?.resource);
-  const rawType = text(envelope.type) ?? aliasFromObject(object);
-  const eventType = rawType ? normalizeEventType(rawType) : "";
-  const category = categoryOf(eventType);
-  // Summary and transcript objects have their own shape: the call is `callId`. A call object's own id is `id`.
-  const resourceId = category === "call" ? (text(object?.callId) ?? text(object?.id)) : category === "message" ? text(object?.id) : undefined;
-  return {
-    eventId: text(envelope.id),
-    eventType,
-    category,
-    resourceId,
-    phoneNumberId: text(object?.phoneNumberId),
-    badDates: DATE_FIELDS.filter((field) => {
-      const value = object?.[field];
-      return value !== undefined && value !== null && value !== "" && (typeof value !== "string" || notionDate(value) === undefined);
-    }).map((field) => `data.object.${field}`),
-  };
+/** Date fields of a payload object that are present but not dates (`prefix` names where the object sits). */
+export function badDatesOf(object: Record<string, unknown> | undefined, prefix: string): string[] {
+  return DATE_FIELDS.filter((field) => {
+    const value = object?.[field];
+    return value !== undefined && value !== null && value !== "" && (typeof value !== "string" || notionDate(value) === undefined);
+  }).map((field) => `${prefix}.${field}`);
 }
 
 /**
@@ -166,18 +120,4 @@ export function lineKeyFor(facts: WebhookEventFacts, knownLine?: string): string
   if (knownLine) return knownLine;
   if (facts.resourceId && (facts.category === "call" || facts.category === "message")) return `${facts.category}:${facts.resourceId}`;
   return undefined;
-}
-
-function aliasFromObject(object: Record<string, unknown> | undefined): string | undefined {
-  // A payload without a type is still clear when its object says it is a summary or a transcript.
-  const kind = text(object?.object);
-  return kind && kind in TYPE_ALIASES ? kind : undefined;
-}
-
-function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
-
-function text(value: unknown): string | undefined {
-  return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
 }

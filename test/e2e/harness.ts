@@ -10,7 +10,7 @@ import path from "node:path";
 import type { OpenPhoneEmulator } from "../../emulators/openphone/server.ts";
 import { ProcessGroup, waitForHttp } from "../../scripts/lib/processes.ts";
 import { freePort } from "../../scripts/lib/sandbox-control.ts";
-import { setUpSandboxSync, type SandboxSync } from "../../scripts/lib/sandbox-sync.ts";
+import { setUpSandboxSync, type SandboxSync, type SandboxWebhooks } from "../../scripts/lib/sandbox-sync.ts";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 export const E2E_OPENPHONE_KEY = "e2e-openphone-key";
@@ -39,6 +39,8 @@ export interface E2EOptions {
   workerSettings?: Record<string, string>;
   notionConfig?: unknown;
   openphoneConfig?: unknown;
+  /** Which webhook systems `setup` registers (default `v1`). */
+  webhooks?: SandboxWebhooks;
 }
 
 export interface E2ESandbox {
@@ -74,7 +76,7 @@ export async function startE2ESandbox(options: E2EOptions = {}): Promise<E2ESand
     closers.push(() => notion.close());
     const port = await freePort();
     const workerUrl = `http://127.0.0.1:${port}`;
-    const sync = await setUpSandboxSync({ notionUrl: notion.url, notionToken: E2E_NOTION_TOKEN, openphoneUrl: openphone.url, openphoneKey: E2E_OPENPHONE_KEY, workerUrl });
+    const sync = await setUpSandboxSync({ notionUrl: notion.url, notionToken: E2E_NOTION_TOKEN, openphoneUrl: openphone.url, openphoneKey: E2E_OPENPHONE_KEY, workerUrl, webhooks: options.webhooks });
 
     const settings: Record<string, string> = {
       OPENPHONE_API_KEY: E2E_OPENPHONE_KEY,

@@ -7,6 +7,7 @@ import type { BackfillProgress } from "../../src/backfill/progress";
 import { runBackfillJob } from "../../src/backfill/runner";
 import { reviveIdleChains, startBackfill, startSweep } from "../../src/backfill/start";
 import { loadConfig } from "../../src/config";
+import { lineFilterOf, type LineFilter } from "../../src/line-filter/filter";
 import { getRun } from "../../src/db/backfill-runs";
 import worker from "../../src/index";
 import type { BackfillMessage, SyncMessage } from "../../src/queue/messages";
@@ -33,7 +34,7 @@ interface Harness {
   merged: Set<string>;
 }
 
-function harness(faults: { enqueueFailsEvery?: number; ingestFailsEvery?: number } = {}): Harness {
+function harness(faults: { enqueueFailsEvery?: number; ingestFailsEvery?: number } = {}, lineFilter: LineFilter = { sync: [], skip: [] }): Harness {
   const { config } = loadConfig({ ...env, ...TEST_SECRETS, BACKFILL_SUBREQUEST_BUDGET: "24" });
   const queue: BackfillMessage[] = [];
   const merged = new Set<string>();
@@ -54,6 +55,7 @@ function harness(faults: { enqueueFailsEvery?: number; ingestFailsEvery?: number
       queue.push(...(JSON.parse(JSON.stringify(messages)) as BackfillMessage[]));
     },
     openphone: (counter) => backfillOpenPhoneClient(env, config, counter),
+    lineFilter: async () => lineFilter,
     now: () => Date.now(),
   };
   return { deps, queue, merged };
@@ -81,6 +83,22 @@ function totals(workspace: FakeWorkspace) {
 }
 
 describe("backfill job chains", () => {
+  it("leaves out the lines the line filter skips, whether named by id or by number", async () => {
+    ws = buildWorkspace({ prefix: "k", lines: 3, people: 2, callsEach: 1, messagesEach: 1, now: Date.now() });
+    // Line 2 by its number as a person would type it; line 3 by its id.
+    const h = harness({}, lineFilterOf({ SYNC_LINES: [], SKIP_LINES: ["(555) 000-0002", "PNkline3"] }, "US"));
+    const started = await startBackfill(h.deps, {}, "admin");
+    expect(started).toMatchObject({ started: true, lines: ["PNkline1"] });
+    await drain(h);
+    const lineOf = new Map([...ws.calls, ...ws.messages].map((item) => [`backfill:${item.id}`, item.phoneNumberId]));
+    expect(h.merged.size).toBeGreaterThan(0);
+    expect(new Set([...h.merged].map((eventId) => lineOf.get(eventId)))).toEqual(new Set(["PNkline1"]));
+
+    await expect(startBackfill(harness({}, lineFilterOf({ SYNC_LINES: ["PNkline1"], SKIP_LINES: [] }, "US")).deps, { lines: ["PNkline2"] }, "admin")).rejects.toThrow(
+      /line\(s\) not synced: PNkline2 \(SYNC_LINES does not name it\)/,
+    );
+  });
+
   it("merges every call and text of every line once and moves each line's watermark to the run's start", async () => {
     ws = buildWorkspace({ prefix: "a", lines: 3, people: 4, callsEach: 2, messagesEach: 3, now: Date.now(), unfinishedCallOnLine: 2 });
     const { calls, messages } = totals(ws);
@@ -179,7 +197,7 @@ describe("the frequent sweep", () => {
     sendFromApp(ws, "PNsline1", "ACsentFromApp");
     stats.requests = 0;
     stats.byPath = {};
-    const swept = await startSweep(h.deps);
+    const swept = await startSweep(h.deps, 5);
     expect(swept).toMatchObject({ started: true });
     await drain(h);
     const run = (await getRun(env.DB, swept!.id))!.run;
@@ -193,7 +211,7 @@ describe("the frequent sweep", () => {
     expect(after.sweep).toBeGreaterThanOrEqual(run.started_at);
 
     // Too soon for another; the backfill list keeps sweeps apart.
-    expect(await startSweep(h.deps)).toBeNull();
+    expect(await startSweep(h.deps, 5)).toBeNull();
     const listed = await worker.fetch(new Request("http://worker/admin/backfill", { headers: { Authorization: `Bearer ${TEST_SECRETS.ADMIN_TOKEN}` } }), { ...env, ...TEST_SECRETS }, createExecutionContext());
     const body = await listed.json<{ runs: BackfillProgress[]; sweeps: BackfillProgress[] }>();
     expect(body.runs.map((r) => r.id)).toContain(first.id);
@@ -205,7 +223,7 @@ describe("the frequent sweep", () => {
     ws = buildWorkspace({ prefix: "t", lines: 1, people: 2, callsEach: 1, messagesEach: 2, now: Date.now() });
     sendFromApp(ws, "PNtline1", "ACrecentOnly");
     const h = harness();
-    const sweep = await startSweep(h.deps);
+    const sweep = await startSweep(h.deps, 5);
     expect(sweep).toMatchObject({ started: true });
     // Everything else is more than an hour old: the sweep leaves it to the backfill.
     const backfill = await startBackfill(h.deps, {}, "cli");
@@ -218,7 +236,7 @@ describe("the frequent sweep", () => {
 
     // A later sweep, with the backfill's watermark, starts just before it and finds nothing new.
     await ageSweeps();
-    const next = await startSweep(h.deps);
+    const next = await startSweep(h.deps, 5);
     await drain(h);
     expect((await getRun(env.DB, next!.id))!.run).toMatchObject({ status: "completed", handed: 0 });
   }, 60_000);
@@ -226,11 +244,10 @@ describe("the frequent sweep", () => {
   it("does not run with SWEEP_MINUTES=0, and never blocks a running backfill", async () => {
     ws = buildWorkspace({ prefix: "u", lines: 1, people: 1, callsEach: 1, messagesEach: 1, now: Date.now() });
     const h = harness();
-    const off = { ...h.deps, config: { ...h.deps.config, SWEEP_MINUTES: 0 } };
-    expect(await startSweep(off)).toBeNull();
+    expect(await startSweep(h.deps, 0)).toBeNull();
     const backfill = await startBackfill(h.deps, {}, "admin");
     await ageSweeps();
-    expect(await startSweep(h.deps)).toMatchObject({ id: backfill.id, started: false });
+    expect(await startSweep(h.deps, 5)).toMatchObject({ id: backfill.id, started: false });
     await drain(h);
   }, 60_000);
 });

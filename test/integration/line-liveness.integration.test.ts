@@ -116,7 +116,8 @@ describe("the watchdog", () => {
     expect(before!.oldestPendingSeconds).toBeGreaterThanOrEqual(300);
     expect(await alarmOf(stub)).toBeNull();
 
-    await worker.scheduled!(createScheduledController({ scheduledTime: new Date(), cron: FREQUENT_CRON }), { ...env, ...TEST_SETTINGS } as unknown as Env, createExecutionContext());
+    // Without the sweep: this fake OpenPhone lists nothing, and the watchdog alone must bring the line back.
+    await worker.scheduled!(createScheduledController({ scheduledTime: new Date(), cron: FREQUENT_CRON }), { ...env, ...TEST_SETTINGS, SWEEP_MINUTES: "0" } as unknown as Env, createExecutionContext());
     // The alarm it set fires on its own, or here.
     for (let i = 0; i < 100 && (await pagesFor("ACwoken1")).length === 0; i++) {
       await runDurableObjectAlarm(stub);

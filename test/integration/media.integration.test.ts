@@ -123,6 +123,25 @@ describe("copying a call's media into R2", () => {
     expect(await sliceOf(object!, "chunked.mp3", 0)).toEqual({ length: size, mismatch: -1 });
   }, 60_000);
 
+  it("gives up a download that stops sending in the middle, stores nothing, and says why", async () => {
+    const size = 3 * 1024 * 1024;
+    const item: MediaItem = {
+      kind: "recording",
+      key: "recordings/2026/03/07/ACstalled01/CRstalled.mp3",
+      sourceUrl: fileUrl("stalled.mp3", size, `&stall=${256 * 1024}`),
+      contentType: "audio/mpeg",
+      resourceId: "ACstalled01",
+      mediaId: "CRstalled",
+      durationSeconds: 180,
+    };
+    const [result] = await copyMediaItems(env, config, [item], { stallMs: 1500 });
+    expect(result).toMatchObject({ status: "unavailable", transient: true, reason: expect.stringMatching(/moved no bytes for 2 s/) });
+    expect(await env.MEDIA.head(item.key)).toBeNull();
+    expect((await mediaItemsOf(env.DB, "ACstalled01"))[0]).toMatchObject({ status: "unavailable", attempts: 1 });
+    // Its retry would stall again: out of the way of the retry tests below.
+    await env.DB.prepare("DELETE FROM media_items WHERE resource_id = 'ACstalled01'").run();
+  }, 60_000);
+
   it("copies a plain (non-byte) stream of uneven chunks through multipart, whole", async () => {
     const size = 11 * 1024 * 1024 + 12_345;
     let offset = 0;

@@ -167,7 +167,7 @@ describe("POST /webhooks/openphone: accepted", () => {
     expect(queued).toEqual([]);
     const row = await env.DB.prepare("SELECT queue, reason, body FROM dead_letters WHERE body LIKE '%EVnoroute01%'").first<{ queue: string; reason: string; body: string }>();
     expect(row?.queue).toBe("webhooks");
-    expect(row?.reason).toContain("names neither a line");
+    expect(row?.reason).toContain("data.object.id");
     expect(JSON.parse(row!.body).envelope.id).toBe("EVnoroute01");
   });
 });

@@ -15,7 +15,7 @@ describe("loadConfig", () => {
   it("parses a complete configuration with defaults", () => {
     const { config, problems } = loadConfig(complete);
     expect(problems).toEqual([]);
-    expect(config.COALESCE_MS).toBe(10_000);
+    expect(config.NOTION_BURST).toBe(3);
     expect(config.NOTION_RATE_PER_SECOND).toBe(3);
     expect(config.OPENPHONE_RATE_PER_SECOND).toBe(10);
     expect(config.DEFAULT_REGION).toBe("US");
@@ -27,12 +27,12 @@ describe("loadConfig", () => {
     const { config, problems } = loadConfig({
       ...complete,
       OPENPHONE_API_KEY: "  op-key-123\n",
-      COALESCE_MS: " 0 \n",
+      NOTION_BURST: " 7 \n",
       OPENPHONE_WEBHOOK_KEYS: "ZW11bGF0b3ItdGVzdC1zaWduaW5nLWtleS0wMDAwMDE=\n, YW5vdGhlcktleQ==",
     });
     expect(problems).toEqual([]);
     expect(config.OPENPHONE_API_KEY).toBe("op-key-123");
-    expect(config.COALESCE_MS).toBe(0);
+    expect(config.NOTION_BURST).toBe(7);
     expect(config.OPENPHONE_WEBHOOK_KEYS).toEqual(["ZW11bGF0b3ItdGVzdC1zaWduaW5nLWtleS0wMDAwMDE=", "YW5vdGhlcktleQ=="]);
   });
 
@@ -45,10 +45,10 @@ describe("loadConfig", () => {
   });
 
   it("reports malformed values without echoing them, and keeps the default", () => {
-    const { config, problems } = loadConfig({ ...complete, COALESCE_MS: "ten seconds", NOTION_CALLS_DATABASE_ID: "not-an-id-secretish", QUO_WEBHOOK_SECRETS: "nope-secret-value" });
-    expect(config.COALESCE_MS).toBe(10_000);
+    const { config, problems } = loadConfig({ ...complete, NOTION_BURST: "ten seconds", NOTION_CALLS_DATABASE_ID: "not-an-id-secretish", QUO_WEBHOOK_SECRETS: "nope-secret-value" });
+    expect(config.NOTION_BURST).toBe(3);
     const text = JSON.stringify(problems);
-    expect(problems.map((p) => p.setting).sort()).toEqual(["COALESCE_MS", "NOTION_CALLS_DATABASE_ID", "QUO_WEBHOOK_SECRETS"]);
+    expect(problems.map((p) => p.setting).sort()).toEqual(["NOTION_BURST", "NOTION_CALLS_DATABASE_ID", "QUO_WEBHOOK_SECRETS"]);
     expect(text).not.toContain("ten seconds");
     expect(text).not.toContain("secretish");
     expect(text).not.toContain("nope-secret-value");

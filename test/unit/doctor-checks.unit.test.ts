@@ -117,6 +117,26 @@ describe("webhookProblems", () => {
   });
 });
 
+describe("webhookProblems: the 2026-03-30 system", () => {
+  const url = "https://sync.example.com/webhooks/openphone";
+  const quo = (overrides: Record<string, unknown> = {}) => ({ id: "7", url, events: [...NEEDED_WEBHOOK_EVENTS, "call.missed", "message.failed"], status: "enabled", resourceIds: ["*"], ...overrides });
+  const legacy = WEBHOOK_FAMILIES.map((f, i) => ({ id: `WH${i}`, url, events: [...f.events], key: "a2V5LW9uZQ==", status: "enabled", resourceIds: ["*"] }));
+  const expected = { baseUrl: "https://sync.example.com", keys: ["a2V5LW9uZQ=="], quoSecrets: 1, lineIds: ["PN1"] };
+
+  it("accepts the new system alone, and both systems at once", () => {
+    expect(webhookProblems([], expected, [quo()])).toEqual([]);
+    expect(webhookProblems(legacy, expected, [quo()])).toEqual([]);
+  });
+
+  it("names a disabled webhook, a webhook the Worker has no secret for, and the events the new webhook lacks", () => {
+    expect(webhookProblems([], expected, [quo({ status: "disabled" })]).map((p) => p.subject)).toEqual(["webhook 7 (2026-03-30)", ...NEEDED_WEBHOOK_EVENTS.map((e) => `event ${e}`)]);
+    expect(webhookProblems([], { ...expected, quoSecrets: 0 }, [quo()])[0]!.problem).toContain("QUO_WEBHOOK_SECRETS is empty");
+    expect(webhookProblems([], expected, [quo({ events: ["call.completed"] })]).map((p) => p.subject)).not.toContain("event call.completed");
+    // The legacy webhooks still cover what the new one does not.
+    expect(webhookProblems(legacy, expected, [quo({ events: ["call.completed"] })])).toEqual([]);
+  });
+});
+
 describe("formatDoctorReport", () => {
   it("prints each problem with its fix and the count", () => {
     const report = doctorReport([{ name: "calls", status: "problem", summary: "reached", durationMs: 1, problems: [{ check: "calls", subject: 'Calls database, property "Duration"', problem: "missing", fix: "rename it back" }] }], Date.now());

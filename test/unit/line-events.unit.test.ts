@@ -1,9 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { parseEnvelope } from "../../src/line/events";
 import { emptyMessage, mergeMessage } from "../../src/line/state";
 import { mapMessageToProperties } from "../../src/notion/mapping";
 import { resolvePropertyNames } from "../../src/notion/schema";
-import { readWebhookEvent } from "../../src/webhooks/envelope";
+import { normaliseWebhook } from "../../src/webhooks/normalise";
+
+/** The normaliser's reading in the shape these cases were written for: an event, ignored, or invalid. */
+function parseEnvelope(envelope: unknown) {
+  const reading = normaliseWebhook(envelope, { receivedAt: Date.now() });
+  if (reading.outcome === "event") return { outcome: "event" as const, event: reading.event };
+  if (reading.outcome === "contact" || reading.outcome === "ignored") return { outcome: "ignored" as const };
+  return { outcome: "invalid" as const, reason: reading.reason };
+}
+const readWebhookEvent = (envelope: unknown) => {
+  const reading = normaliseWebhook(envelope);
+  return { badDates: reading.outcome === "event" ? reading.badDates : [] };
+};
 
 const call = {
   id: "AC1",

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { lineKeyFor, readWebhookEvent } from "../../src/webhooks/envelope";
+import { factsOf, lineKeyFor } from "../../src/webhooks/envelope";
+import { envelopeIdOf, normaliseWebhook } from "../../src/webhooks/normalise";
+
+/** The intake's reading of an envelope: its id and the routing facts. */
+function readWebhookEvent(envelope: unknown) {
+  const reading = normaliseWebhook(envelope, { fallbackId: envelopeIdOf(envelope) ?? "sha256:derived" });
+  return { eventId: envelopeIdOf(envelope), ...factsOf(reading), badDates: reading.outcome === "event" ? reading.badDates : [] };
+}
 
 describe("readWebhookEvent", () => {
   it("reads a call event's id, type, call and line", () => {
@@ -27,22 +34,22 @@ describe("readWebhookEvent", () => {
     });
   });
 
-  it("reads messages, including the newer data.resource shape", () => {
+  it("reads messages, including the 2026-03-30 shape whose line is in data.context", () => {
     expect(readWebhookEvent({ id: "EV5", type: "message.received", data: { object: { id: "AC5", to: "+15555550101", phoneNumberId: "PN5" } } })).toMatchObject({
       category: "message",
       resourceId: "AC5",
       phoneNumberId: "PN5",
     });
-    expect(readWebhookEvent({ id: "EV6", type: "message.delivered", data: { resource: { id: "AC6", phoneNumberId: "PN6" } } })).toMatchObject({
+    expect(readWebhookEvent({ id: "EV6", type: "message.delivered", apiVersion: "2026-03-30", data: { resource: { id: "AC6" }, context: { phoneNumberId: "PN6" } } })).toMatchObject({
       resourceId: "AC6",
       phoneNumberId: "PN6",
     });
   });
 
   it("tells unknown and contact events apart from the synced ones, and survives odd shapes", () => {
-    expect(readWebhookEvent({ id: "EV7", type: "contact.updated", data: { object: { id: "CT7" } } })).toMatchObject({ category: "contact", resourceId: undefined });
+    expect(readWebhookEvent({ id: "EV7", type: "contact.updated", data: { object: { id: "CT7" } } })).toMatchObject({ category: "contact" });
     expect(readWebhookEvent({ id: "EV8", type: "call.teleported" })).toMatchObject({ category: "unknown", eventType: "call.teleported" });
-    expect(readWebhookEvent({ type: 42, data: [1, 2] })).toEqual({ eventId: undefined, eventType: "", category: "unknown", resourceId: undefined, phoneNumberId: undefined, badDates: [] });
+    expect(readWebhookEvent({ type: 42, data: [1, 2] })).toEqual({ eventId: undefined, eventType: "", category: "unknown", badDates: [] });
     expect(readWebhookEvent({ id: "  ", type: "call.ringing", data: { object: { id: "AC9", phoneNumberId: "" } } })).toMatchObject({ eventId: undefined, phoneNumberId: undefined });
   });
 });

@@ -22,6 +22,17 @@ const STANDARD_TS = 1614265330;
 const STANDARD_BODY = '{"test": 2432232314}';
 const STANDARD_SIGNATURE = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
 
+// The 2026-03-30 vector of the Quo reference notes (quo-2026-03-30.md §4.5): key bytes "quo-emulator-test-signing-key-01".
+const QUO_VECTOR_SECRET = "whsec_cXVvLWVtdWxhdG9yLXRlc3Qtc2lnbmluZy1rZXktMDE=";
+const QUO_VECTOR_SECOND = "whsec_cXVvLWVtdWxhdG9yLXRlc3Qtc2lnbmluZy1rZXktMDI=";
+const QUO_VECTOR_ID = "msg_test0000000000000000001";
+const QUO_VECTOR_TS = 1775000000;
+const QUO_VECTOR_BODY =
+  '{"id":"EVtest0001","apiVersion":"2026-03-30","createdAt":"2026-03-31T23:33:19.000Z","type":"message.received","data":{"resource":{"id":"ACtest0001","direction":"incoming","text":"hi","media":[],"status":"received","createdAt":"2026-03-31T23:33:19.000Z"},"context":{"orgId":"ORtest0001","phoneNumberId":"PNtest0001","conversationId":"CNtest0001","userId":"UStest0001","contacts":{"ids":[],"lookupStatus":"none"},"senderIdentifier":"+15555550100","recipientIdentifiers":["+15555550101"]},"links":{"quo":null}}}';
+const QUO_VECTOR_SIGNATURE = "v1,WTJQD+KPuIyfj908sxjN6NqziRmZhRxPnfTA/McFmeA=";
+const QUO_VECTOR_SECOND_SIGNATURE = "v1,1fTZ+37DWRkpkebEpFMXDQM3pTUvVAuFytHha4EUyrw=";
+const QUO_VECTOR_TAMPERED_SIGNATURE = "v1,GqEqgKwssAXpTiNdK9JRoJYOCWjXmKjr/yv1epwnIgU=";
+
 const OTHER_KEY = btoa("another-webhook-signing-key-0002");
 const OTHER_SECRET = `whsec_${btoa("another-quo-secret-0002")}`;
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -113,6 +124,20 @@ describe("webhook-signature (Quo / Standard Webhooks scheme)", () => {
     expect((await signQuoWebhook(STANDARD_BODY, STANDARD_SECRET, STANDARD_ID, STANDARD_TS))["webhook-signature"]).toBe(STANDARD_SIGNATURE);
     const check = await verifyWebhookSignature(standardHeaders(STANDARD_SIGNATURE), bytes(STANDARD_BODY), quoKeys(STANDARD_SECRET), now);
     expect(check).toEqual({ ok: true, scheme: "quo", timestampMs: STANDARD_TS * 1000 });
+  });
+
+  it("reproduces the 2026-03-30 reference vector: one key, two keys in one header, a tampered body", async () => {
+    const at = QUO_VECTOR_TS * 1000 + 1_000;
+    const headers = (signature: string) => standardHeaders(signature, QUO_VECTOR_ID, String(QUO_VECTOR_TS));
+    expect(bytes(QUO_VECTOR_BODY).byteLength).toBe(508);
+    expect((await signQuoWebhook(QUO_VECTOR_BODY, QUO_VECTOR_SECRET, QUO_VECTOR_ID, QUO_VECTOR_TS))["webhook-signature"]).toBe(QUO_VECTOR_SIGNATURE);
+    expect((await signQuoWebhook(QUO_VECTOR_BODY, QUO_VECTOR_SECOND, QUO_VECTOR_ID, QUO_VECTOR_TS))["webhook-signature"]).toBe(QUO_VECTOR_SECOND_SIGNATURE);
+    expect((await verifyWebhookSignature(headers(QUO_VECTOR_SIGNATURE), bytes(QUO_VECTOR_BODY), quoKeys(QUO_VECTOR_SECRET), at)).ok).toBe(true);
+    const both = headers(`${QUO_VECTOR_SECOND_SIGNATURE} ${QUO_VECTOR_SIGNATURE}`);
+    expect((await verifyWebhookSignature(both, bytes(QUO_VECTOR_BODY), quoKeys(QUO_VECTOR_SECRET), at)).ok).toBe(true);
+    const tampered = QUO_VECTOR_BODY.replace('"text":"hi"', '"text":"hI"');
+    expect((await signQuoWebhook(tampered, QUO_VECTOR_SECRET, QUO_VECTOR_ID, QUO_VECTOR_TS))["webhook-signature"]).toBe(QUO_VECTOR_TAMPERED_SIGNATURE);
+    expect(await verifyWebhookSignature(headers(QUO_VECTOR_SIGNATURE), bytes(tampered), quoKeys(QUO_VECTOR_SECRET), at)).toMatchObject({ ok: false, failure: "bad_signature" });
   });
 
   it("refuses a tampered body, another webhook id and the wrong secret", async () => {

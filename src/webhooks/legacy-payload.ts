@@ -1,5 +1,6 @@
 /**
- * Tolerant parsing of OpenPhone webhook envelopes into normalised events.
+ * The legacy envelope (`/v1/webhooks` and webhooks made in the Quo app): `object: "event"`, the payload in
+ * `data.object`. Read through normalise.ts only.
  *
  * OpenPhone's payloads vary (reference: openphone-api.md §8): summary and transcript events may carry the type
  * `callSummary`/`callTranscript` instead of `call.summary.completed`/`call.transcript.completed`, a message's `to`
@@ -15,43 +16,9 @@
  * OpenPhone said there is none (absent). The merge in `state.ts` keeps the two apart.
  */
 import { z } from "zod";
-import { notionDate } from "../webhooks/envelope";
-import type { CallPatch, MessagePatch, Recording, TranscriptTurn, Voicemail } from "./state";
-
-export type CanonicalEventType =
-  | "call.ringing"
-  | "call.completed"
-  | "call.recording.completed"
-  | "call.summary.completed"
-  | "call.transcript.completed"
-  | "message.received"
-  | "message.delivered";
-
-export interface CallEvent {
-  kind: "call";
-  eventId: string;
-  type: CanonicalEventType;
-  resourceId: string;
-  /** When OpenPhone produced the event (epoch ms); orders conflicting values. */
-  occurredAt: number;
-  patch: CallPatch;
-}
-
-export interface MessageEvent {
-  kind: "message";
-  eventId: string;
-  type: CanonicalEventType;
-  resourceId: string;
-  occurredAt: number;
-  patch: MessagePatch;
-}
-
-export type NormalisedEvent = CallEvent | MessageEvent;
-
-export type ParsedEnvelope =
-  | { outcome: "event"; event: NormalisedEvent }
-  | { outcome: "ignored"; type: string; reason: string }
-  | { outcome: "invalid"; reason: string };
+import type { CallPatch, MessagePatch, Recording, TranscriptTurn, Voicemail } from "../line/state";
+import { notionDate } from "./envelope";
+import { dedupeKeyOf, type CanonicalEventType, type ParsedEnvelope } from "./internal-event";
 
 const TYPE_ALIASES: Record<string, CanonicalEventType> = {
   "call.ringing": "call.ringing",
@@ -67,22 +34,22 @@ const TYPE_ALIASES: Record<string, CanonicalEventType> = {
   "message.delivered": "message.delivered",
 };
 
-const text = z.string().min(1);
-const optionalText = z.string().nullish().catch(undefined);
-const optionalNumber = z.number().nullish().catch(undefined);
+export const text = z.string().min(1);
+export const optionalText = z.string().nullish().catch(undefined);
+export const optionalNumber = z.number().nullish().catch(undefined);
 /** A date field: `null` or empty stays "none", anything that is not a date becomes unknown. */
-const optionalDate = z
+export const optionalDate = z
   .unknown()
   .transform((value) => (value === null || value === "" ? null : typeof value === "string" ? notionDate(value) : undefined))
   .optional();
 const envelopeSchema = z.looseObject({
-  id: text,
+  id: text.optional().catch(undefined),
   type: z.string().optional().catch(undefined),
   createdAt: z.string().optional().catch(undefined),
   data: z.looseObject({ object: z.looseObject({}) }),
 });
 
-const mediaItem = z.looseObject({ url: z.string().nullish(), type: z.string().nullish(), duration: z.number().nullish(), id: z.string().nullish() });
+export const mediaItem = z.looseObject({ url: z.string().nullish(), type: z.string().nullish(), duration: z.number().nullish(), id: z.string().nullish() });
 
 const callObject = z.looseObject({
   id: text,
@@ -109,7 +76,7 @@ const summaryObject = z.looseObject({
   nextSteps: z.union([z.array(z.string()), z.string().transform((s) => [s])]).nullish().catch(undefined),
 });
 
-const turn = z.looseObject({
+export const turn = z.looseObject({
   content: z.string().catch(""),
   start: z.number().catch(0),
   end: z.number().nullish().catch(undefined),
@@ -137,34 +104,40 @@ const messageObject = z.looseObject({
   media: z.array(mediaItem).nullish().catch(undefined),
 });
 
-function epoch(iso: string | null | undefined, fallback: number): number {
+export function epoch(iso: string | null | undefined, fallback: number): number {
   const at = iso ? Date.parse(iso) : NaN;
   return Number.isNaN(at) ? fallback : at;
 }
 
-function firstIssue(error: z.ZodError): string {
+export function firstIssue(error: z.ZodError): string {
   const issue = error.issues[0];
   if (!issue) return "invalid";
   const path = issue.path.length ? issue.path.join(".") : "(root)";
   return `${path}: ${issue.code === "invalid_type" ? `expected ${issue.expected}` : issue.message}`;
 }
 
-function toRecordings(items: z.infer<typeof mediaItem>[] | null | undefined): Recording[] | null | undefined {
+export function toRecordings(items: z.infer<typeof mediaItem>[] | null | undefined): Recording[] | null | undefined {
   if (items === undefined) return undefined;
   if (items === null || items.length === 0) return null;
   return items.map((m) => ({ id: m.id ?? null, url: m.url ?? null, type: m.type ?? null, duration: m.duration ?? null }));
 }
 
-/** Reads the envelope the intake queued (kept whole) into one normalised event, or says why it cannot. */
-export function parseEnvelope(envelope: unknown, receivedAt = Date.now()): ParsedEnvelope {
+/**
+ * Reads a legacy envelope into one normalised event, or says why it cannot. `fallbackId` is the id the intake
+ * derived for an envelope without one.
+ */
+export function parseLegacyEnvelope(envelope: unknown, fallbackId: string | undefined, receivedAt = Date.now()): ParsedEnvelope {
   const parsed = envelopeSchema.safeParse(envelope);
   if (!parsed.success) return { outcome: "invalid", reason: `malformed webhook envelope (${firstIssue(parsed.error)})` };
-  const { id: eventId, data } = parsed.data;
+  const { data } = parsed.data;
+  const eventId = parsed.data.id ?? fallbackId;
+  if (!eventId) return { outcome: "invalid", reason: "malformed webhook envelope (id: expected string)" };
   const object = data.object;
   const rawType = parsed.data.type ?? (typeof object.object === "string" ? object.object : "");
   const type = TYPE_ALIASES[rawType] ?? (typeof object.object === "string" ? TYPE_ALIASES[object.object] : undefined);
   if (!type) return { outcome: "ignored", type: rawType || "(none)", reason: `event type ${rawType || "(none)"} is not synced` };
   const occurredAt = epoch(parsed.data.createdAt, receivedAt);
+  const base = { eventId, type, occurredAt, system: "v1" as const };
   const invalid = (error: z.ZodError) => ({ outcome: "invalid" as const, reason: `${type} event ${eventId}: data.object.${firstIssue(error)}` });
 
   if (type === "call.summary.completed") {
@@ -172,7 +145,7 @@ export function parseEnvelope(envelope: unknown, receivedAt = Date.now()): Parse
     if (!r.success) return invalid(r.error);
     const o = r.data;
     const patch: CallPatch = { summary: { status: o.status ?? "completed", summary: o.summary ?? [], nextSteps: o.nextSteps ?? [] } };
-    return { outcome: "event", event: { kind: "call", eventId, type, resourceId: o.callId, occurredAt, patch } };
+    return { outcome: "event", event: { ...base, kind: "call", resourceId: o.callId, dedupeKey: dedupeKeyOf(type, o.callId, o.status ?? "completed"), patch } };
   }
   if (type === "call.transcript.completed") {
     const r = transcriptObject.safeParse(object);
@@ -186,7 +159,7 @@ export function parseEnvelope(envelope: unknown, receivedAt = Date.now()): Parse
       userId: t.userId ?? null,
     }));
     const patch: CallPatch = { transcript: { status: o.status ?? "completed", dialogue } };
-    return { outcome: "event", event: { kind: "call", eventId, type, resourceId: o.callId, occurredAt, patch } };
+    return { outcome: "event", event: { ...base, kind: "call", resourceId: o.callId, dedupeKey: dedupeKeyOf(type, o.callId, o.status ?? "completed"), patch } };
   }
   if (type.startsWith("call.")) {
     const r = callObject.safeParse(object);
@@ -210,7 +183,7 @@ export function parseEnvelope(envelope: unknown, receivedAt = Date.now()): Parse
       voicemail,
       recordingAnnounced: type === "call.recording.completed" ? true : undefined,
     };
-    return { outcome: "event", event: { kind: "call", eventId, type, resourceId: o.id, occurredAt, patch } };
+    return { outcome: "event", event: { ...base, kind: "call", resourceId: o.id, dedupeKey: dedupeKeyOf(type, o.id), patch } };
   }
   const r = messageObject.safeParse(object);
   if (!r.success) return invalid(r.error);
@@ -226,5 +199,5 @@ export function parseEnvelope(envelope: unknown, receivedAt = Date.now()): Parse
     userId: o.userId,
     media: o.media === undefined ? undefined : o.media?.length ? o.media.map((m) => ({ url: m.url ?? null, type: m.type ?? null })) : null,
   };
-  return { outcome: "event", event: { kind: "message", eventId, type, resourceId: o.id, occurredAt, patch } };
+  return { outcome: "event", event: { ...base, kind: "message", resourceId: o.id, dedupeKey: dedupeKeyOf(type, o.id, patch.status), patch } };
 }

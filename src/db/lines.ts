@@ -1,0 +1,30 @@
+/** The workspace's lines as D1 knows them (`lines`, `line_objects`), for the line filter and the dashboard. */
+
+export interface KnownLine {
+  id: string;
+  /** E.164, when known. */
+  number: string | null;
+  name: string | null;
+}
+
+export async function readLineNumber(db: D1Database, lineId: string): Promise<string | null> {
+  const row = await db.prepare("SELECT number FROM lines WHERE phone_number_id = ?1").bind(lineId).first<{ number: string | null }>();
+  return row?.number ?? null;
+}
+
+/** Every line in `lines` (from OpenPhone's list, the backfill, the intake) and every line that was handed work. */
+export async function listKnownLines(db: D1Database): Promise<KnownLine[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT phone_number_id AS id, number, name FROM lines
+       UNION SELECT name AS id, NULL, NULL FROM line_objects WHERE name LIKE 'PN%' AND name NOT IN (SELECT phone_number_id FROM lines)
+       ORDER BY id`,
+    )
+    .all<KnownLine>();
+  return results;
+}
+
+/** A line the intake saw (also when it is skipped), so the dashboard can list it; its number comes later. */
+export async function rememberSeenLine(db: D1Database, lineId: string, now: number): Promise<void> {
+  await db.prepare("INSERT INTO lines (phone_number_id, updated_at) VALUES (?1, ?2) ON CONFLICT (phone_number_id) DO NOTHING").bind(lineId, now).run();
+}
