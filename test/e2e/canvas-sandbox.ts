@@ -70,6 +70,7 @@ export async function startCanvasSandbox(settings: Record<string, string> = {}):
       ...settings,
     },
     d1Databases: { DB: "canvas-e2e" },
+    kvNamespaces: ["FLAGS"],
     durableObjects: {
       GATE: { className: "GateDurableObject", useSQLite: true },
       CANVAS_INDEX: { className: "CanvasIndexDurableObject", useSQLite: true },
