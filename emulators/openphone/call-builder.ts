@@ -19,7 +19,7 @@ export interface CallOptions {
   durationSeconds?: number;
   /** `bytes` per segment. */
   recording?: { segments: number; bytes?: number };
-  transcript?: { chars: number } | false;
+  transcript?: { chars: number } | { turns: number } | false;
   summary?: boolean;
   voicemail?: boolean;
   /** Size of recorded audio per second (default about 32 kbit/s). */
@@ -138,7 +138,7 @@ export function buildCall(store: EmulatorStore, baseUrl: string, options: CallOp
 
   const wantsTranscript = answered && options.transcript !== false && (options.transcript !== undefined || random() < 0.85);
   const dialogue = wantsTranscript
-    ? transcriptDialogue(random, duration, options.transcript ? turnsForChars(options.transcript.chars) : Math.max(2, Math.round(duration / 6)), {
+    ? transcriptDialogue(random, duration, options.transcript ? ("turns" in options.transcript ? options.transcript.turns : turnsForChars(options.transcript.chars)) : Math.max(2, Math.round(duration / 6)), {
         agent: { identifier: line.number, userId: user.id },
         customer: external,
       })

@@ -31,7 +31,8 @@ const callSchema = z.object({
   status: z.enum(CALL_STATUSES).optional(),
   durationSeconds: z.number().int().min(1).max(86_400).optional(),
   recording: z.object({ segments: z.number().int().min(0).max(20), bytes: z.number().int().min(0).max(2 ** 40).optional() }).strict().optional(),
-  transcript: z.union([z.object({ chars: z.number().int().min(1).max(2_000_000) }).strict(), z.literal(false)]).optional(),
+  /** A transcript of about `chars` characters, or of exactly `turns` speaker turns; `false` for none. */
+  transcript: z.union([z.object({ chars: z.number().int().min(1).max(2_000_000) }).strict(), z.object({ turns: z.number().int().min(2).max(20_000) }).strict(), z.literal(false)]).optional(),
   summary: z.boolean().optional(),
   voicemail: z.boolean().optional(),
   ringing: z.boolean().optional(),

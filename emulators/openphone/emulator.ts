@@ -42,6 +42,14 @@ export interface SeedOptions {
 export const DEFAULT_LINES = 3;
 export const DEFAULT_USERS = 4;
 
+/** Share of simulated calls that last hours (voicemails, about 12 %, and pictures in about 8 % of texts come as seeded). */
+const LONG_CALL_SHARE = 0.02;
+
+function longCallOptions(roll: number): CallOptions {
+  const durationSeconds = 3 * 3600 + Math.floor(roll * 3600);
+  return { status: "answered", durationSeconds, transcript: { turns: Math.round(durationSeconds / 7) } };
+}
+
 export class OpenPhoneEmulator {
   readonly key: string;
   readonly store: EmulatorStore;
@@ -81,7 +89,8 @@ export class OpenPhoneEmulator {
     );
     this.scheduler = new EventScheduler(this.store, this.dispatcher, () => this.config, () => this.baseUrl, () => this.onChange(), this.quoWebhooks);
     this.traffic = new TrafficGenerator(
-      () => this.createCall({}),
+      // About one call in fifty is a long one (3 to 4 hours, a turn every 7 s): the page takes a create and appends.
+      () => this.createCall(Math.random() < LONG_CALL_SHARE ? longCallOptions(Math.random()) : {}),
       () => this.createMessage({}),
     );
   }

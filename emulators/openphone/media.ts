@@ -1,7 +1,7 @@
 /**
  * Recording, voicemail and MMS files, served the way object storage serves them: `Content-Type`, `Content-Length`,
  * `Accept-Ranges`, `HEAD`, single `Range` requests (206, or 416 when unsatisfiable). The bytes are a pure function of
- * the file id and the offset, generated chunk by chunk while streaming (never held in memory), so a 200 MB file
+ * the file id, its type and the offset (a recording is a playable MP3), generated chunk by chunk while streaming (never held in memory), so a 200 MB file
  * costs the emulator a few chunks of memory and any copy can be checked byte for byte with `expectedMediaBytes`.
  *
  * Switches: `chunked` omits Content-Length; `expired` answers 403 (or 404) as an expired storage URL does; a
@@ -25,8 +25,8 @@ function seedOf(id: string): number {
   return hash >>> 0;
 }
 
-/** The bytes of file `id` from `offset`, `length` long. */
-export function expectedMediaBytes(id: string, offset: number, length: number): Buffer {
+/** Pseudo-random bytes of file `id` from `offset`: the part of each file that tells one file from another. */
+function noiseBytes(id: string, offset: number, length: number): Buffer {
   const seed = seedOf(id);
   const firstWord = Math.floor(offset / 4);
   const lastWord = Math.ceil((offset + length) / 4);
@@ -39,6 +39,32 @@ export function expectedMediaBytes(id: string, offset: number, length: number): 
     words[w] = x >>> 0;
   }
   return Buffer.from(words.buffer, offset - firstWord * 4, length);
+}
+
+/**
+ * An MP3 as a player reads it: back-to-back MPEG-1 Layer III frames, 32 kbit/s, 32 kHz, mono, no CRC, so each frame
+ * is 144 bytes and 36 ms long and a file of N bytes plays for N / 4000 seconds (the emulator's stated durations use
+ * 4000 bytes per second). Each frame's side information is zero (silent granules that use no main data), and the
+ * rest of the frame is ancillary data, which decoders skip: the file's own noise goes there.
+ */
+export const MP3_FRAME_BYTES = 144;
+const MP3_HEADER = [0xff, 0xfb, 0x18, 0xc0];
+const MP3_SIDE_INFO_END = 4 + 17;
+
+/**
+ * The bytes of file `id` from `offset`, `length` long. An `audio/mpeg` file is a valid MP3 (see above); any other
+ * type is the file's noise alone.
+ */
+export function expectedMediaBytes(id: string, offset: number, length: number, contentType = "application/octet-stream"): Buffer {
+  const bytes = noiseBytes(id, offset, length);
+  if (contentType !== "audio/mpeg") return bytes;
+  for (let frame = Math.floor(offset / MP3_FRAME_BYTES) * MP3_FRAME_BYTES; frame < offset + length; frame += MP3_FRAME_BYTES) {
+    for (let i = 0; i < MP3_SIDE_INFO_END; i++) {
+      const at = frame + i - offset;
+      if (at >= 0 && at < length) bytes[at] = i < 4 ? MP3_HEADER[i]! : 0;
+    }
+  }
+  return bytes;
 }
 
 function storageError(res: ServerResponse, status: number, code: string, message: string): void {
@@ -114,7 +140,7 @@ export async function serveMedia(req: IncomingMessage, res: ServerResponse, file
   let sent = 0;
   for (let position = start; position <= end && !res.destroyed; ) {
     const size = Math.min(CHUNK_BYTES, end + 1 - position);
-    const writable = res.write(expectedMediaBytes(file.id, position, size));
+    const writable = res.write(expectedMediaBytes(file.id, position, size, file.contentType));
     position += size;
     sent += size;
     if (!writable) await waitForDrainOrClose(res);

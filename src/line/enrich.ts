@@ -4,7 +4,8 @@
  * whose events carried everything costs no OpenPhone request:
  * - recordings, when a recording was announced without a URL, or an answered call with a length has none usable;
  * - transcript and summary, for an answered call longer than zero seconds (again while in progress);
- * - the voicemail, for an incoming call nobody answered (again while processing).
+ * - the voicemail, for an incoming call nobody answered (again while processing), and for a voicemail known without
+ *   its transcript (webhooks carry none) until OpenPhone has answered with the transcript or said it is done.
  * After a re-sync request (`askAgainAt`) everything the call can have is asked for once more: recordings, transcript
  * and summary of an answered call, the voicemail of an unanswered incoming one.
  * A 404 means "there is none" (absent, and asked); a failure that may pass (429, 5xx, gate closed) is thrown so the
@@ -12,7 +13,7 @@
  */
 import { OpenPhoneError, type OpenPhoneClient } from "../openphone/client";
 import type { CallPatch, CallProduct, CallState, PatchSource, Recording } from "./state";
-import { isCallFinished, mergeCall, wasAnswered, wasAsked } from "./state";
+import { isCallFinished, mergeCall, voicemailTranscriptAwaited, wasAnswered, wasAsked } from "./state";
 
 export interface Enrichment {
   patch: CallPatch;
@@ -48,7 +49,11 @@ export function callNeeds(state: CallState): Record<CallProduct, boolean> {
     // for it should find it done.
     transcript: (answered && again("transcript")) || (talked && (unasked("transcript", state.transcript) || state.transcript?.status === "in-progress")),
     summary: (answered && again("summary")) || (talked && (unasked("summary", state.summary) || state.summary?.status === "in-progress")),
-    voicemail: (missed && again("voicemail")) || (missed && (unasked("voicemail", state.voicemail) || state.voicemail?.processing === true)),
+    voicemail:
+      (missed && again("voicemail")) ||
+      (missed && (unasked("voicemail", state.voicemail) || state.voicemail?.processing === true)) ||
+      // A voicemail from a webhook has its file but no transcript: the API has it, or says when it is done.
+      (finished && Boolean(state.voicemail) && !state.voicemail?.transcript && (!wasAsked(state, "voicemail") || voicemailTranscriptAwaited(state))),
   };
 }
 
@@ -103,7 +108,9 @@ export async function enrichCall(state: CallState, openphone: OpenPhoneClient, n
     // A voicemail still processing has no URL yet; it is marked so a later flush asks again.
     const processing = v?.status === "in-progress" && !v.recordingUrl;
     const value = v ? { id: v.id, url: v.recordingUrl ?? null, type: v.recordingUrl ? "audio/mpeg" : null, duration: v.duration ?? null, transcript: v.transcript ?? null, ...(processing ? { processing } : {}) } : null;
-    found.push({ patch: { voicemail: value, checked: { voicemail: now() } }, source: source("getCallVoicemails") });
+    // "in-progress" (its fields are null while processing) means the transcript may still come; anything else is final.
+    const pending = v?.status === "in-progress";
+    found.push({ patch: { voicemail: value, voicemailTranscriptPending: pending, checked: { voicemail: now() } }, source: source("getCallVoicemails") });
   }
   return found;
 }

@@ -14,7 +14,8 @@ import type { Client } from "@notionhq/client";
 import type { Config } from "../config";
 import { mediaUrl } from "../media/links";
 import { type MediaItem, planCallMedia, planMessageMedia } from "../media/plan";
-import { buildCallBody, buildMessageBody, diffProperties, mapCallToProperties, mapMessageToProperties, type Block, type BodySection, type PageProperties } from "../notion/mapping";
+import { buildCallBody, buildMessageBody, diffProperties, mapCallToProperties, mapMessageToProperties, type BodySection, type PageProperties } from "../notion/mapping";
+import { jsonBytes, planBodyRequests } from "../notion/append-plan";
 import { appendBlocks, classifyNotionError, createPage, findPageByUniqueId, updatePageProperties, type NotionFailure, type PageParent } from "../notion/pages";
 import { type DatabaseKind, type PropertyNames, uniqueProperty } from "../notion/schema";
 import { type CallRecording, OpenPhoneError, type OpenPhoneClient, type Voicemail } from "../openphone/client";
@@ -118,19 +119,6 @@ function userIdsOf(state: ResourceState): string[] {
   return [...ids];
 }
 
-/** Groups pending sections into appends of ≤100 blocks without splitting a section that fits in one. */
-function planAppends(sections: BodySection[]): { keys: string[]; blocks: Block[] }[] {
-  const appends: { keys: string[]; blocks: Block[] }[] = [];
-  for (const section of sections) {
-    const last = appends[appends.length - 1];
-    if (last && last.blocks.length + section.blocks.length <= 100) {
-      last.keys.push(section.key);
-      last.blocks.push(...section.blocks);
-    } else appends.push({ keys: [section.key], blocks: [...section.blocks] });
-  }
-  return appends;
-}
-
 function failureResult(progress: FlushProgress, failure: NotionFailure | { kind: "retry"; delayMs: number; message: string }): FlushResult {
   if (failure.kind === "permanent") return { ...progress, outcome: "failed", message: failure.message, property: failure.property };
   if (failure.kind === "blocked") return { ...progress, outcome: "blocked", delayMs: failure.delayMs, message: failure.message };
@@ -188,9 +176,10 @@ export async function flushResource(record: ResourceRecord, deps: FlushDeps): Pr
     desired = mapCallToProperties(state, ctx);
     sections = buildCallBody(state, ctx);
   } else {
-    const mediaLinks = (state.media ?? []).map((_, i) => linkFor(String(i))).filter((l): l is string => Boolean(l));
-    desired = mapMessageToProperties(state, { names, lineLabel: line.label, lineNumber: line.number, userNames, canvasPageId: deps.canvasPageId, mediaLinks });
-    sections = buildMessageBody(state);
+    const linksByPosition = (state.media ?? []).map((_, i) => linkFor(String(i)));
+    const mediaLinks = linksByPosition.filter((l): l is string => Boolean(l));
+    desired = mapMessageToProperties(state, { names, lineLabel: line.label, lineNumber: line.number, userNames, canvasPageId: deps.canvasPageId, mediaLinks, participantName: deps.canvasTitle });
+    sections = buildMessageBody(state, linksByPosition);
   }
   const syncedAtName = names[SYNCED_AT] ?? SYNCED_AT;
   const stampSynced = (props: PageProperties): PageProperties => ({ ...props, [syncedAtName]: { date: { start: new Date(deps.now()).toISOString() } } });
@@ -221,8 +210,9 @@ export async function flushResource(record: ResourceRecord, deps: FlushDeps): Pr
       progress.claimSettled = true;
     }
     if (!progress.pageId) {
-      const atCreate = planAppends(sections.filter((s) => !progress.bodySections.includes(s.key)))[0] ?? { keys: [], blocks: [] };
       const props = stampSynced(desired);
+      // The create carries what fits beside the properties in one request; the rest goes in appends below.
+      const atCreate = planBodyRequests(sections.filter((s) => !progress.bodySections.includes(s.key)), jsonBytes(props)).create!;
       await deps.claim(record.resourceId, props, atCreate.keys);
       progress.claimSettled = false;
       try {
@@ -251,7 +241,7 @@ export async function flushResource(record: ResourceRecord, deps: FlushDeps): Pr
         outcome = "updated";
       }
     }
-    for (const append of planAppends(sections.filter((s) => !progress.bodySections.includes(s.key)))) {
+    for (const append of planBodyRequests(sections.filter((s) => !progress.bodySections.includes(s.key))).appends) {
       await appendBlocks(deps.notion, progress.pageId, append.blocks);
       progress.bodySections = [...progress.bodySections, ...append.keys];
       if (outcome === "unchanged") outcome = "updated";

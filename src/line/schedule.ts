@@ -3,14 +3,14 @@
  * the finished call) or for a call whose recording, transcript or summary are still being produced (so they land in
  * one update), and with growing backoff after a failed flush. Pure functions of the stored record.
  */
-import { awaitsProducts, isCallFinished, type ResourceState } from "./state";
+import { awaitsProducts, isCallFinished, type ResourceState, voicemailTranscriptAwaited } from "./state";
 import type { ResourceRecord } from "./storage";
 
 /** A call still ringing or in progress is held this long at most before its page is written anyway. */
 export const CALL_HOLD_MS = 15 * 60_000;
 /** After a call's page is written, its late recording/transcript/summary are awaited this long to write them at once. */
 export const PRODUCTS_WAIT_MS = 10 * 60_000;
-/** No webhook says when a voicemail is processed: a flush looks again after this long. */
+/** No v1 webhook says when a voicemail (its file or transcript) is processed: a flush looks again after this long. */
 export const VOICEMAIL_RECHECK_MS = 15_000;
 
 /** Backoff for a failed flush: at least what the server asked, growing with attempts, capped at 15 minutes. */
@@ -44,7 +44,7 @@ export function productsDueAt(record: Pick<ResourceRecord, "state" | "pageId" | 
   const finishedAt = (state.completedAt ? Date.parse(state.completedAt) : NaN) || record.firstEventAt;
   const deadline = finishedAt + PRODUCTS_WAIT_MS;
   if (now >= deadline) return null;
-  return state.voicemail?.processing ? Math.min(deadline, now + VOICEMAIL_RECHECK_MS) : deadline;
+  return state.voicemail?.processing || voicemailTranscriptAwaited(state) ? Math.min(deadline, now + VOICEMAIL_RECHECK_MS) : deadline;
 }
 
 export function newRecord(resourceId: string, kind: "call" | "message", state: ResourceState, firstEventAt: number): ResourceRecord {

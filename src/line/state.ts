@@ -21,6 +21,11 @@ export interface Recording {
   duration: number | null;
 }
 
+/**
+ * A voicemail as far as it is known. Its transcript comes from `GET /v1/call-voicemails/{callId}` (the v1 webhooks
+ * carry none) or from any event that carries it (Quo's `call.voicemail.completed`): a patch with `transcript` set
+ * outranks one without, so whichever source brings the text first, it stays.
+ */
 export interface Voicemail {
   /** VM…, known once the voicemail was read from the API. */
   id?: string | null;
@@ -67,6 +72,12 @@ export interface CallPatch {
   voicemail?: Voicemail | null;
   transcript?: Transcript | null;
   summary?: Summary | null;
+  /**
+   * OpenPhone's API said the voicemail is still being processed (`in-progress`) when it was last asked, so its
+   * transcript may still come: the flush asks again, within the products wait. The latest answer wins; a voicemail
+   * with a transcript needs nothing more, whatever this says.
+   */
+  voicemailTranscriptPending?: boolean;
   /** A `call.recording.completed` event was seen, so a recording exists even if the event carried no URL. */
   recordingAnnounced?: boolean;
   /** When OpenPhone's API was last asked for each product (merged by keeping the latest per product). */
@@ -124,7 +135,7 @@ function fieldRank(kind: "call" | "message", key: string, value: unknown, patchS
   if (key === "summary" || key === "transcript") return AI_STATUS_RANK[(value as { status: string }).status] ?? 0;
   // Only a segment with its id and URL can be stored and linked; a list with more of those is further along.
   if (key === "recordings") return Math.min(9, (value as Recording[]).filter((r) => r.url && r.id).length);
-  // A voicemail with its transcript (the 2026-03-30 call.voicemail.completed) is further along than its link alone.
+  // A voicemail with its transcript (the 2026-03-30 call.voicemail.completed, or asked of OpenPhone) is further along.
   if (key === "voicemail") return ((value as Voicemail).url ? 2 : 1) + ((value as Voicemail).transcript ? 2 : 0);
   if (kind === "message") return patchStatus === undefined ? 0 : (MESSAGE_STATUS_RANK[patchStatus] ?? 3);
   return callStatusRank(patchStatus);
@@ -220,9 +231,17 @@ export function wasAsked(state: CallState, product: CallProduct): boolean {
   return at !== undefined && at >= (state.askAgainAt ?? -Infinity);
 }
 
-/** OpenPhone is still producing something for this call: a recording without its URL, a transcript or a summary. */
+/**
+ * OpenPhone is still producing something for this call: a recording without its URL, a transcript, a summary, or a
+ * voicemail (its file or its transcript).
+ */
 export function awaitsProducts(state: CallState): boolean {
   // A segment with a URL is ready (its id, if a webhook left it out, is one fetch away).
   const recordingPending = (state.recordings?.length ?? 0) > 0 && !state.recordings!.some((r) => r.url);
-  return recordingPending || state.transcript?.status === "in-progress" || state.summary?.status === "in-progress" || state.voicemail?.processing === true;
+  return recordingPending || state.transcript?.status === "in-progress" || state.summary?.status === "in-progress" || state.voicemail?.processing === true || voicemailTranscriptAwaited(state);
+}
+
+/** A voicemail whose transcript OpenPhone said it is still making. */
+export function voicemailTranscriptAwaited(state: CallState): boolean {
+  return state.voicemailTranscriptPending === true && Boolean(state.voicemail) && !state.voicemail?.transcript;
 }

@@ -124,26 +124,46 @@ export interface MessageMappingContext {
   canvasPageId?: string | null;
   /** Links to the stored MMS media, in order. */
   mediaLinks: string[];
+  /** The customer's name from Canvas, when the participant is a customer. */
+  participantName?: string;
 }
 
-function messageTitle(state: MessageState): string {
+/** Code points of a message's text shown in its title, before the ellipsis. */
+export const TITLE_TEXT_POINTS = 60;
+
+/** What a text's attachments are, for a title without words: "Picture", "2 pictures", "File", "3 files". */
+function attachmentsLabel(media: NonNullable<MessageState["media"]>): string {
+  const images = media.every((m) => (m.type ?? "").startsWith("image/"));
+  const noun = images ? "picture" : "file";
+  return media.length === 1 ? `${noun[0]!.toUpperCase()}${noun.slice(1)}` : `${media.length} ${noun}s`;
+}
+
+/**
+ * "Text from Ada Petrov: Can we move…" / "Text to +14165552250: On my way": who and which way, then the first line of
+ * the text cut at TITLE_TEXT_POINTS code points (so an emoji at the cut stays whole). A text without words says what
+ * it carries: "Picture from Ada Petrov".
+ */
+function messageTitle(state: MessageState, who: string | undefined): string {
   const firstLine = (state.text ?? "").split(/\r?\n/).find((l) => l.trim() !== "")?.trim() ?? "";
-  // Counted in code points, so an emoji at the cut stays whole.
   const points = Array.from(firstLine);
-  if (firstLine) return points.length > 80 ? `${points.slice(0, 79).join("")}…` : firstLine;
-  return state.media?.length ? "(media)" : "(empty text)";
+  const text = points.length > TITLE_TEXT_POINTS ? `${points.slice(0, TITLE_TEXT_POINTS - 1).join("").trimEnd()}…` : firstLine;
+  const party = who ?? "unknown number";
+  const way = state.direction === "outgoing" ? "to" : "from";
+  if (text) return `Text ${way} ${party}: ${text}`;
+  if (state.media?.length) return `${attachmentsLabel(state.media)} ${way} ${party}`;
+  return `Empty text ${way} ${party}`;
 }
 
 export function mapMessageToProperties(state: MessageState, ctx: MessageMappingContext): PageProperties {
   const n = ctx.names;
   const p: PageProperties = {};
-  p[n["Name"]!] = { title: richText(messageTitle(state)) };
+  const participant = messageParticipant(state, ctx.lineNumber);
+  p[n["Name"]!] = { title: richText(messageTitle(state, ctx.participantName ?? participant)) };
   p[n["Message ID"]!] = textProperty(state.id);
   if (state.direction) p[n["Direction"]!] = { select: { name: state.direction === "incoming" ? "Incoming" : "Outgoing" } };
   if (state.status) p[n["Status"]!] = { select: { name: state.status.replace(/,/g, " ") } };
   if (state.from) p[n["From"]!] = { phone_number: state.from };
   if (state.to?.length) p[n["To"]!] = textProperty(state.to.join(", "));
-  const participant = messageParticipant(state, ctx.lineNumber);
   if (participant) p[n["Participant"]!] = { phone_number: participant };
   if (ctx.lineLabel) p[n["Line"]!] = textProperty(ctx.lineLabel);
   const user = state.userId ? (ctx.userNames[state.userId] ?? state.userId) : undefined;
@@ -244,13 +264,13 @@ export function buildCallBody(state: CallState, ctx: CallMappingContext): BodySe
     const length = r.duration !== null ? ` (${formatDuration(r.duration)})` : "";
     sections.push({ key: `recording:${r.id}`, blocks: [audio(ctx.recordingLinks[r.id]!, `Recording${recordings.length > 1 ? ` ${i + 1}` : ""}${length}`)] });
   });
-  if (ctx.voicemailLink) {
-    const blocks: Block[] = [heading("Voicemail"), audio(ctx.voicemailLink, "Voicemail")];
-    if (state.voicemail?.transcript) blocks.push(...textBlocks(state.voicemail.transcript));
-    sections.push(...sectionsOf("voicemail", blocks));
-  } else if (state.voicemail?.transcript && needsCut(state.voicemail.transcript)) {
-    // The property says the whole transcript is in the body, so it is, before the voicemail's file is linked.
-    sections.push(...sectionsOf("voicemail-transcript", [heading("Voicemail transcript"), ...textBlocks(state.voicemail.transcript)]));
+  // The player and its transcript are sections of their own: the transcript often comes after the file.
+  const voicemailLength = typeof state.voicemail?.duration === "number" ? ` (${formatDuration(state.voicemail.duration)})` : "";
+  if (ctx.voicemailLink) sections.push({ key: "voicemail", blocks: [heading("Voicemail"), audio(ctx.voicemailLink, `Voicemail${voicemailLength}`)] });
+  const voicemailText = state.voicemail?.transcript?.trim();
+  if (voicemailText && (ctx.voicemailLink || needsCut(voicemailText))) {
+    // Without a player the property holds the transcript, and the body only when the property shows it cut.
+    sections.push(...sectionsOf("voicemail-transcript", [heading("Voicemail transcript"), ...textBlocks(voicemailText)]));
   }
   if (state.transcript?.status === "completed" && state.transcript.dialogue.length > 0) {
     sections.push(...sectionsOf("transcript", [heading("Transcript"), ...transcriptBlocks(state.transcript.dialogue, ctx, callParticipant(state, ctx.lineNumber))]));
@@ -258,13 +278,43 @@ export function buildCallBody(state: CallState, ctx: CallMappingContext): BodySe
   return sections;
 }
 
+/** The name a file block shows: the attachment's position and its file's extension ("Attachment 2.pdf"). */
+function fileName(link: string, index: number): string {
+  let ext = "";
+  try {
+    ext = /\.[a-z0-9]{1,5}$/i.exec(new URL(link).pathname)?.[0] ?? "";
+  } catch {
+    // Not a URL: the name goes without an extension.
+  }
+  return `Attachment ${index + 1}${ext}`;
+}
+
 /**
- * The body of a text's page: only a text too long for its `Text` property has one, holding the whole text that the
- * property shows cut.
+ * An attachment as a body block: a picture as an image, a sound as an audio player, anything else (video, PDF, a
+ * contact card) as a file, each behind its stored link and captioned with its position and type.
  */
-export function buildMessageBody(state: MessageState): BodySection[] {
-  if (!state.text || !needsCut(state.text)) return [];
-  return sectionsOf("text", [heading("Text"), ...textBlocks(state.text)]);
+export function attachmentBlock(link: string, type: string | null, index: number, count: number): Block {
+  const kind = (type ?? "").split(";")[0]!.trim().toLowerCase();
+  const caption = richText(count > 1 ? `Attachment ${index + 1} of ${count}${kind ? ` · ${kind}` : ""}` : kind || "Attachment");
+  if (kind.startsWith("image/")) return { type: "image", image: { type: "external", external: { url: link }, caption } };
+  if (kind.startsWith("audio/")) return { type: "audio", audio: { type: "external", external: { url: link }, caption } };
+  return { type: "file", file: { type: "external", external: { url: link }, caption, name: fileName(link, index) } };
+}
+
+/**
+ * The body of a text's page: its attachments (pictures shown, other files linked), each written once its link
+ * exists, and, for a text too long for its `Text` property, the whole text that the property shows cut.
+ * `mediaLinks` holds the link of each attachment by position (absent while it has none).
+ */
+export function buildMessageBody(state: MessageState, mediaLinks: (string | undefined)[] = []): BodySection[] {
+  const sections: BodySection[] = [];
+  const media = state.media ?? [];
+  media.forEach((m, i) => {
+    const link = mediaLinks[i];
+    if (link) sections.push({ key: `attachment:${i}`, blocks: [attachmentBlock(link, m.type, i, media.length)] });
+  });
+  if (state.text && needsCut(state.text)) sections.push(...sectionsOf("text", [heading("Text"), ...textBlocks(state.text)]));
+  return sections;
 }
 
 /** Splits blocks into appends of at most 100. */

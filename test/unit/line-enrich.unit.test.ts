@@ -27,3 +27,31 @@ describe("what a flush asks OpenPhone for", () => {
     expect(a.checked).toEqual({ recordings: 30, summary: 5 });
   });
 });
+
+describe("a voicemail's transcript", () => {
+  const missed = (): CallState =>
+    mergeCall(emptyCall("AC2"), { lineId: "PN1", direction: "incoming", status: "no-answer", answeredAt: null, completedAt: "2026-03-02T10:01:00.000Z", duration: 0 }, { id: "EV1", at: 1 });
+  const fromWebhook = { url: "https://op.example/vm.mp3", type: "audio/mpeg", duration: 21, transcript: null };
+
+  it("is asked of OpenPhone's API when the webhook brought the voicemail without it, and kept once it came", () => {
+    const state = mergeCall(missed(), { voicemail: fromWebhook }, { id: "EV2", at: 2 });
+    expect(callNeeds(state).voicemail).toBe(true);
+    const answered = mergeCall(state, { voicemail: { ...fromWebhook, id: "VM1", transcript: "Please call me back." }, voicemailTranscriptPending: false, checked: { voicemail: 3 } }, { id: "fetch:getCallVoicemails", at: 3 });
+    expect(answered.voicemail?.transcript).toBe("Please call me back.");
+    expect(callNeeds(answered).voicemail).toBe(false);
+    // A late duplicate of the webhook, without the transcript, does not take it away.
+    expect(mergeCall(answered, { voicemail: fromWebhook }, { id: "EV3", at: 9 }).voicemail?.transcript).toBe("Please call me back.");
+  });
+
+  it("is awaited while OpenPhone says the voicemail is in progress, and not once it said it is done without one", async () => {
+    const { awaitsProducts } = await import("../../src/line/state");
+    const state = mergeCall(missed(), { voicemail: fromWebhook }, { id: "EV2", at: 2 });
+    const inProgress = mergeCall(state, { voicemail: { id: "VM1", url: null, type: null, duration: null, transcript: null, processing: true }, voicemailTranscriptPending: true, checked: { voicemail: 3 } }, { id: "fetch:getCallVoicemails", at: 3 });
+    expect(inProgress.voicemail?.url).toBe(fromWebhook.url);
+    expect(awaitsProducts(inProgress)).toBe(true);
+    expect(callNeeds(inProgress).voicemail).toBe(true);
+    const done = mergeCall(inProgress, { voicemail: { ...fromWebhook, id: "VM1" }, voicemailTranscriptPending: false, checked: { voicemail: 4 } }, { id: "fetch:getCallVoicemails", at: 4 });
+    expect(awaitsProducts(done)).toBe(false);
+    expect(callNeeds(done).voicemail).toBe(false);
+  });
+});

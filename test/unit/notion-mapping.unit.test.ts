@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { emptyCall, emptyMessage, mergeCall, mergeMessage } from "../../src/line/state";
-import { buildCallBody, chunkBlocks, diffProperties, mapCallToProperties, mapMessageToProperties, richText, transcriptBlocks } from "../../src/notion/mapping";
+import { buildCallBody, buildMessageBody, chunkBlocks, diffProperties, mapCallToProperties, mapMessageToProperties, richText, transcriptBlocks } from "../../src/notion/mapping";
 import { propertyFromNotionMessage } from "../../src/notion/pages";
 import { CALL_PROPERTIES, MESSAGE_PROPERTIES, resolvePropertyNames } from "../../src/notion/schema";
 
@@ -97,5 +97,30 @@ describe("diffProperties and Notion messages", () => {
     expect(propertyFromNotionMessage("Call ID is not a property that exists.")).toBe("Call ID");
     expect(propertyFromNotionMessage("body failed validation: body.properties.Status.select.name should be a string")).toBe("Status");
     expect(propertyFromNotionMessage("Duration is expected to be number.")).toBe("Duration");
+  });
+});
+
+describe("a text's title and attachments", () => {
+  const names = resolvePropertyNames("messages", {});
+  const title = (props: Record<string, unknown>) => ((props["Name"] as { title: { text: { content: string } }[] }).title.map((t) => t.text.content).join(""));
+
+  it("says who and which way, then the start of the text", () => {
+    const incoming = mergeMessage(emptyMessage("AC10"), { direction: "incoming", from: "+12125550101", to: ["+13055550100"], text: "Can we move the appointment to Thursday afternoon, around three or four, if that works for you?" }, { id: "EV", at: 1 });
+    const props = mapMessageToProperties(incoming, { names, lineNumber: "+13055550100", userNames: {}, mediaLinks: [], participantName: "Ada Petrov" });
+    expect(title(props)).toBe("Text from Ada Petrov: Can we move the appointment to Thursday afternoon, around t…");
+    const outgoing = mergeMessage(emptyMessage("AC11"), { direction: "outgoing", from: "+13055550100", to: ["+12125550101"], text: "On my way" }, { id: "EV", at: 1 });
+    expect(title(mapMessageToProperties(outgoing, { names, lineNumber: "+13055550100", userNames: {}, mediaLinks: [] }))).toBe("Text to +12125550101: On my way");
+  });
+
+  it("shows pictures as image blocks and other files as audio or file blocks, in the text's order", () => {
+    const media = [{ url: "https://op.example/a.png", type: "image/png" }, { url: "https://op.example/b.pdf", type: "application/pdf" }, { url: "https://op.example/c.mp3", type: "audio/mpeg" }];
+    const message = mergeMessage(emptyMessage("AC12"), { direction: "incoming", from: "+12125550101", text: "", media }, { id: "EV", at: 1 });
+    const links = ["https://sync.example/media/0.png?sig=a", "https://sync.example/media/1.pdf?sig=b", undefined];
+    const sections = buildMessageBody(message, links);
+    expect(sections.map((s) => s.key)).toEqual(["attachment:0", "attachment:1"]);
+    expect(sections[0]!.blocks[0]).toMatchObject({ type: "image", image: { external: { url: links[0] } } });
+    expect(sections[1]!.blocks[0]).toMatchObject({ type: "file", file: { external: { url: links[1] }, name: "Attachment 2.pdf" } });
+    expect(buildMessageBody(message, ["x", "y", "https://sync.example/media/2.mp3"])[2]!.blocks[0]!.type).toBe("audio");
+    expect(title(mapMessageToProperties(message, { names, userNames: {}, mediaLinks: [] }))).toBe("3 files from +12125550101");
   });
 });

@@ -120,6 +120,13 @@ describe("content blocks", () => {
     expect(listed.results).toHaveLength(0);
   });
 
+  it("refuses a page create with more than 100 children, and creates nothing", async () => {
+    const children = Array.from({ length: 101 }, (_, i) => paragraph(`p${i}`));
+    const before = (await notion.dataSources.query({ data_source_id: dataSourceId })).results.length;
+    await expect(send("pages", "post", { parent: { data_source_id: dataSourceId }, properties: {}, children })).rejects.toMatchObject(refusal(400, "validation_error", "body.children.length should be ≤ `100`, instead was `101`."));
+    expect((await notion.dataSources.query({ data_source_id: dataSourceId })).results.length).toBe(before);
+  });
+
   it("refuses nesting deeper than two levels below the top", async () => {
     const deep = { toggle: { rich_text: text("1"), children: [{ toggle: { rich_text: text("2"), children: [{ toggle: { rich_text: text("3"), children: [paragraph("4")] } }] } }] } };
     await expect(send(`blocks/${pageId}/children`, "patch", { children: [deep] })).rejects.toMatchObject(

@@ -10,10 +10,12 @@ function media(type: string, content: Record<string, unknown>): string {
   const label = caption ? `<div class="muted">${caption}</div>` : "";
   if (!src) return `<p class="muted">${escapeHtml(type)}: ${escapeHtml(source)}</p>`;
   const safe = escapeHtml(src);
-  if (type === "audio") return `<figure><audio controls preload="none" src="${safe}"></audio>${label}</figure>`;
+  if (type === "audio") return `<figure><audio controls preload="metadata" src="${safe}"></audio>${label}</figure>`;
   if (type === "image") return `<figure><img src="${safe}" alt="" style="max-width:100%">${label}</figure>`;
   if (type === "video") return `<figure><video controls preload="none" src="${safe}" style="max-width:100%"></video>${label}</figure>`;
-  return `<p><a href="${safe}">${escapeHtml(source)}</a>${label}</p>`;
+  // A file or PDF shows as Notion shows it: a named attachment to open or download.
+  const name = typeof content.name === "string" && content.name ? content.name : decodeURIComponent(new URL(src).pathname.split("/").pop() || source);
+  return `<p class="file">📎 <a href="${safe}" download="${escapeHtml(name)}">${escapeHtml(name)}</a>${label}</p>`;
 }
 
 export function renderContent(ws: Workspace, childIds: readonly string[]): string {

@@ -50,8 +50,35 @@ export function link(href: string, label: string): string {
   return `<a href="${escapeHtml(href)}">${escapeHtml(label || "Untitled")}</a>`;
 }
 
-/** A property value in a table cell or the page header; `titleOf` names related pages. */
-export function renderValue(type: string, value: unknown, titleOf: (pageId: string) => string): string {
+const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+
+/**
+ * A date as Notion shows it by default: "December 2, 2026" for a day, "December 2, 2026 1:05 PM" for a time. The
+ * viewer has no user time zone, so times are shown in UTC and say so.
+ */
+export function notionDate(iso: string): string {
+  const dayOnly = /^\d{4}-\d{2}-\d{2}$/.test(iso);
+  const d = new Date(dayOnly ? `${iso}T00:00:00Z` : iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const day = `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()}`;
+  if (dayOnly) return day;
+  const hours = d.getUTCHours();
+  return `${day} ${hours % 12 === 0 ? 12 : hours % 12}:${String(d.getUTCMinutes()).padStart(2, "0")} ${hours < 12 ? "AM" : "PM"} UTC`;
+}
+
+/** A number in its property's format, as Notion shows it ("number" plain, "number_with_commas" grouped, "percent", "dollar", "euro", …). */
+export function notionNumber(n: number, format = "number"): string {
+  if (!Number.isFinite(n)) return String(n);
+  if (format === "number") return String(n);
+  if (format === "number_with_commas") return n.toLocaleString("en-US", { maximumFractionDigits: 20 });
+  if (format === "percent") return `${(n * 100).toLocaleString("en-US", { maximumFractionDigits: 20 })}%`;
+  const currencies: Record<string, string> = { dollar: "USD", euro: "EUR", pound: "GBP", yen: "JPY", canadian_dollar: "CAD", australian_dollar: "AUD" };
+  const currency = currencies[format];
+  return currency ? n.toLocaleString("en-US", { style: "currency", currency }) : String(n);
+}
+
+/** A property value in a table cell or the page header; `titleOf` names related pages, `format` is a number's. */
+export function renderValue(type: string, value: unknown, titleOf: (pageId: string) => string, format?: string): string {
   if (value === undefined || value === null) return "";
   switch (type) {
     case "title":
@@ -66,8 +93,10 @@ export function renderValue(type: string, value: unknown, titleOf: (pageId: stri
       return value ? "☑" : "☐";
     case "date": {
       const date = value as { start: string; end: string | null };
-      return escapeHtml(date.end ? `${date.start} → ${date.end}` : date.start);
+      return escapeHtml(date.end ? `${notionDate(date.start)} → ${notionDate(date.end)}` : notionDate(date.start));
     }
+    case "number":
+      return escapeHtml(notionNumber(Number(value), format));
     case "url": {
       const href = safeUrl(String(value));
       return href ? `<a href="${escapeHtml(href)}">${escapeHtml(String(value))}</a>` : escapeHtml(String(value));

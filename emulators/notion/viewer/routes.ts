@@ -22,6 +22,12 @@ export function pageTitle(ws: Workspace, page: PageRecord): string {
   return plainText((title ? page.values[title.id] : undefined) as RichTextItem[] | undefined);
 }
 
+/** A number property's format from its schema entry (`config.format`), when it has one. */
+function numberFormat(property: { type: string; config?: unknown }): string | undefined {
+  const format = (property.config as { format?: unknown } | undefined)?.format;
+  return property.type === "number" && typeof format === "string" ? format : undefined;
+}
+
 function titleLookup(ws: Workspace): (id: string) => string {
   return (id) => {
     const page = ws.pages.get(id);
@@ -56,7 +62,7 @@ function databasePage(ws: Workspace, id: string): string | null {
     const rows = pages
       .map((page) => {
         const cells = dataSource.properties.map((p) => {
-          const value = renderValue(p.type, page.values[p.id], titleOf);
+          const value = renderValue(p.type, page.values[p.id], titleOf, numberFormat(p));
           return `<td>${p.type === "title" ? `<a href="/pages/${page.id}">${value || "Untitled"}</a>` : value}</td>`;
         });
         return `<tr>${cells.join("")}</tr>`;
@@ -74,7 +80,7 @@ function pageView(ws: Workspace, id: string): string | null {
   const props = ws
     .schemaOf(page)
     .filter((p) => p.type !== "title")
-    .map((p) => `<dt>${escapeHtml(p.name)}</dt><dd>${renderValue(p.type, page.values[p.id], titleOf) || '<span class="muted">Empty</span>'}</dd>`)
+    .map((p) => `<dt>${escapeHtml(p.name)}</dt><dd>${renderValue(p.type, page.values[p.id], titleOf, numberFormat(p)) || '<span class="muted">Empty</span>'}</dd>`)
     .join("");
   let where = "";
   if (page.parent.type === "data_source_id") {

@@ -33,7 +33,7 @@ describe("media URLs", () => {
     expect(response.headers.get("accept-ranges")).toBe("bytes");
     const body = Buffer.from(await response.arrayBuffer());
     expect(body.length).toBe(BYTES);
-    expect(body.equals(expectedMediaBytes(recordingId, 0, BYTES))).toBe(true);
+    expect(body.equals(expectedMediaBytes(recordingId, 0, BYTES, "audio/mpeg"))).toBe(true);
   });
 
   it("answers HEAD with the headers only", async () => {
@@ -48,10 +48,10 @@ describe("media URLs", () => {
     expect(middle.status).toBe(206);
     expect(middle.headers.get("content-range")).toBe(`bytes 1001-2002/${BYTES}`);
     expect(middle.headers.get("content-length")).toBe("1002");
-    expect(Buffer.from(await middle.arrayBuffer()).equals(expectedMediaBytes(recordingId, 1001, 1002))).toBe(true);
+    expect(Buffer.from(await middle.arrayBuffer()).equals(expectedMediaBytes(recordingId, 1001, 1002, "audio/mpeg"))).toBe(true);
     const tail = await fetch(recordingUrl, { headers: { range: "bytes=-7" } });
     expect(tail.status).toBe(206);
-    expect(Buffer.from(await tail.arrayBuffer()).equals(expectedMediaBytes(recordingId, BYTES - 7, 7))).toBe(true);
+    expect(Buffer.from(await tail.arrayBuffer()).equals(expectedMediaBytes(recordingId, BYTES - 7, 7, "audio/mpeg"))).toBe(true);
     const resume = await fetch(recordingUrl, { headers: { range: `bytes=${BYTES - 10}-` } });
     expect(resume.headers.get("content-range")).toBe(`bytes ${BYTES - 10}-${BYTES - 1}/${BYTES}`);
     await resume.arrayBuffer();
@@ -67,7 +67,7 @@ describe("media URLs", () => {
       expect(response.headers.get("content-length")).toBeNull();
       expect(response.headers.get("transfer-encoding")).toBe("chunked");
       const body = Buffer.from(await response.arrayBuffer());
-      expect(createHash("sha256").update(body).digest("hex")).toBe(createHash("sha256").update(expectedMediaBytes(recordingId, 0, BYTES)).digest("hex"));
+      expect(createHash("sha256").update(body).digest("hex")).toBe(createHash("sha256").update(expectedMediaBytes(recordingId, 0, BYTES, "audio/mpeg")).digest("hex"));
     } finally {
       await harness.control("PUT", "/_emulator/config", { media: { chunked: false } });
     }
