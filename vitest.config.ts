@@ -4,12 +4,16 @@
  *   declared in wrangler.jsonc (`*.unit.test.ts`, `*.integration.test.ts`).
  * - `node`: the emulators, end-to-end tests against the sandbox and the browser tests (`*.node.test.ts`,
  *   `*.e2e.test.ts`).
+ * - `heavy`: tests that start their own workerd and push hundreds of megabytes through it (the memory test). They run
+ *   after the other projects have finished (a later `groupOrder`), one file at a time, so a loaded machine's parallel
+ *   work can neither starve their start-up nor count in the memory they measure.
  */
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
 const root = import.meta.dirname;
+const HEAVY_TESTS = ["test/node/media-memory.node.test.ts"];
 
 export default defineConfig({
   test: {
@@ -45,8 +49,20 @@ export default defineConfig({
           name: "node",
           environment: "node",
           include: ["emulators/**/*.test.ts", "test/e2e/**/*.test.ts", "test/node/**/*.test.ts"],
+          exclude: HEAVY_TESTS,
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: "heavy",
+          environment: "node",
+          include: HEAVY_TESTS,
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
         },
       },
     ],

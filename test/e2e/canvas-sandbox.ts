@@ -17,6 +17,11 @@ import { startNotionEmulator, type NotionEmulator } from "../../emulators/notion
 const root = path.resolve(import.meta.dirname, "..", "..");
 export const NOTION_TOKEN = "canvas-e2e-notion-token";
 
+export interface NotionRateLimit {
+  perSecond: number;
+  burst: number;
+}
+
 export interface CanvasSandbox {
   notion: NotionEmulator;
   /** The official SDK pointed at the emulator, for the test's own edits (a person typing in Notion). */
@@ -26,6 +31,9 @@ export interface CanvasSandbox {
   call<T>(route: string, body?: unknown): Promise<T>;
   /** Requests the emulator has answered so far (every operation, every status). */
   notionRequests(): Promise<number>;
+  /** The emulator's rate limit per token; setting it refills the bucket. */
+  notionRateLimit(): Promise<NotionRateLimit>;
+  setNotionRateLimit(limit: NotionRateLimit): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -89,6 +97,14 @@ export async function startCanvasSandbox(settings: Record<string, string> = {}):
     async notionRequests() {
       const stats = (await (await fetch(`${notion.url}/_emulator/stats`)).json()) as { requests: { total: number } };
       return stats.requests.total;
+    },
+    async notionRateLimit() {
+      const config = (await (await fetch(`${notion.url}/_emulator/config`)).json()) as { rateLimit: NotionRateLimit };
+      return config.rateLimit;
+    },
+    async setNotionRateLimit(rateLimit) {
+      const response = await fetch(`${notion.url}/_emulator/config`, { method: "PUT", body: JSON.stringify({ rateLimit }) });
+      if (!response.ok) throw new Error(`PUT /_emulator/config → ${response.status}: ${await response.text()}`);
     },
     async close() {
       await mf.dispose();

@@ -124,6 +124,7 @@ describe("memory while storing a recording", () => {
         MEDIA_SIGNING_KEYS: "media-signing-key-memory-0001",
       },
       r2Buckets: ["MEDIA"],
+      kvNamespaces: ["FLAGS"],
       d1Databases: { DB: "openphone-notion-sync" },
       durableObjects: { LINE: { className: "LineDurableObject", useSQLite: true }, GATE: { className: "GateDurableObject", useSQLite: true } },
       queueProducers: { SYNC_QUEUE: "sync-events" },
