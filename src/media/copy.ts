@@ -32,16 +32,20 @@ export interface CopyMediaOptions {
   now?: () => number;
   /** Multipart part size; tests use the default. */
   partBytes?: number;
-  /** How long a download may move no bytes before it is given up (default `SOURCE_STALL_MS`). */
+  /** How long a chunked download may move no bytes before it is given up (default `SOURCE_STALL_MS`). */
   stallMs?: number;
+  /** The pace under which a download of known length is given up (default `SOURCE_MIN_BYTES_PER_SECOND`). */
+  minBytesPerSecond?: number;
 }
 
 export type MediaEnv = Pick<Env, "MEDIA" | "DB" | "GATE">;
 
 /** How long to wait for a source to start answering. The body itself may take much longer to stream. */
 const SOURCE_HEADERS_TIMEOUT_MS = 30_000;
-/** How long the body of a download may move no bytes (the source stopped sending, or R2 stopped taking them). */
+/** How long a chunked download may move no bytes (the source stopped sending, or R2 stopped taking them). */
 export const SOURCE_STALL_MS = 60_000;
+/** The slowest pace a download of known length may keep: its deadline is a minute plus its size at this rate. */
+export const SOURCE_MIN_BYTES_PER_SECOND = 256 * 1024;
 const EXPIRED_OR_MISSING = new Set([401, 403, 404, 410]);
 
 /** Answers that usually pass: the server or a proxy failed, was overloaded, or timed out. */
@@ -91,11 +95,21 @@ export async function copyMediaItems(
         const again = refreshedOnce ? ", also at the fresh URL OpenPhone listed" : "";
         return { item: current, status: "unavailable", reason: `source answered ${describe(response)}${again}`, transient: isTransientStatus(response.status) };
       }
-      const body = failWhenStalled(response.body, options.stallMs ?? SOURCE_STALL_MS, abort);
-      const stored = await putStream(env.MEDIA, current.key, body, knownLength(response), {
-        httpMetadata: { contentType: pickContentType(current, response), cacheControl: "private, max-age=31536000, immutable" },
-        customMetadata: mediaMetadata(current),
-      }, options.partBytes);
+      // Bounded either way: a body of known length by a deadline its size sets (it is piped natively, unseen), a
+      // chunked one by the time it may move no bytes.
+      const length = knownLength(response);
+      const stallMs = options.stallMs ?? SOURCE_STALL_MS;
+      const deadlineMs = length === null ? null : stallMs + (length / (options.minBytesPerSecond ?? SOURCE_MIN_BYTES_PER_SECOND)) * 1000;
+      const deadline = deadlineMs === null ? undefined : setTimeout(() => abort(new Error(`the download did not finish within ${Math.round(deadlineMs / 1000)} s`)), deadlineMs);
+      let stored;
+      try {
+        stored = await putStream(env.MEDIA, current.key, response.body, length, {
+          httpMetadata: { contentType: pickContentType(current, response), cacheControl: "private, max-age=31536000, immutable" },
+          customMetadata: mediaMetadata(current),
+        }, options.partBytes, { ms: stallMs, onStall: abort });
+      } finally {
+        clearTimeout(deadline);
+      }
       return { item: current, status: "stored", size: stored.size, via: stored.via };
     } catch (error) {
       return { item: current, status: "unavailable", reason: `copy failed: ${error instanceof Error ? error.message : String(error)}`, transient: true };
@@ -124,32 +138,6 @@ async function openSource(download: (url: string, signal: AbortSignal) => Promis
   } finally {
     clearTimeout(timer);
   }
-}
-
-/**
- * The body as it arrives, failed (and its connection aborted) when no bytes move for `stallMs`: a source that stops
- * sending in the middle of a file would otherwise hold its copy, and the line's media run, until the run's cap.
- */
-export function failWhenStalled(body: ReadableStream<Uint8Array>, stallMs: number, abort: (reason: Error) => void): ReadableStream<Uint8Array> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const arm = (controller: TransformStreamDefaultController<Uint8Array>) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      const reason = new Error(`the download moved no bytes for ${Math.round(stallMs / 1000)} s`);
-      controller.error(reason);
-      abort(reason);
-    }, stallMs);
-  };
-  return body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      start: arm,
-      transform(chunk, controller) {
-        arm(controller);
-        controller.enqueue(chunk);
-      },
-      flush: () => clearTimeout(timer),
-    }),
-  );
 }
 
 /** The body length when it is exactly what arrives: a Content-Length with no content coding the runtime undoes. */

@@ -28,13 +28,14 @@ export async function putStream(
   length: number | null,
   options: R2PutOptions,
   partBytes = MULTIPART_PART_BYTES,
+  stall?: StallGuard,
 ): Promise<StoredStream> {
   if (length !== null) {
     const object = await bucket.put(key, body.pipeThrough(new FixedLengthStream(length)), options);
     if (!object) throw new Error(`R2 refused to write ${key}`);
     return { size: object.size, via: "put", parts: 1 };
   }
-  return putChunked(bucket, key, body, options, partBytes);
+  return putChunked(bucket, key, body, options, partBytes, stall);
 }
 
 async function putChunked(
@@ -43,8 +44,9 @@ async function putChunked(
   body: ReadableStream<Uint8Array>,
   options: R2PutOptions,
   partBytes: number,
+  stall?: StallGuard,
 ): Promise<StoredStream> {
-  const source = new PartReader(body);
+  const source = new PartReader(body, stall);
   let upload: R2MultipartUpload | undefined;
   const uploaded: R2UploadedPart[] = [];
   let part = new Uint8Array(partBytes);
@@ -78,12 +80,25 @@ async function putChunked(
  * Fills a part buffer from a stream. A byte stream (a fetch body) is read with a BYOB reader straight into the part,
  * so no chunk is allocated per read and a long copy leaves no garbage behind; other streams are copied chunk by chunk.
  */
+/**
+ * Gives up a chunked body that moves no bytes for `ms` (the source stopped sending): `onStall` is told (to abort the
+ * download) and the read fails. Checked at each read, which the chunked path makes in JavaScript anyway; a body of
+ * known length is piped natively and bounded by the caller's deadline instead.
+ */
+export interface StallGuard {
+  ms: number;
+  onStall(reason: Error): void;
+}
+
 class PartReader {
   private readonly byob?: ReadableStreamBYOBReader;
   private readonly chunks?: ReadableStreamDefaultReader<Uint8Array>;
   private leftover?: Uint8Array;
 
-  constructor(body: ReadableStream<Uint8Array>) {
+  constructor(
+    body: ReadableStream<Uint8Array>,
+    private readonly stall?: StallGuard,
+  ) {
     try {
       this.byob = body.getReader({ mode: "byob" });
     } catch {
@@ -98,7 +113,7 @@ class PartReader {
     let filled = 0;
     while (filled < size) {
       if (this.byob) {
-        const { done, value } = await this.byob.read(new Uint8Array(buffer, filled, size - filled));
+        const { done, value } = await this.guarded(this.byob.read(new Uint8Array(buffer, filled, size - filled)));
         // The read transfers the buffer; keep using the one it hands back.
         if (value) {
           buffer = value.buffer as ArrayBuffer;
@@ -106,7 +121,7 @@ class PartReader {
         }
         if (done) return { bytes: new Uint8Array(buffer, 0, filled), done: true };
       } else {
-        const chunk = this.leftover ?? (await this.chunks!.read()).value;
+        const chunk = this.leftover ?? (await this.guarded(this.chunks!.read())).value;
         this.leftover = undefined;
         if (!chunk) return { bytes: new Uint8Array(buffer, 0, filled), done: true };
         const take = Math.min(size - filled, chunk.byteLength);
@@ -116,6 +131,24 @@ class PartReader {
       }
     }
     return { bytes: new Uint8Array(buffer, 0, filled), done: false };
+  }
+
+  private async guarded<T>(read: Promise<T>): Promise<T> {
+    const stall = this.stall;
+    if (!stall) return read;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const reason = new Error(`the download moved no bytes for ${Math.round(stall.ms / 1000)} s`);
+        stall.onStall(reason);
+        reject(reason);
+      }, stall.ms);
+    });
+    try {
+      return await Promise.race([read, stalled]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async cancel(): Promise<void> {

@@ -125,20 +125,24 @@ describe("copying a call's media into R2", () => {
 
   it("gives up a download that stops sending in the middle, stores nothing, and says why", async () => {
     const size = 3 * 1024 * 1024;
-    const item: MediaItem = {
+    const stalled = (name: string, extra: string): MediaItem => ({
       kind: "recording",
-      key: "recordings/2026/03/07/ACstalled01/CRstalled.mp3",
-      sourceUrl: fileUrl("stalled.mp3", size, `&stall=${256 * 1024}`),
+      key: `recordings/2026/03/07/ACstalled01/${name}.mp3`,
+      sourceUrl: fileUrl(`${name}.mp3`, size, `&stall=${256 * 1024}${extra}`),
       contentType: "audio/mpeg",
       resourceId: "ACstalled01",
-      mediaId: "CRstalled",
+      mediaId: name,
       durationSeconds: 180,
-    };
-    const [result] = await copyMediaItems(env, config, [item], { stallMs: 1500 });
-    expect(result).toMatchObject({ status: "unavailable", transient: true, reason: expect.stringMatching(/moved no bytes for 2 s/) });
-    expect(await env.MEDIA.head(item.key)).toBeNull();
-    expect((await mediaItemsOf(env.DB, "ACstalled01"))[0]).toMatchObject({ status: "unavailable", attempts: 1 });
-    // Its retry would stall again: out of the way of the retry tests below.
+    });
+    // Chunked: no bytes for the stall time. Known length: past the deadline its size sets at the slowest pace.
+    const chunked = stalled("CRstalledChunked", "&chunked=1");
+    const known = stalled("CRstalledKnown", "");
+    const [a, b] = await copyMediaItems(env, config, [chunked, known], { stallMs: 1500, minBytesPerSecond: 10 * 1024 * 1024 });
+    expect(a).toMatchObject({ status: "unavailable", transient: true, reason: expect.stringMatching(/moved no bytes for 2 s/) });
+    expect(b).toMatchObject({ status: "unavailable", transient: true, reason: expect.stringMatching(/did not finish within 2 s/) });
+    expect(await env.MEDIA.head(chunked.key)).toBeNull();
+    expect(await env.MEDIA.head(known.key)).toBeNull();
+    // Their retries would stall again: out of the way of the retry tests below.
     await env.DB.prepare("DELETE FROM media_items WHERE resource_id = 'ACstalled01'").run();
   }, 60_000);
 
