@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import type { AuditReport } from "../../src/audit/types.ts";
-import { DEFAULT_TOKEN, DEFAULT_URL, UsageError, workerTarget } from "./backfill-client.ts";
+import { adminRequest, DEFAULT_TOKEN, DEFAULT_URL, UsageError, workerTarget } from "./backfill-client.ts";
 
 export { UsageError };
 
@@ -145,27 +145,7 @@ export async function runAuditCli(args: AuditArgs, write: (text: string) => void
 }
 
 async function postAudit(args: AuditArgs, after: string | undefined): Promise<{ report: AuditReport } | { refused: string; status: number }> {
-  let response: Response;
-  try {
-    response = await fetch(`${args.url}/admin/audit`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${args.token}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ since: args.since, ...(args.repair ? { repair: true } : {}), ...(args.maxRequests ? { maxRequests: args.maxRequests } : {}), ...(after ? { after } : {}) }),
-      signal: AbortSignal.timeout(120_000),
-    });
-  } catch (error) {
-    throw new Error(`cannot reach ${args.url}: ${error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error)}. Is the Worker running (npm start)?`);
-  }
-  const text = await response.text();
-  if (response.status !== 200) {
-    let message = text.slice(0, 300);
-    try {
-      const body = JSON.parse(text) as { message?: string; error?: string };
-      message = body.message ?? body.error ?? message;
-    } catch {
-      // Not JSON: the text itself is the reason.
-    }
-    return { refused: message, status: response.status };
-  }
-  return { report: JSON.parse(text) as AuditReport };
+  const body = { since: args.since, ...(args.repair ? { repair: true } : {}), ...(args.maxRequests ? { maxRequests: args.maxRequests } : {}), ...(after ? { after } : {}) };
+  const answer = await adminRequest(args, "/admin/audit", { method: "POST", body, timeoutMs: 120_000 });
+  return answer.ok ? { report: JSON.parse(answer.text) as AuditReport } : { refused: answer.message, status: answer.status };
 }

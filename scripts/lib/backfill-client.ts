@@ -31,6 +31,37 @@ export function workerTarget(values: { url?: string; token?: string }, env: Node
   return { url, token: values.token ?? env.ADMIN_TOKEN ?? DEFAULT_TOKEN };
 }
 
+/** What an admin command's request came back with: the body of a 200, or the status and reason of anything else. */
+export type AdminAnswer = { ok: true; text: string } | { ok: false; status: number; message: string };
+
+/**
+ * One request of an admin command to the Worker (bearer token, JSON body when given). Throws, saying what to check,
+ * when the Worker cannot be reached; a refusal comes back with the Worker's own reason.
+ */
+export async function adminRequest(target: { url: string; token: string }, path: string, init: { method: string; body?: unknown; timeoutMs: number }): Promise<AdminAnswer> {
+  let response: Response;
+  try {
+    response = await fetch(`${target.url}${path}`, {
+      method: init.method,
+      headers: { Authorization: `Bearer ${target.token}`, ...(init.body !== undefined ? { "Content-Type": "application/json" } : {}) },
+      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+      signal: AbortSignal.timeout(init.timeoutMs),
+    });
+  } catch (error) {
+    throw new Error(`cannot reach ${target.url}: ${error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error)}. Is the Worker running (npm start)?`);
+  }
+  const text = await response.text();
+  if (response.status === 200) return { ok: true, text };
+  let message = text.slice(0, 300);
+  try {
+    const body = JSON.parse(text) as { message?: string; error?: string };
+    message = body.message ?? body.error ?? message;
+  } catch {
+    // Not JSON: the text itself is the reason.
+  }
+  return { ok: false, status: response.status, message };
+}
+
 export function parseBackfillArgs(argv: string[], env: NodeJS.ProcessEnv = {}): BackfillArgs {
   const { values, positionals } = parseArgs({
     args: argv,

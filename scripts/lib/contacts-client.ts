@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import type { ContactSyncItemReport, ContactSyncReport } from "../../src/contacts/sync-report.ts";
-import { DEFAULT_TOKEN, DEFAULT_URL, UsageError, workerTarget } from "./backfill-client.ts";
+import { adminRequest, DEFAULT_TOKEN, DEFAULT_URL, UsageError, workerTarget } from "./backfill-client.ts";
 
 export { UsageError };
 
@@ -65,29 +65,12 @@ export function renderContactsReport(r: ContactSyncReport): string {
 }
 
 export async function runContactsCli(args: ContactsArgs, write: (text: string) => void): Promise<number> {
-  let response: Response;
-  try {
-    response = await fetch(`${args.url}/admin/contacts/sync${args.dryRun ? "?dryRun=1" : ""}`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${args.token}` },
-      signal: AbortSignal.timeout(300_000),
-    });
-  } catch (error) {
-    throw new Error(`cannot reach ${args.url}: ${error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error)}. Is the Worker running (npm start)?`);
-  }
-  const text = await response.text();
-  if (response.status !== 200) {
-    let message = text.slice(0, 300);
-    try {
-      const body = JSON.parse(text) as { message?: string; error?: string };
-      message = body.message ?? body.error ?? message;
-    } catch {
-      // Not JSON: the text itself is the reason.
-    }
-    write(`contact sync refused (${response.status}): ${message}\n`);
+  const answer = await adminRequest(args, `/admin/contacts/sync${args.dryRun ? "?dryRun=1" : ""}`, { method: "POST", timeoutMs: 300_000 });
+  if (!answer.ok) {
+    write(`contact sync refused (${answer.status}): ${answer.message}\n`);
     return 2;
   }
-  const report = JSON.parse(text) as ContactSyncReport;
-  write(args.json ? `${text}\n` : renderContactsReport(report));
+  const report = JSON.parse(answer.text) as ContactSyncReport;
+  write(args.json ? `${answer.text}\n` : renderContactsReport(report));
   return report.counts.failed > 0 || report.stoppedEarly ? 1 : 0;
 }
