@@ -101,7 +101,12 @@ export async function handleControlRequest(emulator: OpenPhoneEmulator, req: Inc
       case "POST /_emulator/calls":
         return sendJson(res, 200, emulator.createCall(parse(callSchema, body)));
       case "POST /_emulator/messages":
-        return sendJson(res, 200, emulator.createMessage(parse(messageSchema, body)));
+      {
+        // A text to a named participant goes to them alone unless `alsoTo` says otherwise; only a text left wholly
+        // to chance (no participant) may be a group text, as the simulated traffic's are.
+        const options = parse(messageSchema, body);
+        return sendJson(res, 200, emulator.createMessage(options.participant !== undefined && options.alsoTo === undefined ? { ...options, alsoTo: [] } : options));
+      }
       case "POST /_emulator/traffic":
         return sendJson(res, 200, emulator.startTraffic(parse(trafficSchema, body)));
       case "GET /_emulator/traffic":
