@@ -66,7 +66,11 @@ describe("pages a user sees", () => {
   async function longCall(durationSeconds: number, transcript: { turns: number } | { chars: number }, label: string) {
     await resetStats();
     const { callId } = await control<{ callId: string }>("calls", { participant: customer.phone, direction: "incoming", status: "answered", durationSeconds, recording: { segments: 0 }, transcript, summary: false });
-    const { data } = await openphone<{ data: { dialogue: { start: number; content: string }[] } }>(`/v1/call-transcripts/${callId}`);
+    // The truth to compare with: OpenPhone's transcript, once it has one (it is ready a little after the call ends).
+    const data = await waitFor(`OpenPhone's transcript of ${callId}`, 120_000, async () => {
+      const answer = await openphone<{ data: { dialogue: { start: number; content: string }[] | null } }>(`/v1/call-transcripts/${callId}`);
+      return answer.data.dialogue ? { dialogue: answer.data.dialogue } : undefined;
+    });
     const turns = data.dialogue.length;
     const lineCount = (p: DumpedPage) => p.content.slice(1).map(textOf).join("\n").split("\n").length;
     await pageOf("calls", callId, (p) => (p.properties["Transcript Status"]?.select as { name?: string } | undefined)?.name === "completed" && lineCount(p) >= turns);
