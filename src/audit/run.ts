@@ -103,8 +103,10 @@ export async function runAudit(env: Env, options: AuditOptions): Promise<AuditRe
     const lines = synced.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     for (position.line = start.line; position.line < lines.length; position.line++) {
       const line = lines[position.line]!;
-      const units = await lineConversations(openphone, { id: line.id, number: line.number }, since, budget);
+      // Set before the listing: a part that stops while listing this line's conversations resumes at its start.
       const first = position.line === start.line ? start.conversation : 0;
+      position.conversation = first;
+      const units = await lineConversations(openphone, { id: line.id, number: line.number }, since, budget);
       for (position.conversation = first; position.conversation < units.length; position.conversation++) {
         // A conversation counts once it is wholly checked, details included: a part that stops inside one leaves it
         // whole to the next part.
