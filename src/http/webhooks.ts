@@ -105,7 +105,7 @@ async function receiveOpenPhoneWebhook(c: WebhookContext, count: Count): Promise
     return c.json({ accepted: true, id: eventId, ignored: `unknown event type ${JSON.stringify(facts.eventType || null)}` }, 202);
   }
 
-  if (reading.outcome === "contact") return receiveContactEvent(c, count, log, eventId, facts, envelope as Record<string, unknown>);
+  if (reading.outcome === "contact") return receiveContactEvent(c, count, log, eventId, reading.eventType, reading.resource, envelope);
 
   if (reading.badDates.length > 0) {
     // Synced all the same, with those dates left empty on the page (see legacy-payload.ts); counted so it shows.
@@ -207,24 +207,18 @@ function unavailable(c: WebhookContext, count: Count, message: string): Response
  * A contact event updates the OpenPhone contacts kept in D1 at once (one small write, nothing to merge per line).
  * A payload whose contact cannot be read is kept in the dead letters with the reason.
  */
-async function receiveContactEvent(c: WebhookContext, count: Count, log: ReturnType<typeof createLogger>, eventId: string, facts: WebhookEventFacts, envelope: Record<string, unknown>): Promise<Response> {
+async function receiveContactEvent(c: WebhookContext, count: Count, log: ReturnType<typeof createLogger>, eventId: string, eventType: string, resource: unknown, envelope: unknown): Promise<Response> {
   const { config } = getConfig(c.env);
-  const data = envelope.data as Record<string, unknown> | undefined;
-  const resource = data?.object ?? data?.resource;
+  let applied;
   try {
-    const applied = await applyContactWebhook(c.env.DB, facts.eventType, resource, { defaultRegion: config.DEFAULT_REGION });
-    if (applied.outcome !== "invalid") {
-      count(`webhook.contact.${applied.outcome}`);
-      return c.json({ accepted: true, id: eventId, contact: applied.outcome }, 202);
-    }
-    const message: WebhookMessage = { type: "webhook", lineId: "unknown", eventId, eventType: facts.eventType, receivedAt: Date.now(), envelope };
-    await recordDeadLetters(c.env.DB, [{ queue: INTAKE_DEAD_LETTER_QUEUE, body: message, reason: applied.reason, attempts: 0 }]);
-    count("webhook.dead_lettered");
-    return c.json({ accepted: true, id: eventId, deadLettered: applied.reason }, 202);
+    applied = await applyContactWebhook(c.env.DB, eventType, resource, { defaultRegion: config.DEFAULT_REGION });
   } catch (error) {
     log.error("could not store a contact event", { eventId, error });
     return unavailable(c, count, "Could not store this contact event; retry later");
   }
+  if (applied.outcome === "invalid") return deadLetter(c, count, log, { type: "webhook", lineId: "unknown", eventId, eventType, receivedAt: Date.now(), envelope }, applied.reason);
+  count(`webhook.contact.${applied.outcome}`);
+  return c.json({ accepted: true, id: eventId, contact: applied.outcome }, 202);
 }
 
 function waitUntilOf(c: WebhookContext): (promise: Promise<unknown>) => void {
