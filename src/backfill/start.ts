@@ -8,7 +8,7 @@
  * lost chain cannot block its line forever.
  */
 import { incrementMetrics } from "../db/metrics";
-import { abandonRun, failStaleChains, findRunningRun, finishRunIfDone, idleChains, insertRun, lastSweepStartedAt, runTrigger, supersedeSweep, touchChain, type LineInfo, type RunTrigger } from "../db/backfill-runs";
+import { abandonRun, failStaleChains, findRunningRun, finishRunIfDone, idleChains, insertRun, getRunWindow, lastSweepStartedAt, supersedeSweep, touchChain, type LineInfo, type RunTrigger } from "../db/backfill-runs";
 import { normalizePhone } from "../canvas/normalize";
 import { newRequestCounter } from "../gates/gated-fetch";
 import { lineVerdict, skipReason } from "../line-filter/filter";
@@ -41,7 +41,7 @@ export async function reviveIdleChains(deps: BackfillDeps): Promise<number> {
 async function blockingRun(db: D1Database, lineIds: string[], trigger: RunTrigger, now: number): Promise<string | null> {
   for (let tries = 0; tries < lineIds.length + 1; tries++) {
     const running = await findRunningRun(db, lineIds);
-    if (!running || trigger === "sweep" || (await runTrigger(db, running)) !== "sweep") return running;
+    if (!running || trigger === "sweep" || (await getRunWindow(db, running))?.trigger !== "sweep") return running;
     await supersedeSweep(db, running, `ended for a ${trigger} backfill, whose window covers it`, now);
   }
   return findRunningRun(db, lineIds);

@@ -164,12 +164,6 @@ export async function lastSweepStartedAt(db: D1Database): Promise<number | null>
   return row?.at ?? null;
 }
 
-/** The trigger of the run backfilling any of these lines now (see `findRunningRun`). */
-export async function runTrigger(db: D1Database, runId: string): Promise<RunTrigger | null> {
-  const row = await db.prepare("SELECT trigger FROM backfill_runs WHERE id = ?1").bind(runId).first<{ trigger: RunTrigger }>();
-  return row?.trigger ?? null;
-}
-
 /**
  * Ends a running sweep so a backfill can take its lines: the backfill's window covers the sweep's (a sweep starts just
  * before the later watermark, a backfill at its own). The sweep's queued steps find their chains ended and stop.
