@@ -8,11 +8,11 @@
  * Real-time callers wait up to 30 s, so under load they keep their place and the backfill gets what they leave.
  */
 import { getConfig, type Config } from "../config";
-import { createGatedFetch, type RequestCounter } from "../gates/gated-fetch";
+import type { RequestCounter } from "../gates/gated-fetch";
 import type { IngestResult } from "../line/line-durable-object";
 import { currentLineFilter } from "../line-filter/decide";
 import type { LineFilter } from "../line-filter/filter";
-import { OpenPhoneClient } from "../openphone/client";
+import { createOpenPhoneClient, type OpenPhoneClient } from "../openphone/client";
 import type { BackfillMessage, SyncMessage } from "../queue/messages";
 
 export interface BackfillDeps {
@@ -28,11 +28,7 @@ export interface BackfillDeps {
 }
 
 export function backfillOpenPhoneClient(env: Pick<Env, "GATE">, config: Config, counter: RequestCounter): OpenPhoneClient {
-  return new OpenPhoneClient({
-    apiKey: config.OPENPHONE_API_KEY ?? "",
-    baseUrl: config.OPENPHONE_API_BASE,
-    fetch: createGatedFetch({ api: "openphone", gate: env.GATE, config, counter, maxWaitMs: config.BACKFILL_GATE_MAX_WAIT_MS }),
-  });
+  return createOpenPhoneClient(env, config, counter, { maxWaitMs: config.BACKFILL_GATE_MAX_WAIT_MS });
 }
 
 export function backfillDeps(env: Env): BackfillDeps {

@@ -15,7 +15,6 @@ import { newRequestCounter } from "../gates/gated-fetch";
 import { createNotionClient } from "../notion/client";
 import { createLogger } from "../observability/logger";
 import { createOpenPhoneClient } from "../openphone/client";
-import { contactsOpenPhoneClient } from "../contacts/openphone-client";
 import { refreshOpenPhoneContacts, type ContactsRefreshSummary } from "../contacts/refresh";
 import { syncContactsToOpenPhone, type ContactSyncOptions, type ContactSyncReport } from "../contacts/sync";
 import { createCanvasPageForUnknown } from "./create-unknown";
@@ -193,7 +192,7 @@ export class CanvasIndexDurableObject extends DurableObject<Env> {
     const config = this.config;
     if (!config.OPENPHONE_API_KEY) return null;
     const counter = newRequestCounter();
-    const summary = await refreshOpenPhoneContacts(contactsOpenPhoneClient(this.env, config, counter), this.env.DB, config, { force });
+    const summary = await refreshOpenPhoneContacts(createOpenPhoneClient(this.env, config, counter, { maxWaitMs: config.CONTACTS_GATE_MAX_WAIT_MS }), this.env.DB, config, { force });
     if (summary) await incrementMetrics(this.env.DB, { "contacts.listings": 1, "contacts.listed": summary.listed, "openphone.requests.contacts": counter.openphone });
     return summary;
   }
@@ -202,7 +201,7 @@ export class CanvasIndexDurableObject extends DurableObject<Env> {
     const config = this.config;
     if (!config.OPENPHONE_API_KEY) throw new Error("the contact sync needs OPENPHONE_API_KEY");
     const counter = newRequestCounter();
-    const report = await syncContactsToOpenPhone({ db: this.env.DB, config, openphone: contactsOpenPhoneClient(this.env, config, counter), counter, now: Date.now }, options);
+    const report = await syncContactsToOpenPhone({ db: this.env.DB, config, openphone: createOpenPhoneClient(this.env, config, counter, { maxWaitMs: config.CONTACTS_GATE_MAX_WAIT_MS }), counter, now: Date.now }, options);
     if (!options.dryRun) {
       await incrementMetrics(this.env.DB, {
         "contacts.sync.passes": 1,

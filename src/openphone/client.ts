@@ -161,15 +161,20 @@ export class OpenPhoneClient {
   }
 }
 
-/** The client used by the Worker: the configured key and base URL, spending the shared OpenPhone budget. */
+/**
+ * The client used by the Worker: the configured key and base URL, spending the shared OpenPhone budget. Background
+ * work (the backfill, the contact passes) gives `maxWaitMs`: it waits at most that long for a permit, so when
+ * real-time work is queued at the gate it stops (GateClosedError) and comes back later.
+ */
 export function createOpenPhoneClient(
   env: Pick<Env, "GATE">,
   config: import("../config").Config,
   counter?: import("../gates/gated-fetch").RequestCounter,
+  options: { maxWaitMs?: number } = {},
 ): OpenPhoneClient {
   return new OpenPhoneClient({
     apiKey: config.OPENPHONE_API_KEY ?? "",
     baseUrl: config.OPENPHONE_API_BASE,
-    fetch: createGatedFetch({ api: "openphone", gate: env.GATE, config, counter }),
+    fetch: createGatedFetch({ api: "openphone", gate: env.GATE, config, counter, ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}) }),
   });
 }
