@@ -14,9 +14,8 @@
  * first page and the others trashed (`duplicates.ts`), the line pointed at the page kept.
  */
 import { callEvent, messageEvent } from "../backfill/envelope";
-import { normalizePhone } from "../canvas/normalize";
 import { currentLineFilter } from "../line-filter/decide";
-import { lineVerdict } from "../line-filter/filter";
+import { lineIdentity, lineVerdict } from "../line-filter/filter";
 import { getConfig, type Config } from "../config";
 import { insertAuditRun } from "../db/audit-runs";
 import { incrementMetrics } from "../db/metrics";
@@ -99,7 +98,7 @@ export async function runAudit(env: Env, options: AuditOptions): Promise<AuditRe
     const { data: unordered } = await openphone.request("listPhoneNumbers_v1", {});
     // A line the filter skips is not synced, so nothing of it is missing from Notion.
     const filter = await currentLineFilter(env, config);
-    const synced = unordered.filter((line) => lineVerdict(filter, { id: line.id, number: normalizePhone(line.number, config.DEFAULT_REGION) }) !== "skipped");
+    const synced = unordered.filter((line) => lineVerdict(filter, lineIdentity(line.id, line.number, config.DEFAULT_REGION)) !== "skipped");
     const lines = synced.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     for (position.line = start.line; position.line < lines.length; position.line++) {
       const line = lines[position.line]!;

@@ -9,9 +9,8 @@
  */
 import { incrementMetrics } from "../db/metrics";
 import { abandonRun, failStaleChains, findRunningRun, finishRunIfDone, idleChains, insertRun, getRunWindow, lastSweepStartedAt, supersedeSweep, touchChain, type LineInfo, type RunTrigger } from "../db/backfill-runs";
-import { normalizePhone } from "../canvas/normalize";
 import { newRequestCounter } from "../gates/gated-fetch";
-import { lineVerdict, skipReason } from "../line-filter/filter";
+import { lineIdentity, lineVerdict, skipReason } from "../line-filter/filter";
 import type { BackfillDeps } from "./deps";
 import { newLineCursor } from "./plan";
 import { BackfillRequestError, type BackfillRequest } from "./request";
@@ -99,7 +98,7 @@ export async function startBackfill(deps: BackfillDeps, request: BackfillRequest
   }
   // The line filter: a run never backfills a skipped line; asking for one by name is refused and says why.
   const filter = await deps.lineFilter();
-  const identity = (line: LineInfo) => ({ id: line.lineId, number: line.number ? normalizePhone(line.number, config.DEFAULT_REGION) : null });
+  const identity = (line: LineInfo) => lineIdentity(line.lineId, line.number, config.DEFAULT_REGION);
   if (request.lines) {
     const skipped = request.lines.map((id) => known.get(id)!).filter((line) => lineVerdict(filter, identity(line)) === "skipped");
     if (skipped.length > 0) {

@@ -30,6 +30,11 @@ export interface LineIdentity {
 
 export type LineVerdict = "synced" | "skipped" | "undecided";
 
+/** A line as OpenPhone or D1 lists it (its number in any format, or none yet), ready to be matched. */
+export function lineIdentity(id: string, number: string | null | undefined, region: string): LineIdentity {
+  return { id, number: number ? normalizePhone(number, region) : null };
+}
+
 export function lineFilterOf(flags: Pick<Flags, "SYNC_LINES" | "SKIP_LINES">, region: string): LineFilter {
   const entry = (text: string): LineFilterEntry => (/^PN/.test(text) ? { text, id: text } : { text, number: normalizePhone(text, region) ?? text.replace(/[^\d+]/g, "") });
   return { sync: flags.SYNC_LINES.map(entry), skip: flags.SKIP_LINES.map(entry) };
