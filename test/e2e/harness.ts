@@ -53,6 +53,8 @@ export interface E2ESandbox {
   /** JSON from a control or API route, failing loudly on an error status. */
   json<T = unknown>(url: string, init?: RequestInit): Promise<T>;
   admin<T = unknown>(pathname: string, init?: RequestInit): Promise<T>;
+  /** Renames a property of a Notion data source, as a person editing the database would. */
+  renameProperty(dataSourceId: string, from: string, to: string): Promise<void>;
   workerLogs(): string[];
   /** Kills the Worker's whole process group (SIGKILL: no clean shutdown) and starts it again on the same state. */
   restartWorker(): Promise<void>;
@@ -111,8 +113,17 @@ export async function startE2ESandbox(options: E2EOptions = {}): Promise<E2ESand
     };
     let worker = await startWorker();
 
+    // The tests look at the emulators with the product's own tokens, so they share its rate limit: like any client,
+    // they wait out a 429's Retry-After (a few times at most) instead of failing on the product's own traffic.
     const json = async <T>(url: string, init?: RequestInit): Promise<T> => {
-      const response = await fetch(url, { ...init, headers: { "Content-Type": "application/json", ...(init?.headers as Record<string, string>) } });
+      let response: Response;
+      for (let attempt = 1; ; attempt++) {
+        response = await fetch(url, { ...init, headers: { "Content-Type": "application/json", ...(init?.headers as Record<string, string>) } });
+        const retryAfter = Number(response.headers.get("retry-after"));
+        if (response.status !== 429 || attempt === 5 || !(retryAfter > 0)) break;
+        await response.body?.cancel();
+        await new Promise((resolve) => setTimeout(resolve, Math.min(retryAfter, 10) * 1000));
+      }
       const text = await response.text();
       if (!response.ok) throw new Error(`${init?.method ?? "GET"} ${url} answered ${response.status}: ${text.slice(0, 500)}`);
       return (text ? JSON.parse(text) : undefined) as T;
@@ -125,6 +136,13 @@ export async function startE2ESandbox(options: E2EOptions = {}): Promise<E2ESand
       sync,
       json,
       admin: (pathname, init) => json(`${workerUrl}${pathname}`, { ...init, headers: { Authorization: `Bearer ${E2E_ADMIN_TOKEN}`, ...(init?.headers as Record<string, string>) } }),
+      renameProperty: async (dataSourceId, from, to) => {
+        await json(`${notion.url}/v1/data_sources/${dataSourceId}`, {
+          method: "PATCH",
+          headers: { Authorization: `Bearer ${E2E_NOTION_TOKEN}`, "Notion-Version": "2025-09-03" },
+          body: JSON.stringify({ properties: { [from]: { name: to } } }),
+        });
+      },
       workerLogs: () => worker.output,
       restartWorker: async () => {
         await group.kill(worker, "SIGKILL");

@@ -147,12 +147,7 @@ describe("npm run setup, again", () => {
 describe("dead letters", () => {
   it("show a call whose events all failed once, with its events, the reason and one replay that completes it", async () => {
     const dataSource = sandbox.sync.notion.calls.dataSourceId;
-    const rename = (from: string, to: string) =>
-      sandbox.json(`${sandbox.notionUrl}/v1/data_sources/${dataSource}`, {
-        method: "PATCH",
-        headers: { Authorization: `Bearer ${E2E_NOTION_TOKEN}`, "Notion-Version": "2025-09-03" },
-        body: JSON.stringify({ properties: { [from]: { name: to } } }),
-      });
+    const rename = (from: string, to: string) => sandbox.renameProperty(dataSource, from, to);
     await rename("Line", "Phone line");
     const { callId } = await sandbox.json<{ callId: string }>(`${sandbox.openphoneUrl}/_emulator/calls`, {
       method: "POST",

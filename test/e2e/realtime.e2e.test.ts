@@ -144,12 +144,7 @@ describe("real-time sync", () => {
 
   it("dead-letters a Notion 400 with the property, names it on /health, and completes after the fix and a replay", async () => {
     const dataSource = sandbox.sync.notion.calls.dataSourceId;
-    const rename = (from: string, to: string) =>
-      sandbox.json(`${sandbox.notionUrl}/v1/data_sources/${dataSource}`, {
-        method: "PATCH",
-        headers: { Authorization: `Bearer ${E2E_NOTION_TOKEN}`, "Notion-Version": "2025-09-03" },
-        body: JSON.stringify({ properties: { [from]: { name: to } } }),
-      });
+    const rename = (from: string, to: string) => sandbox.renameProperty(dataSource, from, to);
     await rename("Summary", "AI summary");
     const { callId } = await createCall(customers[4]!.phone, true);
     const letters = await waitFor("dead letters for the call", 120_000, async () => {
