@@ -1,13 +1,16 @@
 /**
  * Recording, voicemail and MMS files, served the way object storage serves them: `Content-Type`, `Content-Length`,
  * `Accept-Ranges`, `HEAD`, single `Range` requests (206, or 416 when unsatisfiable). The bytes are a pure function of
- * the file id, its type and the offset (a recording is a playable MP3), generated chunk by chunk while streaming (never held in memory), so a 200 MB file
- * costs the emulator a few chunks of memory and any copy can be checked byte for byte with `expectedMediaBytes`.
+ * the file id, its type, its size and the offset (a recording is a playable MP3, an image a valid PNG), so any copy can
+ * be checked byte for byte with `expectedMediaBytes`. Audio is generated chunk by chunk while streaming (never held in
+ * memory), so a 200 MB recording costs the emulator a few chunks of memory; an image (MMS sizes, under 1 MB) is built
+ * whole.
  *
  * Switches: `chunked` omits Content-Length; `expired` answers 403 (or 404) as an expired storage URL does; a
  * per-file fault answers a given status for the next N requests, then serves the file again.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import zlib from "node:zlib";
 import type { EmulatorConfig, EmulatorStats } from "./config.ts";
 import type { MediaFile } from "./model.ts";
 
@@ -52,10 +55,59 @@ const MP3_HEADER = [0xff, 0xfb, 0x18, 0xc0];
 const MP3_SIDE_INFO_END = 4 + 17;
 
 /**
- * The bytes of file `id` from `offset`, `length` long. An `audio/mpeg` file is a valid MP3 (see above); any other
- * type is the file's noise alone.
+ * A PNG as a browser reads it: a 96 × 64 RGB picture (a gradient whose colours come from the file id), then a private
+ * ancillary chunk (`emNs`: lower-case first letter = ancillary, so decoders skip it) holding the file's noise, sized so
+ * the whole file is exactly `size` bytes.
  */
-export function expectedMediaBytes(id: string, offset: number, length: number, contentType = "application/octet-stream"): Buffer {
+const PNG_WIDTH = 96;
+const PNG_HEIGHT = 64;
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const PNG_CHUNK_OVERHEAD = 12;
+const MAX_IMAGE_BYTES = 16 * 1024 * 1024;
+
+function pngChunk(type: string, data: Buffer): Buffer {
+  const chunk = Buffer.alloc(PNG_CHUNK_OVERHEAD + data.length);
+  chunk.writeUInt32BE(data.length, 0);
+  chunk.write(type, 4, "latin1");
+  data.copy(chunk, 8);
+  chunk.writeUInt32BE(zlib.crc32(chunk.subarray(4, 8 + data.length)), 8 + data.length);
+  return chunk;
+}
+
+function pngPicture(id: string): Buffer[] {
+  const seed = seedOf(id);
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(PNG_WIDTH, 0);
+  header.writeUInt32BE(PNG_HEIGHT, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8 bits per channel, RGB (colour type 2), deflate, filter method 0, not interlaced
+  const rows = Buffer.alloc(PNG_HEIGHT * (1 + PNG_WIDTH * 3));
+  const [r0, g0, b0] = [seed & 0xff, (seed >>> 8) & 0xff, (seed >>> 16) & 0xff];
+  for (let y = 0; y < PNG_HEIGHT; y++) {
+    const row = y * (1 + PNG_WIDTH * 3); // each row starts with filter type 0 (none)
+    for (let x = 0; x < PNG_WIDTH; x++) {
+      rows[row + 1 + x * 3] = (r0 + x * 2) & 0xff;
+      rows[row + 2 + x * 3] = (g0 + y * 3) & 0xff;
+      rows[row + 3 + x * 3] = (b0 + x + y) & 0xff;
+    }
+  }
+  return [PNG_SIGNATURE, pngChunk("IHDR", header), pngChunk("IDAT", zlib.deflateSync(rows, { level: 9 }))];
+}
+
+/** The whole PNG of image `id`, `size` bytes long. */
+function pngFile(id: string, size: number): Buffer {
+  const picture = pngPicture(id);
+  const end = pngChunk("IEND", Buffer.alloc(0));
+  const fixed = picture.reduce((sum, part) => sum + part.length, 0) + PNG_CHUNK_OVERHEAD + end.length;
+  if (size < fixed || size > MAX_IMAGE_BYTES) throw new RangeError(`an emulated image is ${fixed} to ${MAX_IMAGE_BYTES} bytes, not ${size}`);
+  return Buffer.concat([...picture, pngChunk("emNs", noiseBytes(id, 0, size - fixed)), end]);
+}
+
+/**
+ * The bytes of file `id` (`size` bytes in all) from `offset`, `length` long. An `audio/mpeg` file is a valid MP3 and
+ * an `image/png` a valid PNG (see above); any other type is the file's noise alone.
+ */
+export function expectedMediaBytes(id: string, offset: number, length: number, contentType: string, size: number): Buffer {
+  if (contentType === "image/png") return pngFile(id, size).subarray(offset, offset + length);
   const bytes = noiseBytes(id, offset, length);
   if (contentType !== "audio/mpeg") return bytes;
   for (let frame = Math.floor(offset / MP3_FRAME_BYTES) * MP3_FRAME_BYTES; frame < offset + length; frame += MP3_FRAME_BYTES) {
@@ -138,9 +190,10 @@ export async function serveMedia(req: IncomingMessage, res: ServerResponse, file
     return void res.end();
   }
   let sent = 0;
+  const whole = file.contentType === "image/png" ? pngFile(file.id, file.bytes) : undefined;
   for (let position = start; position <= end && !res.destroyed; ) {
     const size = Math.min(CHUNK_BYTES, end + 1 - position);
-    const writable = res.write(expectedMediaBytes(file.id, position, size, file.contentType));
+    const writable = res.write(whole ? whole.subarray(position, position + size) : expectedMediaBytes(file.id, position, size, file.contentType, file.bytes));
     position += size;
     sent += size;
     if (!writable) await waitForDrainOrClose(res);

@@ -33,7 +33,7 @@ export function buildMessage(store: EmulatorStore, options: MessageOptions, crea
   const mediaCount = Math.max(0, Math.floor(options.media ?? (random() < 0.08 ? 1 + Math.floor(random() * 2) : 0)));
   const media: MediaFile[] = [];
   for (let i = 0; i < mediaCount; i++) {
-    media.push(store.addMedia({ id: hexId(random, 32), bytes: 20_000 + Math.floor(random() * 280_000), contentType: "image/jpeg", extension: "jpg" }));
+    media.push(store.addMedia({ id: hexId(random, 32), bytes: 20_000 + Math.floor(random() * 280_000), contentType: "image/png", extension: "png" }));
   }
   const text = options.text ?? (mediaCount > 0 && random() < 0.3 ? "" : messageText(random));
   const status: Message["status"] = options.status ?? (direction === "incoming" ? "delivered" : random() < 0.9 ? "delivered" : random() < 0.5 ? "sent" : "undelivered");

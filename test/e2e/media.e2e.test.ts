@@ -71,7 +71,7 @@ async function expectPlays(link: string, item: MediaItemReport, contentType: str
   expect(response.headers.get("content-type")).toBe(contentType);
   const body = Buffer.from(await response.arrayBuffer());
   expect(body.length).toBe(item.size);
-  expect(body.equals(expectedMediaBytes(fileIdOf(item.sourceUrl), 0, item.size!, contentType))).toBe(true);
+  expect(body.equals(expectedMediaBytes(fileIdOf(item.sourceUrl), 0, item.size!, contentType, item.size!))).toBe(true);
   return body.length;
 }
 
@@ -115,7 +115,7 @@ describe("media into R2, linked from Notion", () => {
     const range = await fetch(links[1]!, { headers: { Range: "bytes=100000-165535" } });
     expect(range.status).toBe(206);
     expect(range.headers.get("content-range")).toBe(`bytes 100000-165535/${SEGMENT_BYTES}`);
-    expect(Buffer.from(await range.arrayBuffer()).equals(expectedMediaBytes(fileIdOf(item.sourceUrl), 100_000, 65_536, "audio/mpeg"))).toBe(true);
+    expect(Buffer.from(await range.arrayBuffer()).equals(expectedMediaBytes(fileIdOf(item.sourceUrl), 100_000, 65_536, "audio/mpeg", item.size!))).toBe(true);
 
     const tampered = new URL(links[0]!);
     const sig = tampered.searchParams.get("sig")!;
@@ -138,14 +138,14 @@ describe("media into R2, linked from Notion", () => {
     });
     const items = await allStored(messageId, 2);
     const seconds = (Date.now() - started) / 1000;
-    expect(items.map((i) => i.key)).toEqual([0, 1].map((n) => expect.stringMatching(new RegExp(`^media/\\d{4}/\\d{2}/\\d{2}/${messageId}/${n}\\.jpg$`))));
+    expect(items.map((i) => i.key)).toEqual([0, 1].map((n) => expect.stringMatching(new RegExp(`^media/\\d{4}/\\d{2}/\\d{2}/${messageId}/${n}\\.png$`))));
     const page = (await pageOf("messages", messageId))!;
     const links = ((page.properties["Media"]?.rich_text ?? []) as { href?: string | null; text?: { link?: { url: string } | null } }[])
       .map((r) => r.href ?? r.text?.link?.url)
       .filter((l): l is string => Boolean(l));
     expect(links.map(keyOf)).toEqual(items.map((i) => i.key));
     let bytes = 0;
-    for (const [n, link] of links.entries()) bytes += await expectPlays(link, items[n]!, "image/jpeg");
+    for (const [n, link] of links.entries()) bytes += await expectPlays(link, items[n]!, "image/png");
     console.log(`media: MMS with 2 attachments, ${(bytes / 1e3).toFixed(0)} kB in R2 ${seconds.toFixed(1)} s after the text`);
   }, 240_000);
 

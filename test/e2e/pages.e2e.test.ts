@@ -1,7 +1,8 @@
 /**
  * Whole pages through the sandbox: a 4-hour call with 2,000 transcript turns, a voicemail with its transcript, a
- * text with a picture. For each: the page's properties, its body blocks in order, and the Notion requests it cost
- * (printed). Then the Notion viewer in headless Chromium plays the voicemail's recording.
+ * text with a picture, a call from someone only OpenPhone knows. For each: the page's properties, its body blocks in
+ * order, and the Notion requests it cost (printed). The Notion viewer in headless Chromium plays the voicemail's
+ * recording and shows the picture.
  */
 import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,6 +16,8 @@ interface NotionStats {
 
 let sandbox: E2ESandbox;
 let customer: { phone: string; name: string };
+/** Someone in OpenPhone's contacts who is not a Canvas customer. */
+let contactOnly: { phone: string; name: string; company: string };
 
 beforeAll(async () => {
   // OpenPhone's products are ready when the call ends, so one flush sees everything.
@@ -22,6 +25,8 @@ beforeAll(async () => {
   const workspace = await sandbox.json<{ canvasRosterIndexes: number[] }>(`${sandbox.notionUrl}/_emulator/workspace`);
   const person = generateRoster(SANDBOX_SEED, SANDBOX_ROSTER_SIZE)[workspace.canvasRosterIndexes[0]!]!;
   customer = { phone: person.phone, name: `${person.firstName} ${person.lastName}` };
+  const outsider = generateRoster(SANDBOX_SEED, SANDBOX_ROSTER_SIZE).find((p) => !workspace.canvasRosterIndexes.includes(p.index))!;
+  contactOnly = { phone: outsider.phone, name: `${outsider.firstName} ${outsider.lastName}`, company: outsider.company };
 }, 240_000);
 
 afterAll(async () => {
@@ -160,8 +165,41 @@ describe("pages a user sees", () => {
     expect(link).toMatch(/\/media\/media\//);
     const response = await fetch(link);
     expect(response.status).toBe(200);
-    expect(response.headers.get("content-type")).toMatch(/^image\//);
+    expect(response.headers.get("content-type")).toBe("image/png");
     console.log(`text with a picture: Notion requests ${JSON.stringify(counts)}`);
+    expect(counts["pages.create"]).toBe(1);
+    expect((counts["pages.update"] ?? 0) + (counts["blocks.children.append"] ?? 0)).toBe(0);
+
+    // The viewer shows the picture, decoded by the browser, through the Worker's signed link.
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium is required at ${CHROMIUM}: apt-get install -y chromium`);
+    const browser = await launchChromium("pages-e2e");
+    try {
+      const tab = await browser.context.newPage();
+      await tab.goto(`${sandbox.notionUrl}/pages/${page.id}`);
+      const image = tab.locator("img").first();
+      const shown = await waitFor("the picture to be decoded", 60_000, async () => {
+        const state = await image.evaluate((el: HTMLImageElement) => ({ complete: el.complete, width: el.naturalWidth, height: el.naturalHeight, src: el.currentSrc }));
+        return state.complete && state.width > 0 ? state : undefined;
+      });
+      console.log(`viewer image: ${shown.width} × ${shown.height} px`);
+      expect(shown).toMatchObject({ width: 96, height: 64, src: link });
+    } finally {
+      await browser.close();
+    }
+  }, 600_000);
+
+  it("names a caller known only to OpenPhone by their contact, with no Canvas link", async () => {
+    const refreshed = await sandbox.admin<{ refreshed: { listed: number } | null }>("/admin/contacts/refresh", { method: "POST" });
+    expect(refreshed.refreshed?.listed).toBe(SANDBOX_ROSTER_SIZE);
+    await resetStats();
+    const { callId } = await control<{ callId: string }>("calls", { participant: contactOnly.phone, direction: "incoming", status: "answered", durationSeconds: 56, recording: { segments: 0 }, transcript: false, summary: false });
+    await pageOf("calls", callId, () => true);
+    const counts = await settledCounts();
+    const page = await pageOf("calls", callId, () => true);
+    expect(plainText(page.properties["Name"])).toBe(`Incoming call from ${contactOnly.name} · 56s`);
+    expect(plainText(page.properties["Contact"])).toBe(`${contactOnly.name} (${contactOnly.company})`);
+    expect(page.properties["Canvas"]?.relation ?? []).toEqual([]);
+    console.log(`call from an OpenPhone-only contact: Notion requests ${JSON.stringify(counts)}`);
     expect(counts["pages.create"]).toBe(1);
     expect((counts["pages.update"] ?? 0) + (counts["blocks.children.append"] ?? 0)).toBe(0);
   }, 600_000);

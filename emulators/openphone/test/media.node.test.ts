@@ -3,6 +3,7 @@
  * and a file that fails and then is served again. Content is checked byte for byte against `expectedMediaBytes`.
  */
 import { createHash } from "node:crypto";
+import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectedMediaBytes } from "../media.ts";
 import { startHarness, type Harness } from "./harness.ts";
@@ -33,7 +34,7 @@ describe("media URLs", () => {
     expect(response.headers.get("accept-ranges")).toBe("bytes");
     const body = Buffer.from(await response.arrayBuffer());
     expect(body.length).toBe(BYTES);
-    expect(body.equals(expectedMediaBytes(recordingId, 0, BYTES, "audio/mpeg"))).toBe(true);
+    expect(body.equals(expectedMediaBytes(recordingId, 0, BYTES, "audio/mpeg", BYTES))).toBe(true);
   });
 
   it("answers HEAD with the headers only", async () => {
@@ -48,10 +49,10 @@ describe("media URLs", () => {
     expect(middle.status).toBe(206);
     expect(middle.headers.get("content-range")).toBe(`bytes 1001-2002/${BYTES}`);
     expect(middle.headers.get("content-length")).toBe("1002");
-    expect(Buffer.from(await middle.arrayBuffer()).equals(expectedMediaBytes(recordingId, 1001, 1002, "audio/mpeg"))).toBe(true);
+    expect(Buffer.from(await middle.arrayBuffer()).equals(expectedMediaBytes(recordingId, 1001, 1002, "audio/mpeg", BYTES))).toBe(true);
     const tail = await fetch(recordingUrl, { headers: { range: "bytes=-7" } });
     expect(tail.status).toBe(206);
-    expect(Buffer.from(await tail.arrayBuffer()).equals(expectedMediaBytes(recordingId, BYTES - 7, 7, "audio/mpeg"))).toBe(true);
+    expect(Buffer.from(await tail.arrayBuffer()).equals(expectedMediaBytes(recordingId, BYTES - 7, 7, "audio/mpeg", BYTES))).toBe(true);
     const resume = await fetch(recordingUrl, { headers: { range: `bytes=${BYTES - 10}-` } });
     expect(resume.headers.get("content-range")).toBe(`bytes ${BYTES - 10}-${BYTES - 1}/${BYTES}`);
     await resume.arrayBuffer();
@@ -67,7 +68,7 @@ describe("media URLs", () => {
       expect(response.headers.get("content-length")).toBeNull();
       expect(response.headers.get("transfer-encoding")).toBe("chunked");
       const body = Buffer.from(await response.arrayBuffer());
-      expect(createHash("sha256").update(body).digest("hex")).toBe(createHash("sha256").update(expectedMediaBytes(recordingId, 0, BYTES, "audio/mpeg")).digest("hex"));
+      expect(createHash("sha256").update(body).digest("hex")).toBe(createHash("sha256").update(expectedMediaBytes(recordingId, 0, BYTES, "audio/mpeg", BYTES)).digest("hex"));
     } finally {
       await harness.control("PUT", "/_emulator/config", { media: { chunked: false } });
     }
@@ -106,9 +107,27 @@ describe("media URLs", () => {
     const { messageId } = await harness.control<{ messageId: string }>("POST", "/_emulator/messages", { direction: "incoming", media: 2 });
     const images = [...harness.running.emulator.store.messages.get(messageId)!.media];
     expect(images).toHaveLength(2);
-    const image = await fetch(`${harness.url}/media/${images[0]!.id}.jpg`);
-    expect(image.headers.get("content-type")).toBe("image/jpeg");
-    expect((await image.arrayBuffer()).byteLength).toBe(images[0]!.bytes);
+    const image = await fetch(`${harness.url}/media/${images[0]!.id}.png`);
+    expect(image.headers.get("content-type")).toBe("image/png");
+    const png = Buffer.from(await image.arrayBuffer());
+    expect(png.byteLength).toBe(images[0]!.bytes);
+    expect(png.equals(expectedMediaBytes(images[0]!.id, 0, images[0]!.bytes, "image/png", images[0]!.bytes))).toBe(true);
+    // A valid PNG: the signature, then chunks whose CRCs hold, IHDR first and IEND last, and an IDAT that inflates to
+    // 64 rows of a filter byte and 96 RGB pixels.
+    expect(png.subarray(0, 8).toString("hex")).toBe("89504e470d0a1a0a");
+    const chunks: { type: string; data: Buffer }[] = [];
+    for (let at = 8; at < png.length; ) {
+      const length = png.readUInt32BE(at);
+      const type = png.toString("latin1", at + 4, at + 8);
+      expect(png.readUInt32BE(at + 8 + length)).toBe(zlib.crc32(png.subarray(at + 4, at + 8 + length)));
+      chunks.push({ type, data: png.subarray(at + 8, at + 8 + length) });
+      at += 12 + length;
+    }
+    expect(chunks.map((c) => c.type)).toEqual(["IHDR", "IDAT", "emNs", "IEND"]);
+    expect([chunks[0]!.data.readUInt32BE(0), chunks[0]!.data.readUInt32BE(4)]).toEqual([96, 64]);
+    expect(zlib.inflateSync(chunks[1]!.data).length).toBe(64 * (1 + 96 * 3));
+    const ranged = await fetch(`${harness.url}/media/${images[0]!.id}.png`, { headers: { Range: "bytes=10-19" } });
+    expect(Buffer.from(await ranged.arrayBuffer()).equals(png.subarray(10, 20))).toBe(true);
     expect((await fetch(`${harness.url}/media/0123456789abcdef0123456789abcdef.mp3`)).status).toBe(404);
   });
 });
