@@ -5,9 +5,9 @@
  * the oldest pending age (`GET /admin/stats` → `lines`), and the emulators' own view, which trusts nothing the Worker
  * says: the line's OpenPhone items that have no Notion page yet and the age of the oldest of them. At the end it
  * stops the traffic, waits (bounded) for the lines to drain and for a sweep that began after it (which finds the texts
- * no webhook announced), and prints the final truth: `POST /admin/audit` since the start, continued part after part
- * until it is complete, and a cross-check of the
- * emulators themselves (every OpenPhone call and text against the Notion pages carrying its id).
+ * no webhook announced), and prints the final truth: `POST /admin/audit` from the earliest item the sandbox holds,
+ * continued part after part until it is complete and required to account for every emulator item, and a
+ * cross-check of the emulators themselves (every OpenPhone call and text against the Notion pages carrying its id).
  *
  *   npm run soak -- --minutes 20 [--calls-per-minute 6] [--messages-per-minute 12] [--no-hog] [--keep]
  *
@@ -143,8 +143,10 @@ try {
   if (sweep.found > 0) drained = await waitForDrain(sandbox);
   console.log(drained ? (figuresMissing ? "Every OpenPhone item has its Notion page and no webhook delivery is pending." : "Every line drained.") : `The lines did not drain within ${DRAIN_TIMEOUT_MS / 60_000} min (or their figures are unknown).`);
 
-  const audit = await runAudit(started);
   const crossCheck = await emulatorCrossCheck();
+  // A call's createdAt is when it began (its duration before its webhook), so calls of the first minutes can begin
+  // before the soak did: the audit's window starts at the earliest item the fresh sandbox holds.
+  const audit = await runAudit(new Date(Math.min(started.getTime(), crossCheck.earliest)), crossCheck.items);
 
   console.log("\nOldest pending age seen per line (max over all samples):");
   if (maxLag.size === 0) console.log("  n/a (the Worker reports no per-line figures)");
@@ -152,12 +154,12 @@ try {
   console.log("Oldest OpenPhone item without a Notion page seen per line (emulators, max over all samples):");
   for (const [lineId, { name, seconds }] of maxUnsyncedAge) console.log(`  ${name.padEnd(14)} ${lineId}  ${seconds.toFixed(0)} s${seconds > LAG_LIMIT_SECONDS ? `  OVER ${LAG_LIMIT_SECONDS} s` : ""}`);
 
-  const failed = lagExceeded || audit === "drift" || crossCheck === "drift" || !drained;
+  const failed = lagExceeded || audit === "drift" || crossCheck.verdict === "drift" || !drained;
   const inconclusive = !failed && (figuresMissing || audit === "unavailable");
   console.log(`\nSoak ${failed ? "FAILED" : inconclusive ? "INCONCLUSIVE" : "passed"}: ${[
     lagExceeded ? `a line fell more than ${LAG_LIMIT_SECONDS} s behind` : `no line over ${LAG_LIMIT_SECONDS} s${figuresMissing ? " (emulators' view only; the Worker's per-line figures n/a)" : ""}`,
     audit === "drift" ? "the audit found drift" : audit === "unavailable" ? "no audit on this Worker" : "audit clean",
-    crossCheck === "drift" ? "the emulators disagree" : "emulators agree",
+    crossCheck.verdict === "drift" ? "the emulators disagree" : "emulators agree",
     ...(drained ? [] : ["not drained"]),
   ].join("; ")}`);
   finishing = true;
@@ -251,9 +253,12 @@ async function waitForSweepAfter(at: number): Promise<{ found: number }> {
   return { found: 0 };
 }
 
-/** `POST /admin/audit` since the soak began: the Worker's own comparison of OpenPhone with Notion. */
-async function runAudit(since: Date): Promise<"clean" | "drift" | "unavailable"> {
-  const total = { checked: 0, missing: [] as unknown[], duplicated: [] as unknown[], stale: [] as unknown[], complete: false, parts: 0, stoppedBy: "" };
+/**
+ * `POST /admin/audit` since the soak began: the Worker's own comparison of OpenPhone with Notion. It must account for
+ * every one of the emulator's `expected` items (checked, or skipped as an unfinished call); fewer is drift too.
+ */
+async function runAudit(since: Date, expected: number): Promise<"clean" | "drift" | "unavailable"> {
+  const total = { checked: 0, skipped: 0, missing: [] as unknown[], duplicated: [] as unknown[], stale: [] as unknown[], complete: false, parts: 0, stoppedBy: "" };
   let after: string | undefined;
   while (total.parts < AUDIT_PARTS) {
     let response: Response;
@@ -277,9 +282,10 @@ async function runAudit(since: Date): Promise<"clean" | "drift" | "unavailable">
       console.log(`\nAudit: POST /admin/audit answered ${response.status}: ${text.slice(0, 500)}`);
       return "drift";
     }
-    const part = JSON.parse(text) as { checked: number; missing: unknown[]; duplicated: unknown[]; stale: unknown[]; complete: boolean; stoppedBy?: string; next?: string };
+    const part = JSON.parse(text) as { checked: number; skipped?: number; missing: unknown[]; duplicated: unknown[]; stale: unknown[]; complete: boolean; stoppedBy?: string; next?: string };
     total.parts++;
     total.checked += part.checked;
+    total.skipped += part.skipped ?? 0;
     total.missing.push(...part.missing);
     total.duplicated.push(...part.duplicated);
     total.stale.push(...part.stale);
@@ -288,12 +294,13 @@ async function runAudit(since: Date): Promise<"clean" | "drift" | "unavailable">
     if (part.complete || !part.next || part.next === after) break;
     after = part.next;
   }
-  console.log(`\nAudit since ${since.toISOString()} (${total.parts} part(s)): ${total.checked} checked, ${total.missing.length} missing, ${total.duplicated.length} duplicated, ${total.stale.length} stale${total.complete ? "" : `; INCOMPLETE (${total.stoppedBy})`}`);
+  const unaccounted = expected - total.checked - total.skipped;
+  console.log(`\nAudit since ${since.toISOString()} (${total.parts} part(s)): ${total.checked} checked of the emulator's ${expected}${total.skipped ? ` (${total.skipped} unfinished call(s) skipped)` : ""}, ${total.missing.length} missing, ${total.duplicated.length} duplicated, ${total.stale.length} stale${total.complete ? "" : `; INCOMPLETE (${total.stoppedBy})`}${unaccounted > 0 ? `; ${unaccounted} item(s) the audit never looked at` : ""}`);
   for (const [kind, items] of [["missing", total.missing], ["duplicated", total.duplicated], ["stale", total.stale]] as const) {
     for (const item of items.slice(0, 20)) console.log(`  ${kind}: ${JSON.stringify(item)}`);
     if (items.length > 20) console.log(`  … and ${items.length - 20} more ${kind}`);
   }
-  return total.missing.length + total.duplicated.length + total.stale.length > 0 || !total.complete ? "drift" : "clean";
+  return total.missing.length + total.duplicated.length + total.stale.length > 0 || !total.complete || unaccounted > 0 ? "drift" : "clean";
 }
 
 /**
@@ -301,13 +308,13 @@ async function runAudit(since: Date): Promise<"clean" | "drift" | "unavailable">
  * saved state) against the Notion pages whose `Call ID` / `Message ID` carries it. Existence and uniqueness only;
  * completeness of each page is the audit's part.
  */
-async function emulatorCrossCheck(): Promise<"clean" | "drift"> {
-  const { calls, messages, missing, unannounced, duplicated } = await compareEmulators();
+async function emulatorCrossCheck(): Promise<{ verdict: "clean" | "drift"; items: number; earliest: number }> {
+  const { calls, messages, missing, unannounced, duplicated, earliest } = await compareEmulators();
   console.log(`Emulators: ${calls} calls and ${messages} texts in OpenPhone; ${missing.length} announced by a webhook without a Notion page, ${unannounced.length} never announced (outgoing texts left "sent" or "undelivered") without one, ${duplicated.length} with more than one`);
   for (const item of missing.slice(0, 20)) console.log(`  no page: ${item}`);
   for (const item of unannounced.slice(0, 20)) console.log(`  no page, never announced (the sweep should have found it): ${item}`);
   for (const item of duplicated.slice(0, 20)) console.log(`  duplicated: ${item}`);
-  return missing.length + unannounced.length + duplicated.length > 0 ? "drift" : "clean";
+  return { verdict: missing.length + unannounced.length + duplicated.length > 0 ? "drift" : "clean", items: calls + messages, earliest };
 }
 
 interface EmulatorComparison {
@@ -318,6 +325,8 @@ interface EmulatorComparison {
   /** Outgoing texts that stayed "sent" or "undelivered": OpenPhone sends no webhook, only the sweep finds them. */
   unannounced: string[];
   duplicated: string[];
+  /** The earliest `createdAt` of any item (ms), or Infinity when there is none. */
+  earliest: number;
   /** Per OpenPhone line: announced items without a Notion page, and how long ago the oldest of them was announced. */
   lines: { lineId: string; name: string; unsynced: number; oldestSeconds: number }[];
 }
@@ -360,6 +369,7 @@ async function compareEmulators(): Promise<EmulatorComparison> {
     missing: behind.map(describe),
     unannounced: missingItems.filter((item) => !item.announced).map(describe),
     duplicated: items.filter((item) => (pagesById.get(item.id) ?? 0) > 1).map(describe),
+    earliest: Math.min(Infinity, ...items.map((item) => Date.parse(item.createdAt)).filter((at) => !Number.isNaN(at))),
     lines,
   };
 }
