@@ -8,6 +8,7 @@
  */
 import type { Config } from "../config";
 import { withTimeout } from "../line/bounded";
+import { backoffMs, type BackoffPolicy } from "../retry/backoff";
 import type { GateSettings } from "./gate-durable-object";
 
 export type GatedApi = "notion" | "openphone";
@@ -63,6 +64,12 @@ export interface GatedFetchOptions {
   timeoutMs?: number;
 }
 
+/**
+ * A 429 without a usable Retry-After pauses the gate within 1 s, 2 s, 4 s … of the retries in place, at most 8 s (the
+ * fourth, the last the default allows).
+ */
+export const RATE_LIMIT_BACKOFF: BackoffPolicy = { baseMs: 1000, capMs: 8000 };
+
 /** How much longer than its own wait a gate may take to answer (a loaded machine, the object starting up). */
 const GATE_RPC_MARGIN_MS = 10_000;
 
@@ -95,7 +102,7 @@ export function createGatedFetch(options: GatedFetchOptions): typeof fetch {
       }
       if (response.status === 429) {
         if (counter) counter.rateLimited++;
-        const wait = retryAfterMs(response.headers.get("Retry-After")) ?? 1000 * 2 ** attempt;
+        const wait = retryAfterMs(response.headers.get("Retry-After")) ?? backoffMs(RATE_LIMIT_BACKOFF, attempt + 1);
         await report({ outcome: "rate_limited", retryAfterMs: wait });
         if (attempt < maxRetries && wait <= maxWaitMs) {
           await response.body?.cancel();

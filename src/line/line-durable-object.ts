@@ -29,6 +29,7 @@ import { resolvePropertyNames } from "../notion/schema";
 import { createOpenPhoneClient, type OpenPhoneClient } from "../openphone/client";
 import { createLogger } from "../observability/logger";
 import type { MessageOutcome, SyncMessage } from "../queue/messages";
+import { backoffMs } from "../retry/backoff";
 import { loadWebhookEnvelope } from "../webhooks/envelope-store";
 import { normaliseWebhook } from "../webhooks/normalise";
 import { BackfillSpend, backfillRunOf } from "./backfill-spend";
@@ -39,7 +40,7 @@ import { BOUNDS, withTimeout } from "./bounded";
 import type { LineLivenessReport } from "./liveness";
 import { claimOwnership } from "./ownership";
 import { copyRequestedMedia, syncMediaNotices } from "./media";
-import { backfillWindowMs, flushBackoffMs, markDue, newRecord } from "./schedule";
+import { backfillWindowMs, FLUSH_RETRY_BACKOFF, markDue, newRecord } from "./schedule";
 import { settleFlush } from "./settle";
 import { emptyCall, emptyMessage, mergeCall, mergeMessage, type ResourceState } from "./state";
 import { LineStorage, type ResourceRecord } from "./storage";
@@ -419,7 +420,7 @@ export class LineDurableObject extends DurableObject<Env> {
             log.error("flush crashed; retrying later", { resourceId: record.resourceId, error });
             this.noteError(error);
             const current = this.store.get(record.resourceId);
-            if (current) this.store.put({ ...current, attempts: current.attempts + 1, dueAt: Date.now() + flushBackoffMs(current.attempts + 1, 5000) });
+            if (current) this.store.put({ ...current, attempts: current.attempts + 1, dueAt: Date.now() + Math.max(5000, backoffMs(FLUSH_RETRY_BACKOFF, current.attempts + 1)) });
           });
         }
       };
