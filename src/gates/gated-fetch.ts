@@ -9,6 +9,7 @@
 import type { Config } from "../config";
 import { withTimeout } from "../line/bounded";
 import { backoffMs, type BackoffPolicy } from "../retry/backoff";
+import { retryAfterMs } from "../retry/retry-after";
 import type { GateSettings } from "./gate-durable-object";
 
 export type GatedApi = "notion" | "openphone";
@@ -40,15 +41,6 @@ export function gateSettings(config: Config, api: GatedApi): GateSettings {
   return api === "notion"
     ? { ratePerSecond: config.NOTION_RATE_PER_SECOND, burst: config.NOTION_BURST, breakerFailures: config.BREAKER_FAILURES, breakerCooldownMs: config.BREAKER_COOLDOWN_MS }
     : { ratePerSecond: config.OPENPHONE_RATE_PER_SECOND, burst: config.OPENPHONE_BURST, breakerFailures: config.BREAKER_FAILURES, breakerCooldownMs: config.BREAKER_COOLDOWN_MS };
-}
-
-/** Parses Retry-After (seconds or an HTTP date) into milliseconds. */
-export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value.trim());
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 export interface GatedFetchOptions {

@@ -8,6 +8,7 @@
  * required.
  */
 import { createGatedFetch } from "../gates/gated-fetch";
+import { retryAfterMs } from "../retry/retry-after";
 import type { operations } from "./schema";
 import type { OkOf, OperationId } from "./types";
 
@@ -130,13 +131,12 @@ export class OpenPhoneClient {
     if (!response.ok) {
       const body = (json ?? {}) as { message?: string; code?: string; trace?: string; errors?: { path: string; message: string }[] };
       const detail = body.errors?.length ? ` (${body.errors.map((e) => `${e.path}: ${e.message}`).join("; ")})` : "";
-      const retryAfter = response.headers.get("Retry-After");
       throw new OpenPhoneError(
         `${operation} → ${response.status} ${body.message ?? (text.slice(0, 200) || response.statusText)}${detail}`,
         response.status,
         body.code,
         operation,
-        retryAfter && Number.isFinite(Number(retryAfter)) ? Number(retryAfter) * 1000 : undefined,
+        retryAfterMs(response.headers.get("Retry-After")),
         body.trace,
       );
     }
