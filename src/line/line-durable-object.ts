@@ -16,6 +16,7 @@
  * rather than from the alarm; `revive()` is the watchdog's wake-up (watchdog.ts).
  */
 import { DurableObject } from "cloudflare:workers";
+import { isBackfillEnvelope } from "../backfill/envelope";
 import { CanvasMatcher } from "../canvas/matcher";
 import { getConfig, type Config } from "../config";
 import { contactDisplayName, contactLabel } from "../contacts/openphone-contact";
@@ -67,7 +68,7 @@ export interface ResourceStatus {
 
 /** Where a call or text first came from, for the sync history: a webhook, or the backfill's synthetic events. */
 function sourceOf(envelope: unknown): string {
-  return (envelope as { source?: unknown } | null)?.source === "backfill" ? "backfill" : "webhook";
+  return isBackfillEnvelope(envelope) ? "backfill" : "webhook";
 }
 
 /** Webhook redeliveries stop within about a day (openphone-api.md §8.5); a week of event ids is kept for dedupe. */
