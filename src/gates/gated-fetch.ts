@@ -25,7 +25,14 @@ export function newRequestCounter(): RequestCounter {
   return { notion: 0, openphone: 0, rateLimited: 0 };
 }
 
-/** The gate refused (breaker open or the wait is too long): retry the work later. */
+/**
+ * The gate refused (breaker open or the wait is too long): retry the work later. Recognise it with `instanceof`.
+ * It is made in the isolate that asked for the permit (the refusal crosses the gate's RPC as a plain value), and every
+ * check for it is in that isolate. Once it is thrown out of a Durable Object's RPC method (the Canvas index's
+ * `createForUnknown` or `refreshContacts` can), the caller gets a plain `Error` with the message only: the class, the
+ * `name` set below and `retryAfterMs` are lost, so no name check could recognise it there either. Those callers
+ * treat it as any other failure.
+ */
 export class GateClosedError extends Error {
   constructor(
     readonly api: GatedApi,

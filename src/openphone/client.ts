@@ -7,7 +7,7 @@
  * (`participants=%2B1555…&participants=…`), the OpenAPI default. `maxResults` is always sent, since the spec marks it
  * required.
  */
-import { createGatedFetch } from "../gates/gated-fetch";
+import { createGatedFetch, GateClosedError } from "../gates/gated-fetch";
 import { retryAfterMs } from "../retry/retry-after";
 import type { operations } from "./schema";
 import type { OkOf, OperationId } from "./types";
@@ -117,7 +117,7 @@ export class OpenPhoneClient {
     try {
       response = await this.fetchFn(url.toString(), { method, headers, body: args.body === undefined ? undefined : JSON.stringify(args.body) });
     } catch (error) {
-      if (error instanceof Error && error.name === "GateClosedError") throw error;
+      if (error instanceof GateClosedError) throw error;
       throw new OpenPhoneError(`${operation}: ${error instanceof Error ? error.message : String(error)}`, 0, "network_error", operation);
     }
     if (response.status === 204) return undefined as OkOf<K>;
