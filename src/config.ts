@@ -150,7 +150,7 @@ export interface LoadedConfig {
   problems: ConfigProblem[];
 }
 
-/** The names of every setting the Worker reads, for docs and checks. */
+/** The names of every setting the Worker reads; a unit test checks the README has a table row for each. */
 export const SETTING_NAMES = Object.keys(schema.shape) as (keyof Config)[];
 
 /**

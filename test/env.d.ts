@@ -5,3 +5,9 @@ declare namespace Cloudflare {
     MEDIA_SOURCE_BASE: string;
   }
 }
+
+/** A file's text, imported with Vite's `?raw` suffix (the README, for the check that it lists every setting). */
+declare module "*.md?raw" {
+  const text: string;
+  export default text;
+}

@@ -31,6 +31,7 @@ export function backfillEventId(resourceId: string): string {
   return `${BACKFILL_EVENT_PREFIX}${resourceId}`;
 }
 
+/** Whether a stored envelope is one of these synthetic events rather than a webhook OpenPhone sent. */
 export function isBackfillEnvelope(envelope: unknown): envelope is BackfillEnvelope {
   return typeof envelope === "object" && envelope !== null && (envelope as { source?: unknown }).source === "backfill";
 }

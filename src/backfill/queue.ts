@@ -6,13 +6,12 @@
 import type { DeadLetterInput } from "../db/dead-letters";
 import type { Logger } from "../observability/logger";
 import type { BackfillMessage } from "../queue/messages";
+import { backoffSeconds, type BackoffPolicy } from "../retry/backoff";
 import { backfillDeps } from "./deps";
 import { runBackfillJob } from "./runner";
 
-/** Retry delay for a step that threw (D1 or the queue unavailable): 5 s, 10 s, 20 s … up to 5 minutes. */
-function stepRetrySeconds(attempts: number): number {
-  return Math.min(300, 5 * 2 ** Math.max(0, attempts - 1));
-}
+/** A step that threw (D1 or the queue unavailable) comes back within 5 s, 10 s, 20 s … of its attempts, at most 5 minutes. */
+export const STEP_RETRY_BACKOFF: BackoffPolicy = { baseMs: 5000, capMs: 5 * 60_000 };
 
 export async function processBackfillMessages(
   messages: Message<BackfillMessage>[],
@@ -32,7 +31,7 @@ export async function processBackfillMessages(
         else failures.push({ messageId: message.id, queue, body: message.body, reason: outcome.reason, attempts: message.attempts });
       } catch (error) {
         log.warn("backfill step failed; retrying it", { runId: message.body?.runId, lineId: message.body?.lineId, error });
-        message.retry({ delaySeconds: stepRetrySeconds(message.attempts) });
+        message.retry({ delaySeconds: backoffSeconds(STEP_RETRY_BACKOFF, message.attempts) });
       }
     }),
   );

@@ -14,6 +14,7 @@ import { commitStep, finishRunIfDone, getLineRecord, getRunLine, getRunWindow, z
 import { GateClosedError, newRequestCounter } from "../gates/gated-fetch";
 import { OpenPhoneError, type Call, type Message, type OpenPhoneClient } from "../openphone/client";
 import type { BackfillMessage, MessageOutcome, SyncMessage } from "../queue/messages";
+import { backoffSeconds, type BackoffPolicy } from "../retry/backoff";
 import type { BackfillDeps } from "./deps";
 import { callEvent, messageEvent } from "./envelope";
 import {
@@ -149,7 +150,7 @@ async function runStep(runId: string, lineId: string, start: LineCursor, deps: B
   );
   if (!won) return { status: "done" };
   if (status === "running") {
-    const delaySeconds = end.kind === "retry" ? Math.max(Math.ceil(end.delayMs / 1000), end.yielded ? 0 : chainBackoffSeconds(next.failures)) : 0;
+    const delaySeconds = end.kind === "retry" ? Math.max(Math.ceil(end.delayMs / 1000), end.yielded ? 0 : backoffSeconds(CHAIN_BACKOFF, next.failures)) : 0;
     await deps.enqueue([{ type: "backfill", runId, lineId, job: next }], delaySeconds);
   } else {
     await finishRunIfDone(db, runId, now);
@@ -231,7 +232,5 @@ function classify(error: unknown): { kind: "retry"; delayMs: number; reason: str
   return { kind: "retry", delayMs: 0, reason: error instanceof Error ? error.message : String(error) };
 }
 
-/** Waits between steps that could not move: 2 s, 4 s, 8 s … capped at 5 minutes. */
-export function chainBackoffSeconds(failures: number): number {
-  return failures <= 0 ? 0 : Math.min(300, 2 ** failures);
-}
+/** Waits between steps that could not move: within 2 s, 4 s, 8 s … of the failures in a row, at most 5 minutes. */
+export const CHAIN_BACKOFF: BackoffPolicy = { baseMs: 2000, capMs: 5 * 60_000 };

@@ -149,10 +149,3 @@ export function readMailAddresses(page: NotionPageLike, properties: string[]): {
   }
   return { addresses: [...new Set(addresses)], missingProperties };
 }
-
-/** The page ids a relation property holds (as returned in a page object). */
-export function relationIds(value: NotionPropertyValue | undefined): string[] | undefined {
-  if (!value || value.type !== "relation") return undefined;
-  const items = value.relation as { id: string }[] | undefined;
-  return (items ?? []).map((item) => item.id);
-}

@@ -8,6 +8,15 @@
  * MISCONFIGURED_SHARE) each also lowers the rate by a quarter, and the rate creeps back to the configured one after
  * a quiet minute. Consecutive failures (5xx, timeouts) open a circuit breaker for a cool-down, during which `acquire()`
  * refuses at once so queue messages are retried later instead of burning their attempts.
+ *
+ * All of this lives in memory, never in storage. It is pacing state that is right for seconds to minutes, read and
+ * changed on every outbound request, and a storage write per permit would put a write on every request's path.
+ * When the object is evicted or restarted, every field starts over at its most permissive value: a full bucket (no
+ * reserved slots), no pause, the configured rate, a closed breaker. The worst that follows is one burst at the
+ * configured rate: if the API answers it with 429s, they are reported here and pause everyone again, and the gated
+ * fetch retries them (its Retry-After, else its backoff); a 5xx streak opens the breaker again. Nothing the sync
+ * must not lose is kept here. The counts `stats()` reports (permits, 429s, breaker openings) count since the object
+ * started, and say so.
  */
 import { DurableObject } from "cloudflare:workers";
 

@@ -8,6 +8,8 @@
  */
 import type { Config } from "../config";
 import { withTimeout } from "../line/bounded";
+import { backoffMs, type BackoffPolicy } from "../retry/backoff";
+import { retryAfterMs } from "../retry/retry-after";
 import type { GateSettings } from "./gate-durable-object";
 
 export type GatedApi = "notion" | "openphone";
@@ -23,7 +25,14 @@ export function newRequestCounter(): RequestCounter {
   return { notion: 0, openphone: 0, rateLimited: 0 };
 }
 
-/** The gate refused (breaker open or the wait is too long): retry the work later. */
+/**
+ * The gate refused (breaker open or the wait is too long): retry the work later. Recognise it with `instanceof`.
+ * It is made in the isolate that asked for the permit (the refusal crosses the gate's RPC as a plain value), and every
+ * check for it is in that isolate. Once it is thrown out of a Durable Object's RPC method (the Canvas index's
+ * `createForUnknown` or `refreshContacts` can), the caller gets a plain `Error` with the message only: the class, the
+ * `name` set below and `retryAfterMs` are lost, so no name check could recognise it there either. Those callers
+ * treat it as any other failure.
+ */
 export class GateClosedError extends Error {
   constructor(
     readonly api: GatedApi,
@@ -41,15 +50,6 @@ export function gateSettings(config: Config, api: GatedApi): GateSettings {
     : { ratePerSecond: config.OPENPHONE_RATE_PER_SECOND, burst: config.OPENPHONE_BURST, breakerFailures: config.BREAKER_FAILURES, breakerCooldownMs: config.BREAKER_COOLDOWN_MS };
 }
 
-/** Parses Retry-After (seconds or an HTTP date) into milliseconds. */
-export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value.trim());
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
 export interface GatedFetchOptions {
   api: GatedApi;
   gate: DurableObjectNamespace<import("./gate-durable-object").GateDurableObject>;
@@ -62,6 +62,12 @@ export interface GatedFetchOptions {
   /** Timeout of one request. */
   timeoutMs?: number;
 }
+
+/**
+ * A 429 without a usable Retry-After pauses the gate within 1 s, 2 s, 4 s … of the retries in place, at most 8 s (the
+ * fourth, the last the default allows).
+ */
+export const RATE_LIMIT_BACKOFF: BackoffPolicy = { baseMs: 1000, capMs: 8000 };
 
 /** How much longer than its own wait a gate may take to answer (a loaded machine, the object starting up). */
 const GATE_RPC_MARGIN_MS = 10_000;
@@ -95,7 +101,7 @@ export function createGatedFetch(options: GatedFetchOptions): typeof fetch {
       }
       if (response.status === 429) {
         if (counter) counter.rateLimited++;
-        const wait = retryAfterMs(response.headers.get("Retry-After")) ?? 1000 * 2 ** attempt;
+        const wait = retryAfterMs(response.headers.get("Retry-After")) ?? backoffMs(RATE_LIMIT_BACKOFF, attempt + 1);
         await report({ outcome: "rate_limited", retryAfterMs: wait });
         if (attempt < maxRetries && wait <= maxWaitMs) {
           await response.body?.cancel();

@@ -9,6 +9,7 @@
  * - after a failed alarm the next one is set anyway, later by a backoff, so a persistent fault costs retries and
  *   errors in the log, never silence.
  */
+import { backoffMs, type BackoffPolicy, type RandomSource } from "../retry/backoff";
 
 /** What the object has waiting, read from its storage. */
 export interface LineWork {
@@ -22,9 +23,8 @@ export interface LineWork {
   copyNotBefore: number;
 }
 
-/** First retry after a failed alarm; doubled per consecutive failure up to ALARM_BACKOFF_MAX_MS. */
-export const ALARM_BACKOFF_BASE_MS = 5_000;
-export const ALARM_BACKOFF_MAX_MS = 5 * 60_000;
+/** After a failed alarm the next one comes within 5 s, 10 s, 20 s … of the failures in a row, at most 5 minutes. */
+export const ALARM_BACKOFF: BackoffPolicy = { baseMs: 5000, capMs: 5 * 60_000 };
 /** How long one alarm keeps starting new copy runs; then the next alarm (set at once) takes over. */
 export const ALARM_WORK_MS = 60_000;
 /** Overdue by more than this, a line is woken by the watchdog. */
@@ -49,20 +49,14 @@ export function alarmToSet(next: number | null, existing: number | null, now: nu
   return target;
 }
 
-/** Delay before the alarm after `failures` consecutive failed alarms (1 = the first failure). */
-export function alarmBackoffMs(failures: number): number {
-  if (failures <= 0) return 0;
-  return Math.min(ALARM_BACKOFF_MAX_MS, ALARM_BACKOFF_BASE_MS * 2 ** (failures - 1));
-}
-
 /**
  * When to wake after an alarm ended: at the next work, but after a failure no sooner than the backoff, so a fault
  * that fails every alarm does not spin.
  */
-export function wakeAfterAlarm(work: LineWork, failures: number, now: number): number | null {
+export function wakeAfterAlarm(work: LineWork, failures: number, now: number, random: RandomSource = Math.random): number | null {
   const next = nextWorkAt(work, now);
   if (next === null) return null;
-  return Math.max(next, now + alarmBackoffMs(failures));
+  return Math.max(next, now + backoffMs(ALARM_BACKOFF, failures, random));
 }
 
 /** Whether the alarm should go on to start another media copy run now rather than leave it to the next alarm. */

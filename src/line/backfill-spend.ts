@@ -5,6 +5,7 @@
  * alarm and writes one D1 update per run, so `GET /admin/backfill/<id>` shows the whole cost of a run, not only its
  * listings.
  */
+import { isBackfillEnvelope } from "../backfill/envelope";
 import { addBackfillFlushCounts } from "../db/backfill-runs";
 import type { RequestCounter } from "../gates/gated-fetch";
 import type { WebhookMessage } from "../queue/messages";
@@ -13,8 +14,8 @@ import type { FlushResult } from "./flush";
 /** The run whose synthetic event brought this resource in (`backfillRunId` on the backfill envelope). */
 export function backfillRunOf(messages: WebhookMessage[]): string | undefined {
   for (const message of messages) {
-    const runId = (message.envelope as { source?: unknown; backfillRunId?: unknown } | null)?.backfillRunId;
-    if ((message.envelope as { source?: unknown } | null)?.source === "backfill" && typeof runId === "string") return runId;
+    // Backfill events stored before runs were credited carry no run id.
+    if (isBackfillEnvelope(message.envelope) && typeof message.envelope.backfillRunId === "string") return message.envelope.backfillRunId;
   }
   return undefined;
 }

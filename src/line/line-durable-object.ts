@@ -16,6 +16,7 @@
  * rather than from the alarm; `revive()` is the watchdog's wake-up (watchdog.ts).
  */
 import { DurableObject } from "cloudflare:workers";
+import { isBackfillEnvelope } from "../backfill/envelope";
 import { CanvasMatcher } from "../canvas/matcher";
 import { getConfig, type Config } from "../config";
 import { contactDisplayName, contactLabel } from "../contacts/openphone-contact";
@@ -29,6 +30,7 @@ import { resolvePropertyNames } from "../notion/schema";
 import { createOpenPhoneClient, type OpenPhoneClient } from "../openphone/client";
 import { createLogger } from "../observability/logger";
 import type { MessageOutcome, SyncMessage } from "../queue/messages";
+import { backoffMs } from "../retry/backoff";
 import { loadWebhookEnvelope } from "../webhooks/envelope-store";
 import { normaliseWebhook } from "../webhooks/normalise";
 import { BackfillSpend, backfillRunOf } from "./backfill-spend";
@@ -39,7 +41,7 @@ import { BOUNDS, withTimeout } from "./bounded";
 import type { LineLivenessReport } from "./liveness";
 import { claimOwnership } from "./ownership";
 import { copyRequestedMedia, syncMediaNotices } from "./media";
-import { backfillWindowMs, flushBackoffMs, markDue, newRecord } from "./schedule";
+import { backfillWindowMs, FLUSH_RETRY_BACKOFF, markDue, newRecord } from "./schedule";
 import { settleFlush } from "./settle";
 import { emptyCall, emptyMessage, mergeCall, mergeMessage, type ResourceState } from "./state";
 import { LineStorage, type ResourceRecord } from "./storage";
@@ -66,7 +68,7 @@ export interface ResourceStatus {
 
 /** Where a call or text first came from, for the sync history: a webhook, or the backfill's synthetic events. */
 function sourceOf(envelope: unknown): string {
-  return (envelope as { source?: unknown } | null)?.source === "backfill" ? "backfill" : "webhook";
+  return isBackfillEnvelope(envelope) ? "backfill" : "webhook";
 }
 
 /** Webhook redeliveries stop within about a day (openphone-api.md §8.5); a week of event ids is kept for dedupe. */
@@ -419,7 +421,7 @@ export class LineDurableObject extends DurableObject<Env> {
             log.error("flush crashed; retrying later", { resourceId: record.resourceId, error });
             this.noteError(error);
             const current = this.store.get(record.resourceId);
-            if (current) this.store.put({ ...current, attempts: current.attempts + 1, dueAt: Date.now() + flushBackoffMs(current.attempts + 1, 5000) });
+            if (current) this.store.put({ ...current, attempts: current.attempts + 1, dueAt: Date.now() + Math.max(5000, backoffMs(FLUSH_RETRY_BACKOFF, current.attempts + 1)) });
           });
         }
       };

@@ -22,7 +22,8 @@ import { mediaNoticeBlock, mediaNoticeText } from "../media/notice";
 import { richText } from "../notion/mapping";
 import { classifyNotionError } from "../notion/pages";
 import type { Logger } from "../observability/logger";
-import { flushBackoffMs } from "./schedule";
+import { FLUSH_RETRY_BACKOFF } from "./schedule";
+import { backoffMs } from "../retry/backoff";
 import type { ResourceState } from "./state";
 import type { LineStorage } from "./storage";
 
@@ -104,7 +105,7 @@ export async function syncMediaNotices(deps: MediaWorkDeps): Promise<void> {
         deps.log.error("could not show the media note on the page; giving up", { resourceId, message: failure.message });
         store.media.dropNotice(resourceId);
       } else {
-        store.media.noticeFailed(resourceId, deps.now() + flushBackoffMs(attempts, failure.delayMs));
+        store.media.noticeFailed(resourceId, deps.now() + Math.max(failure.delayMs, backoffMs(FLUSH_RETRY_BACKOFF, attempts)));
       }
     }
   }

@@ -5,6 +5,7 @@
  */
 import { awaitsProducts, isCallFinished, type ResourceState, voicemailTranscriptAwaited } from "./state";
 import type { ResourceRecord } from "./storage";
+import type { BackoffPolicy } from "../retry/backoff";
 
 /** A call still ringing or in progress is held this long at most before its page is written anyway. */
 export const CALL_HOLD_MS = 15 * 60_000;
@@ -13,11 +14,11 @@ export const PRODUCTS_WAIT_MS = 10 * 60_000;
 /** No v1 webhook says when a voicemail (its file or transcript) is processed: a flush looks again after this long. */
 export const VOICEMAIL_RECHECK_MS = 15_000;
 
-/** Backoff for a failed flush: at least what the server asked, growing with attempts, capped at 15 minutes. */
-export function flushBackoffMs(attempts: number, requestedMs: number, random = Math.random): number {
-  const ceiling = Math.min(900_000, 5000 * 2 ** Math.max(0, attempts - 1));
-  return Math.max(requestedMs, Math.round(ceiling / 2 + random() * (ceiling / 2)));
-}
+/**
+ * A failed flush (or a page's media note) is tried again within 5 s, 10 s, 20 s … of its attempts, at most 15
+ * minutes, and never sooner than the server asked.
+ */
+export const FLUSH_RETRY_BACKOFF: BackoffPolicy = { baseMs: 5000, capMs: 15 * 60_000 };
 
 /** Marks a record as needing a flush and says when; an earlier due time already set is kept. */
 export function markDue(record: ResourceRecord, now: number, coalesceMs: number): ResourceRecord {

@@ -8,7 +8,8 @@ import type { FlushReport } from "../db/sync-history";
 import type { RequestCounter } from "../gates/gated-fetch";
 import type { DatabaseKind } from "../notion/schema";
 import type { FlushResult } from "./flush";
-import { flushBackoffMs, productsDueAt } from "./schedule";
+import { FLUSH_RETRY_BACKOFF, productsDueAt } from "./schedule";
+import { backoffMs } from "../retry/backoff";
 import { mergeCall, type ResourceState } from "./state";
 import type { LineStorage, ResourceRecord } from "./storage";
 
@@ -67,7 +68,7 @@ export function settleFlush(store: LineStorage, flushed: ResourceRecord, result:
     report.history.push({ ...history, outcome: "failed", latencyMs: null, error: result.message });
   } else if (result.outcome === "retry" || result.outcome === "blocked") {
     const attempts = current.attempts + 1;
-    Object.assign(next, { attempts, dirty: true, dueAt: now + flushBackoffMs(attempts, result.delayMs) });
+    Object.assign(next, { attempts, dirty: true, dueAt: now + Math.max(result.delayMs, backoffMs(FLUSH_RETRY_BACKOFF, attempts)) });
     if (result.outcome === "blocked") report.schemaProblems.push({ database, property: "", message: result.message });
     report.history.push({ ...history, outcome: "skipped", latencyMs: null, error: `will retry: ${result.message}` });
   }

@@ -8,6 +8,7 @@
  */
 import { APIErrorCode, APIResponseError, type Client, isNotionClientError, RequestTimeoutError, UnknownHTTPResponseError } from "@notionhq/client";
 import { GateClosedError } from "../gates/gated-fetch";
+import { retryAfterMs } from "../retry/retry-after";
 import type { Block, PageProperties } from "./mapping";
 import { chunkBlocks } from "./mapping";
 
@@ -44,9 +45,9 @@ export function classifyNotionError(error: unknown): NotionFailure {
     switch (error.code) {
       case APIErrorCode.RateLimited:
       case APIErrorCode.ServiceOverload: {
-        const header = error.headers instanceof Headers ? error.headers.get("retry-after") : null;
-        const seconds = Number(header);
-        return { kind: "retry", delayMs: Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 5000, message, outcomeUnknown: false };
+        // No wait asked for (or none that can be read): 5 s, as for other passing failures.
+        const asked = retryAfterMs(error.headers instanceof Headers ? error.headers.get("retry-after") : null);
+        return { kind: "retry", delayMs: asked || 5000, message, outcomeUnknown: false };
       }
       case APIErrorCode.ConflictError:
         return { kind: "retry", delayMs: 2000, message, outcomeUnknown: false };

@@ -86,9 +86,3 @@ export function resolvePropertyNames(kind: DatabaseKind, propertyMap: Record<str
   }
   return names;
 }
-
-/** Maps a property name found in the user's database (or Notion's error message) back to our name. */
-export function canonicalPropertyName(kind: DatabaseKind, actual: string, propertyMap: Record<string, string>): string | undefined {
-  const names = resolvePropertyNames(kind, propertyMap);
-  return Object.keys(names).find((ours) => names[ours] === actual);
-}

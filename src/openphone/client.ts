@@ -7,7 +7,8 @@
  * (`participants=%2B1555…&participants=…`), the OpenAPI default. `maxResults` is always sent, since the spec marks it
  * required.
  */
-import { createGatedFetch } from "../gates/gated-fetch";
+import { createGatedFetch, GateClosedError } from "../gates/gated-fetch";
+import { retryAfterMs } from "../retry/retry-after";
 import type { operations } from "./schema";
 import type { OkOf, OperationId } from "./types";
 
@@ -116,7 +117,7 @@ export class OpenPhoneClient {
     try {
       response = await this.fetchFn(url.toString(), { method, headers, body: args.body === undefined ? undefined : JSON.stringify(args.body) });
     } catch (error) {
-      if (error instanceof Error && error.name === "GateClosedError") throw error;
+      if (error instanceof GateClosedError) throw error;
       throw new OpenPhoneError(`${operation}: ${error instanceof Error ? error.message : String(error)}`, 0, "network_error", operation);
     }
     if (response.status === 204) return undefined as OkOf<K>;
@@ -130,13 +131,12 @@ export class OpenPhoneClient {
     if (!response.ok) {
       const body = (json ?? {}) as { message?: string; code?: string; trace?: string; errors?: { path: string; message: string }[] };
       const detail = body.errors?.length ? ` (${body.errors.map((e) => `${e.path}: ${e.message}`).join("; ")})` : "";
-      const retryAfter = response.headers.get("Retry-After");
       throw new OpenPhoneError(
         `${operation} → ${response.status} ${body.message ?? (text.slice(0, 200) || response.statusText)}${detail}`,
         response.status,
         body.code,
         operation,
-        retryAfter && Number.isFinite(Number(retryAfter)) ? Number(retryAfter) * 1000 : undefined,
+        retryAfterMs(response.headers.get("Retry-After")),
         body.trace,
       );
     }

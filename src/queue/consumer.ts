@@ -17,14 +17,12 @@ import { MAX_WEBHOOK_DEPTH, valueNestsDeeperThan } from "../webhooks/envelope";
 import { resourceIdOf as resourceIdOfEnvelope } from "../webhooks/normalise";
 import type { BackfillMessage, MessageOutcome, SyncMessage } from "./messages";
 import { isUnroutedKey, resolveUnroutedKeys, type Route } from "./routing";
+import { backoffSeconds, type BackoffPolicy } from "../retry/backoff";
 
 export const DEAD_LETTER_QUEUE = "sync-events-dlq";
 
-/** Backoff with full jitter: 5 s, 10 s, 20 s … capped at 15 minutes. */
-export function backoffSeconds(attempts: number, random = Math.random): number {
-  const ceiling = Math.min(900, 5 * 2 ** Math.max(0, attempts - 1));
-  return Math.max(1, Math.round(ceiling / 2 + random() * (ceiling / 2)));
-}
+/** A message that could not be processed comes back within 5 s, 10 s, 20 s … of its attempts, at most 15 minutes. */
+export const QUEUE_RETRY_BACKOFF: BackoffPolicy = { baseMs: 5000, capMs: 15 * 60_000 };
 
 /** A queue message wraps the envelope in a few levels of its own. */
 export const MAX_MESSAGE_DEPTH = MAX_WEBHOOK_DEPTH + 4;
@@ -89,7 +87,7 @@ export async function handleQueueBatch(batch: MessageBatch<SyncMessage>, env: En
     let lineId = typeof body.lineId === "string" && body.lineId ? body.lineId : "unknown";
     const route = routes.get(lineId);
     if (route && "retryAfterMs" in route) {
-      message.retry({ delaySeconds: Math.max(Math.ceil(route.retryAfterMs / 1000), backoffSeconds(message.attempts)) });
+      message.retry({ delaySeconds: Math.max(Math.ceil(route.retryAfterMs / 1000), backoffSeconds(QUEUE_RETRY_BACKOFF, message.attempts)) });
       continue;
     }
     if (route && "failed" in route) {
@@ -112,10 +110,10 @@ export async function handleQueueBatch(batch: MessageBatch<SyncMessage>, env: En
         outcomes = result.outcomes;
       } catch (error) {
         log.warn("line ingest failed; retrying the group", { lineId, error });
-        outcomes = entries.map((e) => ({ status: "retry", delaySeconds: backoffSeconds(e.message.attempts), reason: String(error) }));
+        outcomes = entries.map((e) => ({ status: "retry", delaySeconds: backoffSeconds(QUEUE_RETRY_BACKOFF, e.message.attempts), reason: String(error) }));
       }
       entries.forEach(({ message, body }, i) => {
-        const outcome = outcomes[i] ?? { status: "retry", delaySeconds: backoffSeconds(message.attempts), reason: "no outcome" };
+        const outcome = outcomes[i] ?? { status: "retry", delaySeconds: backoffSeconds(QUEUE_RETRY_BACKOFF, message.attempts), reason: "no outcome" };
         if (outcome.status === "done") message.ack();
         else if (outcome.status === "retry") message.retry({ delaySeconds: outcome.delaySeconds });
         else {
@@ -141,7 +139,7 @@ export async function handleQueueBatch(batch: MessageBatch<SyncMessage>, env: En
     } catch (error) {
       log.error("could not record permanent failures; retrying them", { error });
       const failedIds = new Set(failures.map((f) => f.messageId));
-      for (const m of batch.messages) if (failedIds.has(m.id)) m.retry({ delaySeconds: backoffSeconds(m.attempts) });
+      for (const m of batch.messages) if (failedIds.has(m.id)) m.retry({ delaySeconds: backoffSeconds(QUEUE_RETRY_BACKOFF, m.attempts) });
     }
   }
 }
@@ -182,7 +180,7 @@ async function recordOne(db: D1Database, message: Message<SyncMessage>, letter: 
     message.ack();
   } catch (error) {
     log.error("could not record a dead letter; it comes back for another try", { messageId: message.id, error });
-    message.retry({ delaySeconds: backoffSeconds(message.attempts) });
+    message.retry({ delaySeconds: backoffSeconds(QUEUE_RETRY_BACKOFF, message.attempts) });
   }
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config";
+import { loadConfig, SETTING_NAMES } from "../../src/config";
+import readme from "../../README.md?raw";
 
 const complete = {
   OPENPHONE_API_KEY: "op-key-123",
@@ -58,5 +59,15 @@ describe("loadConfig", () => {
     const { MEDIA_SIGNING_KEYS: _, ...rest } = complete;
     const { problems } = loadConfig({ ...rest, MEDIA_PUBLIC_BASE_URL: "https://media.example.com/" });
     expect(problems).toEqual([]);
+  });
+});
+
+describe("the README", () => {
+  it("has a table row for every setting the Worker reads", () => {
+    // A row's first cell names one setting, or two joined by " / ".
+    const rows = [...readme.matchAll(/^\| (`[A-Z0-9_]+`(?: \/ `[A-Z0-9_]+`)*) \|/gm)];
+    const documented = new Set(rows.flatMap((row) => row[1]!.split(" / ").map((name) => name.slice(1, -1))));
+    expect(SETTING_NAMES.length).toBeGreaterThan(40);
+    expect(SETTING_NAMES.filter((name) => !documented.has(name))).toEqual([]);
   });
 });

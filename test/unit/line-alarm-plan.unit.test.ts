@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ALARM_BACKOFF_MAX_MS, ALARM_WORK_MS, alarmBackoffMs, alarmToSet, copyMoreNow, nextWorkAt, overdueMs, waitBeforeNextFlush, wakeAfterAlarm, type LineWork } from "../../src/line/alarm-plan";
+import { ALARM_WORK_MS, alarmToSet, copyMoreNow, nextWorkAt, overdueMs, waitBeforeNextFlush, wakeAfterAlarm, type LineWork } from "../../src/line/alarm-plan";
 
 const NOW = 1_800_000_000_000;
 const idle: LineWork = { nextDueAt: null, nextNoticeAt: null, pendingCopies: false, copyNotBefore: 0 };
@@ -25,15 +25,15 @@ describe("when a line wakes next", () => {
     expect(alarmToSet(null, null, NOW)).toBeNull();
   });
 
-  it("after a failed alarm still wakes, later by a doubling backoff capped at five minutes", () => {
-    expect([0, 1, 2, 3].map(alarmBackoffMs)).toEqual([0, 5000, 10_000, 20_000]);
-    expect(alarmBackoffMs(30)).toBe(ALARM_BACKOFF_MAX_MS);
+  it("after a failed alarm still wakes, later by a jittered backoff doubling up to five minutes", () => {
     const overdue = { ...idle, nextDueAt: NOW - 60_000 };
-    expect(wakeAfterAlarm(overdue, 0, NOW)).toBe(NOW);
-    expect(wakeAfterAlarm(overdue, 1, NOW)).toBe(NOW + 5000);
-    expect(wakeAfterAlarm(overdue, 12, NOW)).toBe(NOW + ALARM_BACKOFF_MAX_MS);
+    const highest = () => 0.999_999;
+    expect(wakeAfterAlarm(overdue, 0, NOW, highest)).toBe(NOW);
+    expect([1, 2, 3].map((failures) => wakeAfterAlarm(overdue, failures, NOW, highest))).toEqual([NOW + 5000, NOW + 10_000, NOW + 20_000]);
+    expect(wakeAfterAlarm(overdue, 12, NOW, highest)).toBe(NOW + 300_000);
+    expect(wakeAfterAlarm(overdue, 12, NOW, () => 0.5)).toBe(NOW + 150_000);
     // Work due after the backoff keeps its own time.
-    expect(wakeAfterAlarm({ ...idle, nextDueAt: NOW + 60_000 }, 1, NOW)).toBe(NOW + 60_000);
+    expect(wakeAfterAlarm({ ...idle, nextDueAt: NOW + 60_000 }, 1, NOW, highest)).toBe(NOW + 60_000);
     expect(wakeAfterAlarm(idle, 3, NOW)).toBeNull();
   });
 });
