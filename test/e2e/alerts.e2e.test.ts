@@ -7,8 +7,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateRoster, SANDBOX_ROSTER_SIZE, SANDBOX_SEED } from "../../emulators/shared/roster.ts";
-import { type E2ESandbox, notionPages, startE2ESandbox, waitFor } from "./harness.ts";
+import { type E2ESandbox, notionPages, sandboxPeople, startE2ESandbox, waitFor } from "./harness.ts";
 
 const OUTAGE_MS = Number(process.env.ALERTS_E2E_OUTAGE_MS ?? 60_000);
 
@@ -47,9 +46,8 @@ const setFaults = (rate: number) => sandbox.json(`${sandbox.notionUrl}/_emulator
 
 describe("alerts", () => {
   it("sends one alert for a Notion outage, a resolved when it ends, and loses no text", async () => {
-    const workspace = await sandbox.json<{ canvasRosterIndexes: number[] }>(`${sandbox.notionUrl}/_emulator/workspace`);
-    const roster = generateRoster(SANDBOX_SEED, SANDBOX_ROSTER_SIZE);
-    const phones = workspace.canvasRosterIndexes.slice(0, 5).map((i) => roster[i]!.phone);
+    const people = await sandboxPeople(sandbox);
+    const phones = people.customers.slice(0, 5).map((p) => p.phone);
     await setFaults(1);
     const outageStart = Date.now();
     for (const [i, participant] of phones.entries()) {

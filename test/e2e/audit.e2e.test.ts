@@ -6,10 +6,9 @@
  * command-line client's exit codes are checked against the same Worker.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateRoster, SANDBOX_ROSTER_SIZE, SANDBOX_SEED } from "../../emulators/shared/roster.ts";
 import { runAuditCli } from "../../scripts/lib/audit-client.ts";
 import type { AuditReport } from "../../src/audit/types.ts";
-import { type DumpedPage, E2E_ADMIN_TOKEN, E2E_NOTION_TOKEN, type E2ESandbox, notionPages, plainText, startE2ESandbox, waitFor } from "./harness.ts";
+import { type DumpedPage, E2E_ADMIN_TOKEN, E2E_NOTION_TOKEN, type E2ESandbox, notionPages, plainText, sandboxPeople, startE2ESandbox, waitFor } from "./harness.ts";
 
 let sandbox: E2ESandbox;
 let since: string;
@@ -43,9 +42,8 @@ beforeAll(async () => {
   sandbox = await startE2ESandbox({ openphoneConfig: { timeFactor: 20 } });
   // A call is created when it starts ringing, which the emulator puts before the moment it is made to end.
   since = new Date(Date.now() - 10 * 60_000).toISOString();
-  const workspace = await sandbox.json<{ canvasRosterIndexes: number[] }>(`${sandbox.notionUrl}/_emulator/workspace`);
-  const roster = generateRoster(SANDBOX_SEED, SANDBOX_ROSTER_SIZE);
-  const phones = workspace.canvasRosterIndexes.slice(0, 3).map((i) => roster[i]!.phone);
+  const people = await sandboxPeople(sandbox);
+  const phones = people.customers.slice(0, 3).map((p) => p.phone);
   for (const [i, phone] of phones.entries()) {
     const call = await sandbox.json<{ callId: string }>(`${sandbox.openphoneUrl}/_emulator/calls`, {
       method: "POST",

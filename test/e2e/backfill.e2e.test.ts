@@ -10,7 +10,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AUDIO_BYTES_PER_SECOND } from "../../emulators/openphone/call-builder.ts";
-import { generateRoster, SANDBOX_ROSTER_SIZE, SANDBOX_SEED } from "../../emulators/shared/roster.ts";
 import {
   callIdOf,
   createdPages,
@@ -29,7 +28,7 @@ import {
   startRun,
   waitForRunAndPages,
 } from "./backfill-sandbox.ts";
-import { E2E_OPENPHONE_KEY, type E2ESandbox, plainText, startE2ESandbox, waitFor } from "./harness.ts";
+import { E2E_OPENPHONE_KEY, type E2ESandbox, plainText, sandboxPeople, startE2ESandbox, waitFor } from "./harness.ts";
 
 const FULL = process.env.BACKFILL_E2E_FULL === "1";
 const SIZE = FULL ? { calls: 2000, messages: 3000, laterCalls: 200, laterMessages: 300 } : { calls: 400, messages: 600, laterCalls: 100, laterMessages: 150 };
@@ -67,10 +66,9 @@ beforeAll(async () => {
       BACKFILL_SUBREQUEST_BUDGET: String(40 * SCALE),
     },
   });
-  const workspace = await sandbox.json<{ canvasRosterIndexes: number[] }>(`${sandbox.notionUrl}/_emulator/workspace`);
-  const roster = generateRoster(SANDBOX_SEED, SANDBOX_ROSTER_SIZE);
-  canvasPhones = new Set(workspace.canvasRosterIndexes.map((i) => roster[i]!.phone));
-  rosterPhones = new Set(roster.flatMap((p) => [p.phone, ...(p.secondPhone ? [p.secondPhone] : [])]));
+  const people = await sandboxPeople(sandbox);
+  canvasPhones = new Set(people.customers.map((p) => p.phone));
+  rosterPhones = new Set(people.roster.flatMap((p) => [p.phone, ...(p.secondPhone ? [p.secondPhone] : [])]));
   // Recordings a tenth of their real size, like the time: in life a backfill paced by the limits copies about
   // 1.5 MB of audio a second into R2, a service of its own; here R2 is simulated in the Worker's own single-threaded
   // workerd, so ten times that would stall the flushes beside it and measure the simulator instead.

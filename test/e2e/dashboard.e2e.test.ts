@@ -4,9 +4,8 @@
  */
 import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateRoster, SANDBOX_ROSTER_SIZE, SANDBOX_SEED } from "../../emulators/shared/roster.ts";
 import { CHROMIUM, launchChromium, type LaunchedChromium } from "../chromium.ts";
-import { E2E_ADMIN_TOKEN, E2E_NOTION_TOKEN, type E2ESandbox, notionPages, plainText, startE2ESandbox, waitFor } from "./harness.ts";
+import { E2E_ADMIN_TOKEN, E2E_NOTION_TOKEN, type E2ESandbox, notionPages, plainText, sandboxPeople, startE2ESandbox, waitFor } from "./harness.ts";
 
 let sandbox: E2ESandbox;
 let browser: LaunchedChromium;
@@ -16,9 +15,8 @@ let customers: { phone: string }[];
 beforeAll(async () => {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium is required for the dashboard test and was not found at ${CHROMIUM}. Install it: apt-get install -y chromium`);
   sandbox = await startE2ESandbox({ openphoneConfig: { timeFactor: 50 } });
-  const workspace = await sandbox.json<{ canvasRosterIndexes: number[] }>(`${sandbox.notionUrl}/_emulator/workspace`);
-  const roster = generateRoster(SANDBOX_SEED, SANDBOX_ROSTER_SIZE);
-  customers = workspace.canvasRosterIndexes.slice(0, 2).map((i) => roster[i]!);
+  const people = await sandboxPeople(sandbox);
+  customers = people.customers.slice(0, 2);
   callIds = [];
   for (const customer of customers) {
     const { callId } = await sandbox.json<{ callId: string }>(`${sandbox.openphoneUrl}/_emulator/calls`, {

@@ -8,6 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { OpenPhoneEmulator } from "../../emulators/openphone/server.ts";
+import { generateRoster, type RosterPerson, SANDBOX_ROSTER_SIZE, SANDBOX_SEED } from "../../emulators/shared/roster.ts";
 import { ProcessGroup, waitForHttp } from "../../scripts/lib/processes.ts";
 import { freePort } from "../../scripts/lib/sandbox-control.ts";
 import { setUpSandboxSync, type SandboxSync, type SandboxWebhooks } from "../../scripts/lib/sandbox-sync.ts";
@@ -190,4 +191,15 @@ export async function waitFor<T>(what: string, timeoutMs: number, check: () => P
     await new Promise((r) => setTimeout(r, 1000));
   }
   throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last instanceof Error ? last.message : String(last)})` : ""}`);
+}
+
+/**
+ * The sandbox's people: the whole roster (every one an OpenPhone contact), the Canvas customers among them in the demo
+ * Canvas's order, and those only OpenPhone knows.
+ */
+export async function sandboxPeople(sandbox: E2ESandbox): Promise<{ roster: RosterPerson[]; customers: RosterPerson[]; contactsOnly: RosterPerson[] }> {
+  const workspace = await sandbox.json<{ canvasRosterIndexes: number[] }>(`${sandbox.notionUrl}/_emulator/workspace`);
+  const roster = generateRoster(SANDBOX_SEED, SANDBOX_ROSTER_SIZE);
+  const inCanvas = new Set(workspace.canvasRosterIndexes);
+  return { roster, customers: workspace.canvasRosterIndexes.map((i) => roster[i]!), contactsOnly: roster.filter((p) => !inCanvas.has(p.index)) };
 }

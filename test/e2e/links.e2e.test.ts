@@ -7,8 +7,8 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateRoster, type RosterPerson, SANDBOX_ROSTER_SIZE, SANDBOX_SEED } from "../../emulators/shared/roster.ts";
-import { type DumpedPage, E2E_NOTION_TOKEN, E2E_OPENPHONE_KEY, type E2ESandbox, notionPages, plainText, startE2ESandbox, waitFor } from "./harness.ts";
+import { type RosterPerson } from "../../emulators/shared/roster.ts";
+import { type DumpedPage, E2E_NOTION_TOKEN, E2E_OPENPHONE_KEY, type E2ESandbox, notionPages, plainText, sandboxPeople, startE2ESandbox, waitFor } from "./harness.ts";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 let sandbox: E2ESandbox;
@@ -18,9 +18,8 @@ let canvasPageOf: Map<string, string>;
 
 beforeAll(async () => {
   sandbox = await startE2ESandbox({ openphoneConfig: { timeFactor: 20 } });
-  const workspace = await sandbox.json<{ canvasRosterIndexes: number[] }>(`${sandbox.notionUrl}/_emulator/workspace`);
-  const roster = generateRoster(SANDBOX_SEED, SANDBOX_ROSTER_SIZE);
-  customers = workspace.canvasRosterIndexes.slice(0, 8).map((i) => roster[i]!);
+  const people = await sandboxPeople(sandbox);
+  customers = people.customers.slice(0, 8);
   const canvas = await notionPages(sandbox, sandbox.sync.workspace.canvas!.dataSourceId);
   // The demo Canvas types numbers in assorted formats; its e-mail addresses are the roster's own.
   const byEmail = new Map(canvas.map((p) => [String(p.properties["Email"]?.email ?? "").toLowerCase(), p.id]));

@@ -6,9 +6,9 @@
  */
 import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateRoster, SANDBOX_ROSTER_SIZE, SANDBOX_SEED } from "../../emulators/shared/roster.ts";
+import { SANDBOX_ROSTER_SIZE } from "../../emulators/shared/roster.ts";
 import { CHROMIUM, launchChromium } from "../chromium.ts";
-import { type DumpedPage, E2E_OPENPHONE_KEY, type E2ESandbox, notionPages, plainText, startE2ESandbox, waitFor } from "./harness.ts";
+import { type DumpedPage, E2E_OPENPHONE_KEY, type E2ESandbox, notionPages, plainText, sandboxPeople, startE2ESandbox, waitFor } from "./harness.ts";
 
 interface NotionStats {
   requests: { byOperation: Record<string, number>; byStatus: Record<string, number> };
@@ -22,10 +22,10 @@ let contactOnly: { phone: string; name: string; company: string };
 beforeAll(async () => {
   // OpenPhone's products are ready when the call ends, so one flush sees everything.
   sandbox = await startE2ESandbox({ openphoneConfig: { timeFactor: 1000 } });
-  const workspace = await sandbox.json<{ canvasRosterIndexes: number[] }>(`${sandbox.notionUrl}/_emulator/workspace`);
-  const person = generateRoster(SANDBOX_SEED, SANDBOX_ROSTER_SIZE)[workspace.canvasRosterIndexes[0]!]!;
+  const people = await sandboxPeople(sandbox);
+  const person = people.customers[0]!;
   customer = { phone: person.phone, name: `${person.firstName} ${person.lastName}` };
-  const outsider = generateRoster(SANDBOX_SEED, SANDBOX_ROSTER_SIZE).find((p) => !workspace.canvasRosterIndexes.includes(p.index))!;
+  const outsider = people.contactsOnly[0]!;
   contactOnly = { phone: outsider.phone, name: `${outsider.firstName} ${outsider.lastName}`, company: outsider.company };
 }, 240_000);
 

@@ -3,8 +3,7 @@
  * → Notion emulator, with `setup` run first. Prints the Notion requests spent per call.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateRoster, SANDBOX_ROSTER_SIZE, SANDBOX_SEED } from "../../emulators/shared/roster.ts";
-import { type DumpedPage, E2E_ADMIN_TOKEN, E2E_NOTION_TOKEN, E2E_OPENPHONE_KEY, type E2ESandbox, notionPages, plainText, startE2ESandbox, waitFor } from "./harness.ts";
+import { type DumpedPage, E2E_ADMIN_TOKEN, E2E_NOTION_TOKEN, E2E_OPENPHONE_KEY, type E2ESandbox, notionPages, plainText, sandboxPeople, startE2ESandbox, waitFor } from "./harness.ts";
 
 interface NotionStats {
   requests: { total: number; byOperation: Record<string, number>; byOperationAndStatus: Record<string, Record<string, number>> };
@@ -18,9 +17,8 @@ let customerNames: Map<string, string>;
 beforeAll(async () => {
   // Notion at its real 3 requests/s; every webhook delivered twice and a call's events shuffled.
   sandbox = await startE2ESandbox({ notionConfig: { rateLimit: { perSecond: 3, burst: 10 } }, openphoneConfig: { timeFactor: 20, webhook: { duplicates: 1, shuffle: true } } });
-  const workspace = await sandbox.json<{ canvasRosterIndexes: number[] }>(`${sandbox.notionUrl}/_emulator/workspace`);
-  const roster = generateRoster(SANDBOX_SEED, SANDBOX_ROSTER_SIZE);
-  customers = workspace.canvasRosterIndexes.slice(0, 10).map((i) => roster[i]!);
+  const people = await sandboxPeople(sandbox);
+  customers = people.customers.slice(0, 10);
   customerNames = new Map(customers.map((c) => [c.phone, `${c.firstName} ${c.lastName}`]));
 }, 240_000);
 

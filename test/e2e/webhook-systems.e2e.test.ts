@@ -6,8 +6,7 @@
  * scenario delivered through the legacy system alone.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateRoster, SANDBOX_ROSTER_SIZE, SANDBOX_SEED } from "../../emulators/shared/roster.ts";
-import { type DumpedPage, type E2ESandbox, notionPages, plainText, startE2ESandbox, waitFor } from "./harness.ts";
+import { type DumpedPage, type E2ESandbox, notionPages, plainText, sandboxPeople, startE2ESandbox, waitFor } from "./harness.ts";
 
 interface NotionStats {
   requests: { total: number; byOperation: Record<string, number> };
@@ -18,9 +17,8 @@ let customers: string[];
 
 beforeAll(async () => {
   sandbox = await startE2ESandbox({ webhooks: "both", openphoneConfig: { timeFactor: 20, webhook: { shuffle: true } }, workerSettings: { BACKFILL_ENABLED: "false" } });
-  const workspace = await sandbox.json<{ canvasRosterIndexes: number[] }>(`${sandbox.notionUrl}/_emulator/workspace`);
-  const roster = generateRoster(SANDBOX_SEED, SANDBOX_ROSTER_SIZE);
-  customers = workspace.canvasRosterIndexes.slice(0, 10).map((i) => roster[i]!.phone);
+  const people = await sandboxPeople(sandbox);
+  customers = people.customers.slice(0, 10).map((p) => p.phone);
 }, 240_000);
 
 afterAll(async () => {
