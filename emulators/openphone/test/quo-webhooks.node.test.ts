@@ -5,46 +5,14 @@
  * that sends each event through both systems.
  */
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { standardWebhookSignature } from "../quo/signature.ts";
 import { startHarness, type Harness } from "./harness.ts";
+import { WebhookReceiver } from "./receiver.ts";
 
 const VERSION = { "Quo-Api-Version": "2026-03-30" };
 
-interface Received {
-  headers: http.IncomingHttpHeaders;
-  raw: string;
-  envelope: { id: string; apiVersion?: string; object?: string; createdAt: string; type: string; data: { resource?: Record<string, unknown>; context?: Record<string, unknown>; links?: unknown; object?: Record<string, unknown> } };
-}
-
-class Receiver {
-  readonly received: Received[] = [];
-  failures: number[] = [];
-  private server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const raw = Buffer.concat(chunks).toString("utf8");
-      const status = this.failures.shift() ?? 200;
-      if (status === 200) this.received.push({ headers: req.headers, raw, envelope: JSON.parse(raw) as Received["envelope"] });
-      res.writeHead(status).end(status === 200 ? "ok" : "refused");
-    });
-  });
-  async listen(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-  close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-  async waitFor(predicate: (r: Received[]) => boolean, timeoutMs = 20_000): Promise<Received[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (!predicate(this.received) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    return this.received;
-  }
-}
+type Envelope = { id: string; apiVersion?: string; object?: string; createdAt: string; type: string; data: { resource?: Record<string, unknown>; context?: Record<string, unknown>; links?: unknown; object?: Record<string, unknown> } };
 
 /** Standard Webhooks verification written from the spec with Web Crypto, sharing nothing with the emulator. */
 async function verifyStandard(secret: string, headers: http.IncomingHttpHeaders, raw: string): Promise<boolean> {
@@ -59,7 +27,7 @@ async function verifyStandard(secret: string, headers: http.IncomingHttpHeaders,
 
 describe("the 2026-03-30 API", () => {
   let harness: Harness;
-  let receiver: Receiver;
+  let receiver: WebhookReceiver<Envelope>;
   let receiverUrl: string;
   const quo = (path: string, init: RequestInit & { key?: string | null } = {}) => harness.api(path, { ...init, headers: { ...VERSION, ...(init.headers as Record<string, string> | undefined) } });
   async function createWebhook(body: Record<string, unknown>) {
@@ -78,7 +46,7 @@ describe("the 2026-03-30 API", () => {
     harness.running.emulator.updateConfig({ rateLimitPerSecond: 0 });
   });
   async function freshReceiver() {
-    receiver = new Receiver();
+    receiver = new WebhookReceiver<Envelope>();
     receiverUrl = await receiver.listen();
   }
 

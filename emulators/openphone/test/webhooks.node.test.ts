@@ -2,54 +2,18 @@
  * Webhook deliveries as a receiver sees them: signed (checked with an independent verifier), in the order of a
  * call's life, retried until the receiver answers 2xx (even one that starts late), duplicated and shuffled on demand.
  */
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startHarness, type Harness } from "./harness.ts";
+import { type Delivery, WebhookReceiver } from "./receiver.ts";
 import { verifyWithWebCrypto } from "./independent-verifier.ts";
 
-interface Received {
-  path: string;
-  signature: string;
-  raw: string;
-  envelope: { id: string; object: string; apiVersion: string; createdAt: string; type: string; data: { object: Record<string, unknown> } };
-}
-
-class Receiver {
-  readonly received: Received[] = [];
-  /** Status to answer for the next requests (shifted off), then 200. */
-  failures: number[] = [];
-  private server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const raw = Buffer.concat(chunks).toString("utf8");
-      const status = this.failures.shift() ?? 200;
-      if (status === 200) this.received.push({ path: req.url ?? "", signature: String(req.headers["openphone-signature"]), raw, envelope: JSON.parse(raw) as Received["envelope"] });
-      res.writeHead(status).end();
-    });
-  });
-
-  async listen(port = 0): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(port, "127.0.0.1", resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-
-  async waitFor(count: number, timeoutMs = 20_000): Promise<Received[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.received.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    return this.received;
-  }
-}
+type Envelope = { id: string; object: string; apiVersion: string; createdAt: string; type: string; data: { object: Record<string, unknown> } };
+type Received = Delivery<Envelope>;
+const signatureOf = (delivery: Received) => String(delivery.headers["openphone-signature"]);
 
 describe("webhook deliveries", () => {
   let harness: Harness;
-  let receiver: Receiver;
+  let receiver: WebhookReceiver<Envelope>;
   let receiverUrl: string;
   const keys = new Map<string, string>();
 
@@ -73,7 +37,7 @@ describe("webhook deliveries", () => {
   });
 
   async function freshReceiver(): Promise<void> {
-    receiver = new Receiver();
+    receiver = new WebhookReceiver<Envelope>();
     receiverUrl = await receiver.listen();
   }
 
@@ -97,8 +61,8 @@ describe("webhook deliveries", () => {
     expect(received.map((r) => r.envelope.type)).toEqual(order);
     expect(received.map((r) => r.envelope.id)).toEqual(events.map((e) => e.id));
     for (const delivery of received) {
-      expect(delivery.signature).toMatch(/^hmac;1;\d{13};[A-Za-z0-9+/]+=*$/);
-      expect(await verifyWithWebCrypto(delivery.signature, keys.get(delivery.path)!, delivery.raw)).toBe(true);
+      expect(signatureOf(delivery)).toMatch(/^hmac;1;\d{13};[A-Za-z0-9+/]+=*$/);
+      expect(await verifyWithWebCrypto(signatureOf(delivery), keys.get(delivery.path)!, delivery.raw)).toBe(true);
       expect(delivery.envelope).toMatchObject({ object: "event", apiVersion: "v4" });
       expect(delivery.envelope.id).toMatch(/^EV/);
     }
@@ -109,7 +73,7 @@ describe("webhook deliveries", () => {
     expect(received[3]!.envelope.data.object).toMatchObject({ callId, object: "callTranscript", status: "completed" });
     expect(received[4]!.envelope.data.object).toMatchObject({ callId, object: "callSummary", status: "completed" });
     // A signature made with another webhook's key does not verify.
-    expect(await verifyWithWebCrypto(received[3]!.signature, keys.get("/calls")!, received[3]!.raw)).toBe(false);
+    expect(await verifyWithWebCrypto(signatureOf(received[3]!), keys.get("/calls")!, received[3]!.raw)).toBe(false);
   });
 
   it("sends a seeded call's webhooks on request, its finished artifacts at once", async () => {
@@ -145,7 +109,7 @@ describe("webhook deliveries", () => {
   });
 
   it("delivers to a receiver that starts after the event (connection refused, then retried)", async () => {
-    const placeholder = new Receiver();
+    const placeholder = new WebhookReceiver<Envelope>();
     receiverUrl = await placeholder.listen();
     const port = Number(new URL(receiverUrl).port);
     await placeholder.close();
@@ -153,7 +117,7 @@ describe("webhook deliveries", () => {
     await harness.control("PUT", "/_emulator/config", { webhook: { retryBaseMs: 100, retryMaxMs: 200 } });
     await harness.control("POST", "/_emulator/messages", { direction: "incoming" });
     await new Promise((resolve) => setTimeout(resolve, 400));
-    receiver = new Receiver();
+    receiver = new WebhookReceiver<Envelope>();
     await receiver.listen(port);
     const [delivery] = await receiver.waitFor(1);
     expect(delivery!.envelope.type).toBe("message.received");
