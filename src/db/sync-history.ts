@@ -137,6 +137,12 @@ export async function listSchemaProblems(db: D1Database): Promise<OpenSchemaProb
   return results.map((r) => ({ database: r.database, property: r.property, message: r.message, firstSeenAt: r.first_seen_at, lastSeenAt: r.last_seen_at }));
 }
 
+/** The line a call or text was written by (its `phone_number_id` in the `resources` mirror), or null before it was. */
+export async function lineOfResource(db: D1Database, resourceId: string): Promise<string | null> {
+  const row = await db.prepare("SELECT phone_number_id FROM resources WHERE resource_id = ?1").bind(resourceId).first<{ phone_number_id: string }>();
+  return row ? row.phone_number_id : null;
+}
+
 /** The line (Line Durable Object name) of each call or text that has been written, from the `resources` mirror. */
 export async function linesOfResources(db: D1Database, resourceIds: string[]): Promise<{ resourceId: string; lineId: string }[]> {
   if (resourceIds.length === 0) return [];

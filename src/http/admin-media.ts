@@ -8,29 +8,16 @@
  * - `POST /admin/media/retry`: run the retry of unavailable media now, as the cron would. `{"all": true}` takes every
  *   unavailable item, without waiting for its retry time, including those whose automatic retries are used up.
  */
-import { countRequests } from "../db/metrics";
-import { newRequestCounter } from "../gates/gated-fetch";
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { getConfig } from "../config";
 import { mediaItemsOf } from "../db/media-items";
-import { copyCallMedia } from "../media/call-media";
+import { countRequests } from "../db/metrics";
+import { newRequestCounter } from "../gates/gated-fetch";
+import { recopyCallMedia } from "../media/call-media";
 import type { MediaCopyResult } from "../media/copy";
-import { announceRetriedMedia, retryPendingMedia } from "../media/retry";
-import { createLogger } from "../observability/logger";
+import { retryPendingMedia } from "../media/retry";
 import { createOpenPhoneClient, OpenPhoneError } from "../openphone/client";
-
-/** Asks the line that wrote the call's page to flush it again; a call not synced yet gets its page in the usual way. */
-async function requestPageUpdate(env: Env, callId: string): Promise<{ status: "flush requested" | "not synced yet" | "failed"; line?: string; reason?: string }> {
-  try {
-    const row = await env.DB.prepare("SELECT phone_number_id FROM resources WHERE resource_id = ?1").bind(callId).first<{ phone_number_id: string }>();
-    if (!row) return { status: "not synced yet" };
-    const asked = await env.LINE.get(env.LINE.idFromName(row.phone_number_id)).askAgain(callId);
-    return asked ? { status: "flush requested", line: row.phone_number_id } : { status: "not synced yet", line: row.phone_number_id };
-  } catch (error) {
-    return { status: "failed", reason: `the page could not be brought up to date: ${error instanceof Error ? error.message : String(error)}` };
-  }
-}
 
 function summarize(results: MediaCopyResult[]) {
   return results.map((r) => ({
@@ -52,10 +39,8 @@ export const adminMediaApp = new Hono<{ Bindings: Env }>()
     const baseUrl = config.PUBLIC_BASE_URL ?? new URL(c.req.url).origin;
     const counter = newRequestCounter();
     try {
-      const outcome = await copyCallMedia(c.env, config, createOpenPhoneClient(c.env, config, counter), callId, baseUrl);
-      await announceRetriedMedia(c.env, outcome.results).catch((error) => createLogger(config.LOG_LEVEL).error("could not bring the pages' media notes up to date", { error }));
-      const page = await requestPageUpdate(c.env, callId);
-      return c.json({ callId, links: outcome.items.map((i) => ({ key: i.key, url: i.url })), results: summarize(outcome.results), page }, page.status === "failed" ? 502 : 200);
+      const { items, results, page } = await recopyCallMedia(c.env, config, createOpenPhoneClient(c.env, config, counter), callId, baseUrl);
+      return c.json({ callId, links: items.map((i) => ({ key: i.key, url: i.url })), results: summarize(results), page }, page.status === "failed" ? 502 : 200);
     } catch (error) {
       if (error instanceof OpenPhoneError && error.status === 404) throw new HTTPException(404, { message: `OpenPhone has no call ${callId}` });
       if (error instanceof OpenPhoneError) throw new HTTPException(502, { message: error.message });

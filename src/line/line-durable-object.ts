@@ -40,7 +40,7 @@ import { alarmToSet, copyMoreNow, nextWorkAt, overdueMs, waitBeforeNextFlush, wa
 import { BOUNDS, withTimeout } from "./bounded";
 import type { LineLivenessReport } from "./liveness";
 import { claimOwnership } from "./ownership";
-import { copyRequestedMedia, syncMediaNotices } from "./media";
+import { copyRequestedMedia, syncMediaNotices } from "../media/line-media";
 import { backfillWindowMs, FLUSH_RETRY_BACKOFF, markDue, newRecord } from "./schedule";
 import { settleFlush } from "./settle";
 import { emptyCall, emptyMessage, mergeCall, mergeMessage, type ResourceState } from "./state";

@@ -9,10 +9,10 @@
  * - `users`, `line_info`: small caches of OpenPhone lookups.
  * - `line_health`: the last successful Notion write and the last error, for the object's liveness report; kept
  *   durably so a restarted object still says when it last wrote.
- * - `media_copies`, `media_notices`: see media-storage.ts.
+ * - `media_copies`, `media_notices`: see media/line-media-storage.ts.
  */
 import type { MediaItem } from "../media/plan";
-import { MediaStorage } from "./media-storage";
+import { MediaStorage } from "../media/line-media-storage";
 import type { WebhookMessage } from "../queue/messages";
 import type { PageProperties } from "../notion/mapping";
 import type { ResourceState } from "./state";
@@ -309,7 +309,7 @@ export class LineStorage {
     this.sql.exec("INSERT OR REPLACE INTO line_info (key, value, fetched_at) VALUES (?, ?, ?)", key, value, at);
   }
 
-  /** After the page is written: the media its links point to, for the copier (see media-storage.ts). */
+  /** After the page is written: the media its links point to, for the copier (see media/line-media-storage.ts). */
   requestMediaCopies(items: MediaItem[], at: number): void {
     this.media.requestCopies(items, at);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mediaLabel } from "../../src/line/media";
+import { mediaLabel } from "../../src/media/line-media";
 import { emptyCall, emptyMessage, mergeCall } from "../../src/line/state";
 import { mediaNoticeBlock, mediaNoticeText } from "../../src/media/notice";
 

@@ -17,15 +17,15 @@ import { APIErrorCode, APIResponseError } from "@notionhq/client";
 import type { Config } from "../config";
 import { mediaItemsOf, type MediaItemRecord } from "../db/media-items";
 import type { RequestCounter } from "../gates/gated-fetch";
-import { copyMediaItems } from "../media/copy";
-import { mediaNoticeBlock, mediaNoticeText } from "../media/notice";
+import { copyMediaItems } from "./copy";
+import { mediaNoticeBlock, mediaNoticeText } from "./notice";
 import { richText } from "../notion/mapping";
 import { classifyNotionError } from "../notion/pages";
 import type { Logger } from "../observability/logger";
-import { FLUSH_RETRY_BACKOFF } from "./schedule";
+import { FLUSH_RETRY_BACKOFF } from "../line/schedule";
 import { backoffMs } from "../retry/backoff";
-import type { ResourceState } from "./state";
-import type { LineStorage } from "./storage";
+import type { ResourceState } from "../line/state";
+import type { LineStorage } from "../line/storage";
 
 /** Files copied per alarm; more are left for the next alarm, set right away. */
 export const MEDIA_COPY_BATCH = 20;

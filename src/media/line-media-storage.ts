@@ -1,5 +1,5 @@
 /**
- * The Line Durable Object's media tables (same SQLite database as storage.ts):
+ * The Line Durable Object's media tables (same SQLite database as line/storage.ts):
  * - `media_copies`: media whose link is in Notion and whose bytes are to be copied into R2 (planned `MediaItem`s).
  *   A row stays pending until one copy attempt has ended; what failed is then D1 `media_items`' to retry, so a copy
  *   cut short by a crash or eviction is simply made again (R2 writes are all-or-nothing, copies are idempotent).
@@ -7,7 +7,7 @@
  *   (if any), its text, and whether it must be brought up to date with D1 `media_items` (`dirty`, with a version so
  *   a request that arrives while the note is being written is not lost).
  */
-import type { MediaItem } from "../media/plan";
+import type { MediaItem } from "./plan";
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS media_copies (
