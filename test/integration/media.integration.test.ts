@@ -259,7 +259,7 @@ describe("GET /media/<key>", () => {
     return linked!.url.slice(BASE.length);
   }
 
-  it("returns the bytes with type, length, ETag and private long-lived caching", async () => {
+  it("returns the bytes with type, length, ETag and private long-lived caching, and 304 to a client whose copy is current", async () => {
     const path = await storedLink();
     const response = await request(path);
     expect(response.status).toBe(200);
@@ -277,9 +277,16 @@ describe("GET /media/<key>", () => {
 
     const again = await request(path, { headers: { "If-None-Match": response.headers.get("ETag")! } });
     expect(again.status).toBe(304);
+    expect(again.headers.get("ETag")).toBe(response.headers.get("ETag"));
+    expect((await request(path, { headers: { "If-None-Match": `W/${response.headers.get("ETag")!}` } })).status).toBe(304);
+    expect((await request(path, { headers: { "If-None-Match": '"another-version"' } })).status).toBe(200);
+    // Not a list of quoted ETags: ignored, not an error.
+    expect((await request(path, { headers: { "If-None-Match": "unquoted" } })).status).toBe(200);
+    expect((await request(path, { headers: { "If-Modified-Since": response.headers.get("Last-Modified")! } })).status).toBe(304);
+    expect((await request(path, { headers: { "If-Modified-Since": new Date(Date.parse(response.headers.get("Last-Modified")!) - 60_000).toUTCString() } })).status).toBe(200);
   });
 
-  it("answers a Range with 206 and exactly that slice, and 416 beyond the end", async () => {
+  it("answers a Range with 206 and exactly that slice, 416 beyond the end, and the whole file for what it cannot honour", async () => {
     const path = await storedLink();
     const ranged = await request(path, { headers: { Range: "bytes=1000-1999" } });
     expect(ranged.status).toBe(206);
@@ -299,6 +306,34 @@ describe("GET /media/<key>", () => {
     const beyond = await request(path, { headers: { Range: `bytes=${size}-` } });
     expect(beyond.status).toBe(416);
     expect(beyond.headers.get("Content-Range")).toBe(`bytes */${size}`);
+    expect(beyond.headers.get("Content-Type")).toBeNull();
+    const none = await request(path, { headers: { Range: "bytes=-0" } });
+    expect([none.status, none.headers.get("Content-Range")]).toEqual([416, `bytes */${size}`]);
+
+    // A range that covers the whole file is still a 206; several ranges or a reversed one get the whole file.
+    for (const whole of ["bytes=0-", `bytes=-${size * 2}`, `bytes=0-${size + 5}`]) {
+      const answer = await request(path, { headers: { Range: whole } });
+      expect([whole, answer.status, answer.headers.get("Content-Range")]).toEqual([whole, 206, `bytes 0-${size - 1}/${size}`]);
+      expect((await answer.arrayBuffer()).byteLength).toBe(size);
+    }
+    for (const ignored of ["bytes=0-9,20-29", "bytes=50-10", "items=0-9"]) {
+      const answer = await request(path, { headers: { Range: ignored } });
+      expect([ignored, answer.status, answer.headers.get("Content-Range")]).toEqual([ignored, 200, null]);
+      expect(await sliceOf(answer, "play.mp3", 0)).toEqual({ length: size, mismatch: -1 });
+    }
+
+    const headRange = await request(path, { method: "HEAD", headers: { Range: "bytes=100-199" } });
+    expect([headRange.status, headRange.headers.get("Content-Length"), headRange.headers.get("Content-Range")]).toEqual([206, "100", `bytes 100-199/${size}`]);
+    expect((await headRange.arrayBuffer()).byteLength).toBe(0);
+
+    // If-Range: the slice for the stored version, the whole file for another.
+    const etag = ranged.headers.get("ETag")!;
+    const sameVersion = await request(path, { headers: { Range: "bytes=10-19", "If-Range": etag } });
+    expect([sameVersion.status, sameVersion.headers.get("Content-Range")]).toEqual([206, `bytes 10-19/${size}`]);
+    await sameVersion.arrayBuffer();
+    const otherVersion = await request(path, { headers: { Range: "bytes=10-19", "If-Range": '"another-version"' } });
+    expect(otherVersion.status).toBe(200);
+    expect(await sliceOf(otherVersion, "play.mp3", 0)).toEqual({ length: size, mismatch: -1 });
   });
 
   it("refuses a tampered signature, a signature for another key and an expired link with 403", async () => {

@@ -3,7 +3,6 @@ import { loadConfig } from "../../src/config";
 import { verifyMediaSignature } from "../../src/media/links";
 import { linkMediaItems, mediaMetadata, planCallMedia, planMessageMedia } from "../../src/media/plan";
 import type { CallRecording } from "../../src/openphone/client";
-import { parseRange } from "../../src/media/range";
 
 const call = { id: "ACplan01", createdAt: "2026-01-02T23:30:00Z" };
 
@@ -76,24 +75,5 @@ describe("linkMediaItems", () => {
     const { config } = loadConfig({ MEDIA_PUBLIC_BASE_URL: "https://media.example.com/" });
     const [linked] = await linkMediaItems(config, "https://sync.example.com", items);
     expect(linked!.url).toBe("https://media.example.com/recordings/2026/01/02/ACplan01/CR1.mp3");
-  });
-});
-
-describe("parseRange", () => {
-  it("reads one byte range, open-ended and suffix ranges", () => {
-    expect(parseRange("bytes=0-99", 1000)).toEqual({ kind: "range", offset: 0, length: 100 });
-    expect(parseRange("bytes=900-", 1000)).toEqual({ kind: "range", offset: 900, length: 100 });
-    expect(parseRange("bytes=-100", 1000)).toEqual({ kind: "range", offset: 900, length: 100 });
-    expect(parseRange("bytes=-5000", 1000)).toEqual({ kind: "range", offset: 0, length: 1000 });
-    expect(parseRange("bytes=990-5000", 1000)).toEqual({ kind: "range", offset: 990, length: 10 });
-  });
-
-  it("is unsatisfiable past the end, and ignores what it cannot honour", () => {
-    expect(parseRange("bytes=1000-", 1000)).toEqual({ kind: "unsatisfiable" });
-    expect(parseRange("bytes=-0", 1000)).toEqual({ kind: "unsatisfiable" });
-    expect(parseRange(null, 1000)).toEqual({ kind: "none" });
-    expect(parseRange("bytes=0-1,5-9", 1000)).toEqual({ kind: "none" });
-    expect(parseRange("items=0-1", 1000)).toEqual({ kind: "none" });
-    expect(parseRange("bytes=50-10", 1000)).toEqual({ kind: "none" });
   });
 });
