@@ -41,6 +41,7 @@ import { BOUNDS, withTimeout } from "./bounded";
 import type { LineLivenessReport } from "./liveness";
 import { claimOwnership } from "./ownership";
 import { copyRequestedMedia, syncMediaNotices } from "../media/line-media";
+import { COPY_RETENTION_MS } from "../media/line-media-storage";
 import { backfillWindowMs, FLUSH_RETRY_BACKOFF, markDue, newRecord } from "./schedule";
 import { settleFlush } from "./settle";
 import { emptyCall, emptyMessage, mergeCall, mergeMessage, type ResourceState } from "./state";
@@ -430,6 +431,7 @@ export class LineDurableObject extends DurableObject<Env> {
       await withTimeout(spend.write(this.env.DB), this.bounds.d1Ms, "crediting the backfill run in D1").catch((error) => log.warn("could not credit the backfill run with its flush requests", { error }));
     }
     this.store.pruneFlushedEvents(now - EVENT_RETENTION_MS);
+    this.store.media.pruneCopied(now - COPY_RETENTION_MS);
     // Set while the alarm still runs: should this object die mid-copy, this alarm (counted from the copy's lease)
     // copies again.
     await withTimeout(this.armAlarm(), this.bounds.rpcMs, "setting the alarm");

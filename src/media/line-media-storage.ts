@@ -3,6 +3,8 @@
  * - `media_copies`: media whose link is in Notion and whose bytes are to be copied into R2 (planned `MediaItem`s).
  *   A row stays pending until one copy attempt has ended; what failed is then D1 `media_items`' to retry, so a copy
  *   cut short by a crash or eviction is simply made again (R2 writes are all-or-nothing, copies are idempotent).
+ *   Once its attempt has ended a row only keeps a later flush of the same page from asking for the copy again; it is
+ *   pruned after COPY_RETENTION_MS (`pruneCopied`, from the alarm's housekeeping). A pending row is never pruned.
  * - `media_notices`: the "unavailable" note on a page whose media could not be copied: the callout block written
  *   (if any), its text, and whether it must be brought up to date with D1 `media_items` (`dirty`, with a version so
  *   a request that arrives while the note is being written is not lost).
@@ -27,6 +29,12 @@ const SCHEMA = [
     version INTEGER NOT NULL DEFAULT 0
   )`,
 ];
+
+/**
+ * How long a finished copy is remembered: past the days in which a call's page is flushed again as its transcript,
+ * summary and late events arrive, the same week the line keeps event ids for.
+ */
+export const COPY_RETENTION_MS = 7 * 86_400_000;
 
 /** The "unavailable" note on a page. */
 export interface MediaNotice {
@@ -69,6 +77,14 @@ export class MediaStorage {
 
   markCopied(keys: string[], at: number): void {
     for (const key of keys) this.sql.exec("UPDATE media_copies SET copied_at = ? WHERE key = ?", at, key);
+  }
+
+  /**
+   * Forgets copies whose attempt ended before `before`. Nothing is lost: what failed is D1 `media_items`' to retry,
+   * and a page flushed again later asks for its copies anew, which costs an R2 `head` per file already stored.
+   */
+  pruneCopied(before: number): void {
+    this.sql.exec("DELETE FROM media_copies WHERE copied_at IS NOT NULL AND copied_at < ?", before);
   }
 
   notice(resourceId: string): MediaNotice | undefined {

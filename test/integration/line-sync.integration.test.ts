@@ -209,6 +209,28 @@ describe("Line Durable Object → Notion", () => {
     expect(notionRequests(await fakeApis.state())).toEqual([]);
   });
 
+  it("forgets media copies finished more than a week ago at its alarm, and keeps recent and pending ones", async () => {
+    const stub = await lineWithSettings("PNsync10");
+    const day = 86_400_000;
+    const now = Date.now();
+    await runInDurableObject(stub, async (_i, state) => {
+      const insert = "INSERT INTO media_copies (key, resource_id, item, requested_at, copied_at) VALUES (?, ?, ?, ?, ?)";
+      state.storage.sql.exec(insert, "recordings/old.mp3", "ACold", "{}", now - 9 * day, now - 8 * day);
+      state.storage.sql.exec(insert, "recordings/recent.mp3", "ACrecent", "{}", now - 2 * day, now - day);
+      // Requested long ago and never copied: this alarm copies it, and the row stays.
+      const pending: MediaItem = { kind: "recording", key: "recordings/2026/03/02/ACpending/CR1.mp3", sourceUrl: `${FAKE_APIS_URL}/openphone/media/ACpending.mp3`, contentType: "audio/mpeg", resourceId: "ACpending", mediaId: "CR1", durationSeconds: 10 };
+      state.storage.sql.exec(insert, pending.key, pending.resourceId, JSON.stringify(pending), now - 9 * day, null);
+      await state.storage.setAlarm(now + 600_000);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const rows = await runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ key: string; copied: number }>("SELECT key, copied_at IS NOT NULL AS copied FROM media_copies ORDER BY key").toArray());
+    expect(rows).toEqual([
+      { key: "recordings/2026/03/02/ACpending/CR1.mp3", copied: 1 },
+      { key: "recordings/recent.mp3", copied: 1 },
+    ]);
+    expect(await (await env.MEDIA.get("recordings/2026/03/02/ACpending/CR1.mp3"))?.text()).toBe("fake recording ACpending");
+  });
+
   describe("a call page left without the recording OpenPhone has", () => {
     /** The call's recording.completed event is lost, and when the call was flushed OpenPhone still listed none. */
     async function pageWithoutRecording(callId: string, lineId: string) {
