@@ -19,6 +19,11 @@ export const PAGE_POLL_MS = 250;
 const QUIET_MS = 6_000;
 const SETTLE_TIMEOUT_MS = 90_000;
 const PAGES_TIMEOUT_MS = 180_000;
+/**
+ * With coalescing off a call can be held for the products wait (up to 10 minutes after it ended) before its last
+ * update: the comparison scenario waits this long and then counts what was spent so far.
+ */
+const HELD_TIMEOUT_MS = 60_000;
 
 interface NotionStats {
   requests: { total: number; byOperation: Record<string, number> };
@@ -31,6 +36,8 @@ export interface ScenarioResult {
   byOperation: Record<string, number>;
   /** Creation at the OpenPhone emulator → page in the Notion emulator, per item. */
   latenciesMs: number[];
+  /** Items still without a complete page when the count was read (only when held items are allowed). */
+  incomplete: number;
   seconds: number;
 }
 
@@ -90,8 +97,8 @@ export class BenchScenarios {
    * a transcript and a summary that the emulator sends within the coalescing window. Counts the Notion requests
    * until every page is complete and the sync is quiet.
    */
-  async realtimeCalls(count: number, spacingMs: number): Promise<ScenarioResult> {
-    return this.measure(count, spacingMs, "complete call pages", callIsComplete, async (i) => (await this.createCall(this.lineFor(i), this.customerFor(i))).callId);
+  async realtimeCalls(count: number, spacingMs: number, options: { allowHeld?: boolean } = {}): Promise<ScenarioResult> {
+    return this.measure(count, spacingMs, "complete call pages", callIsComplete, async (i) => (await this.createCall(this.lineFor(i), this.customerFor(i))).callId, options.allowHeld ?? false);
   }
 
   /** `count` texts, incoming and outgoing (delivered) in turn, one every `spacingMs`. */
@@ -142,11 +149,12 @@ export class BenchScenarios {
     await this.sandbox.admin("/admin/flags", { method: "PUT", body: JSON.stringify(flags) });
   }
 
-  private async measure(count: number, spacingMs: number, what: string, complete: (page: WatchedPage) => boolean, create: (i: number) => Promise<string>): Promise<ScenarioResult> {
+  private async measure(count: number, spacingMs: number, what: string, complete: (page: WatchedPage) => boolean, create: (i: number) => Promise<string>, allowHeld = false): Promise<ScenarioResult> {
     await this.takeNotionStats();
     const started = Date.now();
     const watch = new PageWatch(this.sandbox);
     const ids: string[] = [];
+    let incomplete = 0;
     try {
       for (let i = 0; i < count; i++) {
         const at = Date.now();
@@ -155,17 +163,17 @@ export class BenchScenarios {
         ids.push(id);
         if (i < count - 1) await sleep(spacingMs);
       }
-      await watch.untilAll(`${count} ${what}`, complete);
+      incomplete = await watch.untilAll(`${count} ${what}`, complete, allowHeld ? HELD_TIMEOUT_MS : undefined);
     } finally {
       watch.stop();
     }
-    await this.settle();
+    await this.settle(allowHeld);
     const stats = await this.takeNotionStats();
-    return { items: count, notionRequests: stats.requests.total, byOperation: stats.requests.byOperation, latenciesMs: ids.map((id) => watch.latencyMs(id)), seconds: (Date.now() - started) / 1000 };
+    return { items: count, notionRequests: stats.requests.total, byOperation: stats.requests.byOperation, latenciesMs: ids.map((id) => watch.latencyMs(id)), incomplete, seconds: (Date.now() - started) / 1000 };
   }
 
   /** Waits until no line holds anything and the Notion emulator has seen no request for QUIET_MS. */
-  private async settle(): Promise<void> {
+  private async settle(ignorePending = false): Promise<void> {
     const deadline = Date.now() + SETTLE_TIMEOUT_MS;
     let last = -1;
     let quietSince = Date.now();
@@ -173,7 +181,7 @@ export class BenchScenarios {
       const total = (await this.sandbox.json<NotionStats>(`${this.sandbox.notionUrl}/_emulator/stats`)).requests.total;
       const figures = await readLineFigures(this.sandbox.workerUrl, E2E_ADMIN_TOKEN, 15_000);
       const pending = figures.ok ? figures.lines.reduce((sum, line) => sum + line.pending, 0) : 0;
-      if (total !== last || pending > 0) quietSince = Date.now();
+      if (total !== last || (pending > 0 && !ignorePending)) quietSince = Date.now();
       last = total;
       if (Date.now() - quietSince >= QUIET_MS) return;
       await sleep(1_000);
@@ -235,12 +243,23 @@ class PageWatch {
     return (this.firstSeenAt.get(id) ?? Number.NaN) - this.createdAt.get(id)!;
   }
 
-  /** Resolves once every expected id has a page that `complete` accepts. */
-  async untilAll(what: string, complete: (page: WatchedPage) => boolean): Promise<void> {
-    await waitFor(what, PAGES_TIMEOUT_MS, async () => [...this.createdAt.keys()].every((id) => {
+  /**
+   * Resolves once every expected id has a page that `complete` accepts, with 0. With `heldTimeoutMs`, resolves after
+   * that long with how many are still incomplete instead of failing.
+   */
+  async untilAll(what: string, complete: (page: WatchedPage) => boolean, heldTimeoutMs?: number): Promise<number> {
+    const ids = [...this.createdAt.keys()];
+    const done = () => ids.filter((id) => {
       const page = this.latest.get(id);
       return page !== undefined && complete(page);
-    }));
+    }).length;
+    try {
+      await waitFor(what, heldTimeoutMs ?? PAGES_TIMEOUT_MS, async () => done() === ids.length);
+      return 0;
+    } catch (error) {
+      if (heldTimeoutMs !== undefined) return ids.length - done();
+      throw new Error(`${error instanceof Error ? error.message : String(error)}: ${done()} of ${ids.length} complete, ${this.firstSeenAt.size} with a page`);
+    }
   }
 
   stop(): void {
