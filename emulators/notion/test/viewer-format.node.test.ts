@@ -7,7 +7,7 @@ describe("viewer values", () => {
     expect(notionDate("2026-12-02")).toBe("December 2, 2026");
     expect(notionDate("2026-12-02T13:05:09.000Z")).toBe("December 2, 2026 1:05 PM UTC");
     expect(notionDate("2026-01-05T00:30:00Z")).toBe("January 5, 2026 12:30 AM UTC");
-    expect(renderValue("date", { start: "2026-03-01T09:00:00Z", end: "2026-03-01T13:00:00Z" }, () => "")).toBe("March 1, 2026 9:00 AM UTC → March 1, 2026 1:00 PM UTC");
+    expect(String(renderValue("date", { start: "2026-03-01T09:00:00Z", end: "2026-03-01T13:00:00Z" }, () => ""))).toBe("March 1, 2026 9:00 AM UTC → March 1, 2026 1:00 PM UTC");
   });
 
   it("shows numbers in their property's format", () => {
@@ -15,6 +15,6 @@ describe("viewer values", () => {
     expect(notionNumber(14400, "number_with_commas")).toBe("14,400");
     expect(notionNumber(0.25, "percent")).toBe("25%");
     expect(notionNumber(12.5, "dollar")).toBe("$12.50");
-    expect(renderValue("number", 312, () => "", "number_with_commas")).toBe("312");
+    expect(String(renderValue("number", 312, () => "", "number_with_commas"))).toBe("312");
   });
 });

@@ -1,8 +1,26 @@
-/** HTML building blocks for the viewer: escaping, the page frame, rich text and property values. */
+/**
+ * HTML building blocks for the viewer: the page frame, rich text and property values. Markup is written with
+ * `hono/html`, which escapes every interpolated string; only markup already built this way goes in unescaped.
+ */
+import { html as honoHtml, raw } from "hono/html";
+import type { HtmlEscapedString } from "hono/utils/html";
 import type { RichTextItem, SelectOption } from "../model.ts";
 
-export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+export type Html = HtmlEscapedString;
+
+/** `hono/html`'s tag, typed for the viewer's case: no value is a promise, so the markup is ready at once. */
+export function html(strings: TemplateStringsArray, ...values: unknown[]): Html {
+  return honoHtml(strings, ...values) as Html;
+}
+
+/** Markup pieces with a separator that is itself markup (`", "`, `"<br>"`). */
+export function joinHtml(parts: readonly Html[], separator: string): Html {
+  return raw(parts.join(separator));
+}
+
+/** Built markup is a `String` object, so emptiness is asked of its length rather than its truthiness. */
+export function orElse(markup: Html, fallback: Html | string): Html | string {
+  return markup.length > 0 ? markup : fallback;
 }
 
 /** Only web links become hrefs or media sources; anything else (javascript:, data:) is shown as text. */
@@ -26,28 +44,26 @@ th{background:#f3f3f3;font-weight:600}.tag{display:inline-block;background:#eee;
 blockquote{border-left:3px solid #ccc;margin:0;padding-left:12px}.content p,.content li,.content blockquote,.content summary{white-space:pre-wrap}figure{margin:8px 0}.muted{color:#888}audio{display:block;margin:8px 0;width:100%;max-width:520px}
 `;
 
-export function layout(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} · Notion emulator</title><style>${STYLE}</style></head><body><header><a href="/">Notion emulator</a></header><main>${body}</main></body></html>`;
+export function layout(title: string, body: Html): Html {
+  return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title} · Notion emulator</title><style>${raw(STYLE)}</style></head><body><header><a href="/">Notion emulator</a></header><main>${body}</main></body></html>`;
 }
 
-export function renderRichText(items: readonly RichTextItem[] | undefined): string {
-  return (items ?? [])
-    .map((item) => {
-      let html = escapeHtml(item.plain_text);
-      const a = item.annotations;
-      if (a.code) html = `<code>${html}</code>`;
-      if (a.bold) html = `<strong>${html}</strong>`;
-      if (a.italic) html = `<em>${html}</em>`;
-      if (a.strikethrough) html = `<s>${html}</s>`;
-      if (a.underline) html = `<u>${html}</u>`;
-      const href = item.href ? safeUrl(item.href) : null;
-      return href ? `<a href="${escapeHtml(href)}">${html}</a>` : html;
-    })
-    .join("");
+export function renderRichText(items: readonly RichTextItem[] | undefined): Html {
+  return html`${(items ?? []).map((item) => {
+    let markup = html`${item.plain_text}`;
+    const a = item.annotations;
+    if (a.code) markup = html`<code>${markup}</code>`;
+    if (a.bold) markup = html`<strong>${markup}</strong>`;
+    if (a.italic) markup = html`<em>${markup}</em>`;
+    if (a.strikethrough) markup = html`<s>${markup}</s>`;
+    if (a.underline) markup = html`<u>${markup}</u>`;
+    const href = item.href ? safeUrl(item.href) : null;
+    return href ? html`<a href="${href}">${markup}</a>` : markup;
+  })}`;
 }
 
-export function link(href: string, label: string): string {
-  return `<a href="${escapeHtml(href)}">${escapeHtml(label || "Untitled")}</a>`;
+export function link(href: string, label: string): Html {
+  return html`<a href="${href}">${label || "Untitled"}</a>`;
 }
 
 const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
@@ -78,43 +94,44 @@ export function notionNumber(n: number, format = "number"): string {
 }
 
 /** A property value in a table cell or the page header; `titleOf` names related pages, `format` is a number's. */
-export function renderValue(type: string, value: unknown, titleOf: (pageId: string) => string, format?: string): string {
-  if (value === undefined || value === null) return "";
+export function renderValue(type: string, value: unknown, titleOf: (pageId: string) => string, format?: string): Html {
+  if (value === undefined || value === null) return html``;
   switch (type) {
     case "title":
     case "rich_text":
       return renderRichText(value as RichTextItem[]);
     case "select":
     case "status":
-      return `<span class="tag">${escapeHtml((value as SelectOption).name)}</span>`;
+      return html`<span class="tag">${(value as SelectOption).name}</span>`;
     case "multi_select":
-      return (value as SelectOption[]).map((o) => `<span class="tag">${escapeHtml(o.name)}</span>`).join(" ");
+      return joinHtml((value as SelectOption[]).map((o) => html`<span class="tag">${o.name}</span>`), " ");
     case "checkbox":
-      return value ? "☑" : "☐";
+      return html`${value ? "☑" : "☐"}`;
     case "date": {
       const date = value as { start: string; end: string | null };
-      return escapeHtml(date.end ? `${notionDate(date.start)} → ${notionDate(date.end)}` : notionDate(date.start));
+      return html`${date.end ? `${notionDate(date.start)} → ${notionDate(date.end)}` : notionDate(date.start)}`;
     }
     case "number":
-      return escapeHtml(notionNumber(Number(value), format));
+      return html`${notionNumber(Number(value), format)}`;
     case "url": {
       const href = safeUrl(String(value));
-      return href ? `<a href="${escapeHtml(href)}">${escapeHtml(String(value))}</a>` : escapeHtml(String(value));
+      return href ? html`<a href="${href}">${String(value)}</a>` : html`${String(value)}`;
     }
     case "email":
-      return `<a href="mailto:${escapeHtml(String(value))}">${escapeHtml(String(value))}</a>`;
+      return html`<a href="mailto:${String(value)}">${String(value)}</a>`;
     case "relation":
-      return (value as string[]).map((id) => link(`/pages/${id}`, titleOf(id))).join(", ");
+      return joinHtml((value as string[]).map((id) => link(`/pages/${id}`, titleOf(id))), ", ");
     case "files":
-      return (value as { name: string; external?: { url: string }; file?: { url: string } }[])
-        .map((f) => {
+      return joinHtml(
+        (value as { name: string; external?: { url: string }; file?: { url: string } }[]).map((f) => {
           const href = safeUrl(f.external?.url ?? f.file?.url ?? "");
-          return href ? `<a href="${escapeHtml(href)}">${escapeHtml(f.name)}</a>` : escapeHtml(f.name);
-        })
-        .join(", ");
+          return href ? html`<a href="${href}">${f.name}</a>` : html`${f.name}`;
+        }),
+        ", ",
+      );
     case "people":
-      return (value as { id: string }[]).map((p) => escapeHtml(p.id)).join(", ");
+      return html`${(value as { id: string }[]).map((p) => p.id).join(", ")}`;
     default:
-      return escapeHtml(typeof value === "string" ? value : JSON.stringify(value));
+      return html`${typeof value === "string" ? value : JSON.stringify(value)}`;
   }
 }
