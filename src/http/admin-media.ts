@@ -18,7 +18,7 @@ import { copyCallMedia } from "../media/call-media";
 import type { MediaCopyResult } from "../media/copy";
 import { announceRetriedMedia, retryPendingMedia } from "../media/retry";
 import { createLogger } from "../observability/logger";
-import { createOpenPhoneClient, OpenPhoneError } from "../openphone/client";
+import { classifyOpenPhoneError, createOpenPhoneClient, isOpenPhoneError } from "../openphone/client";
 
 /** Asks the line that wrote the call's page to flush it again; a call not synced yet gets its page in the usual way. */
 async function requestPageUpdate(env: Env, callId: string): Promise<{ status: "flush requested" | "not synced yet" | "failed"; line?: string; reason?: string }> {
@@ -57,8 +57,8 @@ export const adminMediaApp = new Hono<{ Bindings: Env }>()
       const page = await requestPageUpdate(c.env, callId);
       return c.json({ callId, links: outcome.items.map((i) => ({ key: i.key, url: i.url })), results: summarize(outcome.results), page }, page.status === "failed" ? 502 : 200);
     } catch (error) {
-      if (error instanceof OpenPhoneError && error.status === 404) throw new HTTPException(404, { message: `OpenPhone has no call ${callId}` });
-      if (error instanceof OpenPhoneError) throw new HTTPException(502, { message: error.message });
+      if (classifyOpenPhoneError(error).kind === "not_found") throw new HTTPException(404, { message: `OpenPhone has no call ${callId}` });
+      if (isOpenPhoneError(error)) throw new HTTPException(502, { message: error.message });
       throw error;
     } finally {
       await countRequests(c.env.DB, "openphone.requests.admin", counter.openphone, config.LOG_LEVEL);

@@ -4,7 +4,7 @@
  * and `copyMediaItems` itself.
  */
 import type { Config } from "../config";
-import { OpenPhoneError, type OpenPhoneClient, type Voicemail } from "../openphone/client";
+import { classifyOpenPhoneError, type OpenPhoneClient, type Voicemail } from "../openphone/client";
 import { copyMediaItems, type CopyMediaOptions, type MediaCopyResult, type MediaEnv } from "./copy";
 import { linkMediaItems, planCallMedia, type LinkedMediaItem } from "./plan";
 
@@ -37,7 +37,7 @@ async function voicemailOf(client: OpenPhoneClient, callId: string): Promise<Voi
   try {
     return (await client.request("getCallVoicemails_v1", { path: { callId } })).data ?? null;
   } catch (error) {
-    if (error instanceof OpenPhoneError && error.status === 404) return null;
+    if (classifyOpenPhoneError(error).kind === "not_found") return null;
     throw error;
   }
 }
