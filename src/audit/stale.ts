@@ -6,7 +6,7 @@
  * a complete page costs no request, an incomplete one at most three.
  */
 import type { Call, Message, OpenPhoneClient } from "../openphone/client";
-import { OpenPhoneError } from "../openphone/client";
+import { classifyOpenPhoneError } from "../openphone/client";
 import type { PropertyNames } from "../notion/schema";
 import type { AuditBudget } from "./budget";
 import { plainTextOf, type NotionPageView } from "./notion-index";
@@ -47,7 +47,7 @@ async function orNone<T>(request: Promise<T>): Promise<T | undefined> {
   try {
     return await request;
   } catch (error) {
-    if (error instanceof OpenPhoneError && error.status === 404) return undefined;
+    if (classifyOpenPhoneError(error).kind === "not_found") return undefined;
     throw error;
   }
 }

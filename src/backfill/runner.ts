@@ -11,8 +11,8 @@
 import { incrementMetrics } from "../db/metrics";
 import { createLogger } from "../observability/logger";
 import { commitStep, finishRunIfDone, getLineRecord, getRunLine, getRunWindow, zeroCounts, type StepCounts } from "../db/backfill-runs";
-import { GateClosedError, newRequestCounter } from "../gates/gated-fetch";
-import { OpenPhoneError, type Call, type Message, type OpenPhoneClient } from "../openphone/client";
+import { newRequestCounter } from "../gates/gated-fetch";
+import { classifyOpenPhoneError, type Call, type Message, type OpenPhoneClient } from "../openphone/client";
 import type { BackfillMessage, MessageOutcome, SyncMessage } from "../queue/messages";
 import { backoffSeconds, type BackoffPolicy } from "../retry/backoff";
 import type { BackfillDeps } from "./deps";
@@ -223,13 +223,22 @@ async function listAndMerge(
 
 /** Retry later (rate limit, outage, the gate asking backfill to yield), fail the line (auth), or skip one listing. */
 function classify(error: unknown): { kind: "retry"; delayMs: number; reason: string; yielded?: boolean } | { kind: "fail"; reason: string } | { kind: "skip"; reason: string } {
-  if (error instanceof GateClosedError) return { kind: "retry", delayMs: error.retryAfterMs, reason: error.message, yielded: error.reason !== "circuit breaker open" };
-  if (error instanceof OpenPhoneError) {
-    if (error.retryable) return { kind: "retry", delayMs: error.retryAfterMs ?? 0, reason: error.message, ...(error.status === 429 ? { yielded: true } : {}) };
-    if (error.status === 401) return { kind: "fail", reason: `OpenPhone refused the API key: ${error.message}` };
-    return { kind: "skip", reason: error.message };
+  const failure = classifyOpenPhoneError(error);
+  switch (failure.kind) {
+    case "gate_closed":
+      return { kind: "retry", delayMs: failure.retryAfterMs, reason: failure.message, yielded: !failure.circuitOpen };
+    case "rate_limited":
+      return { kind: "retry", delayMs: failure.retryAfterMs ?? 0, reason: failure.message, yielded: true };
+    case "transient":
+      return { kind: "retry", delayMs: failure.retryAfterMs ?? 0, reason: failure.message };
+    case "unauthorized":
+      return { kind: "fail", reason: `OpenPhone refused the API key: ${failure.message}` };
+    case "not_found":
+    case "permanent":
+      return { kind: "skip", reason: failure.message };
+    case "unknown":
+      return { kind: "retry", delayMs: 0, reason: failure.message };
   }
-  return { kind: "retry", delayMs: 0, reason: error instanceof Error ? error.message : String(error) };
 }
 
 /** Waits between steps that could not move: within 2 s, 4 s, 8 s … of the failures in a row, at most 5 minutes. */

@@ -7,9 +7,10 @@
  * (`mail_unmatched`) with the index version, and is skipped until the index changes or the page is edited. While
  * the index is unchanged since the last complete pass, only pages edited since then are asked for.
  */
-import { APIResponseError, type Client } from "@notionhq/client";
+import { APIErrorCode, APIResponseError, type Client } from "@notionhq/client";
 import type { Config } from "../config";
 import { chunk, lookupIndex, readCanvasState, readIndexVersion, runBatched, writeCanvasState } from "../db/canvas-index";
+import { isNotionRefusal } from "../notion/errors";
 import { indexKey } from "./normalize";
 import { readMailAddresses, type NotionPageLike } from "./notion-page";
 import { queryRows, withRowSource, type QueryBody } from "./notion-source";
@@ -129,8 +130,9 @@ async function handlePages(
       await client.pages.update({ page_id: page.id, properties: { [config.MAIL_CANVAS_RELATION_PROPERTY]: { relation: canvasPages.map((id) => ({ id })) } } });
     } catch (error) {
       summary.failed++;
-      if (error instanceof APIResponseError && error.status >= 400 && error.status < 500 && error.status !== 429) {
-        // Notion refuses this page (e.g. the relation points at another database): say so once per index version.
+      // Notion refuses this page (e.g. the relation points at another database): say so once per index version. A
+      // conflict is set aside the same way; the page is tried again with the next index version or edit.
+      if (isNotionRefusal(error) || (error instanceof APIResponseError && error.code === APIErrorCode.ConflictError)) {
         writes.push(
           db
             .prepare(

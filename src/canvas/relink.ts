@@ -11,9 +11,10 @@
  * `resources.canvas_page_id`. A flush must treat that relation as already written (and never clear a relation
  * because a lookup returned null), so it does not undo the link.
  */
-import { APIResponseError, type Client } from "@notionhq/client";
+import type { Client } from "@notionhq/client";
 import type { Config } from "../config";
 import { runBatched } from "../db/canvas-index";
+import { isNotionRefusal } from "../notion/errors";
 
 /** Our name of the Calls/Messages relation to Canvas, before the user's NOTION_PROPERTY_MAP renames it. */
 export const CANVAS_RELATION = "Canvas";
@@ -76,7 +77,8 @@ export async function relinkResources(client: Client, db: D1Database, config: Co
         summary.linked++;
       }
     } catch (error) {
-      if (isPermanent(error)) {
+      // A refusal will come again: record it instead of retrying every pass.
+      if (isNotionRefusal(error)) {
         summary.failed++;
         writes.push(recordRelink(db, candidate, property, "failed", error instanceof Error ? error.message : String(error), now()));
         continue;
@@ -108,12 +110,6 @@ function recordRelink(db: D1Database, c: Candidate, property: string, status: "l
          property = excluded.property, status = excluded.status, error = excluded.error, linked_at = excluded.linked_at`,
     )
     .bind(c.resource_id, c.kind, c.notion_page_id, c.canvas_page_id, property, status, error, at);
-}
-
-/** A 4xx other than 429 will fail again: record it instead of retrying every pass. */
-function isPermanent(error: unknown): boolean {
-  if (error instanceof APIResponseError) return error.status >= 400 && error.status < 500 && error.status !== 429 && error.status !== 409;
-  return false;
 }
 
 /**

@@ -13,8 +13,8 @@ import type { Config } from "../config";
 import { readContactSyncRows, readCanvasCustomers, writeContactSyncRows, writeLastContactSyncPass, type ContactSyncRow, type RemoteItems } from "../db/contact-sync";
 import { readCanvasState } from "../db/canvas-index";
 import { readContactsByExternalIds, readContactsByPhones, upsertContactStatements } from "../db/openphone-contacts";
-import { GateClosedError, type RequestCounter } from "../gates/gated-fetch";
-import { OpenPhoneError, type Contact, type OpenPhoneClient } from "../openphone/client";
+import type { RequestCounter } from "../gates/gated-fetch";
+import { classifyOpenPhoneError, isOpenPhoneError, isRetryableOpenPhoneFailure, OpenPhoneError, type Contact, type OpenPhoneClient } from "../openphone/client";
 import { parseOpenPhoneContact } from "./openphone-contact";
 import { refreshOpenPhoneContacts } from "./refresh";
 import { createContactBody, remoteItemsOf, updateContactBody } from "./sync-bodies";
@@ -61,7 +61,8 @@ const emptyCounts = (): ContactSyncReport["counts"] => ({ create: 0, update: 0, 
 
 /** Whether an error ends the pass (try again later) rather than fail only this contact. */
 function endsPass(error: unknown): boolean {
-  return error instanceof GateClosedError || (error instanceof OpenPhoneError && error.retryable) || !(error instanceof OpenPhoneError);
+  const failure = classifyOpenPhoneError(error);
+  return failure.kind === "unknown" || isRetryableOpenPhoneFailure(failure);
 }
 
 export interface ContactSyncOptions {
@@ -156,7 +157,7 @@ interface Written {
 
 function storedOf(contact: unknown, config: Config) {
   const parsed = parseOpenPhoneContact(contact, config.DEFAULT_REGION);
-  if (!parsed.ok) throw new OpenPhoneError(`OpenPhone answered with a contact that cannot be read: ${parsed.reason}`, 502, "invalid_contact", "createContact_v1");
+  if (!parsed.ok) throw new OpenPhoneError(`OpenPhone answered with a contact that cannot be read: ${parsed.reason}`, { status: 502, operation: "createContact_v1", code: "invalid_response" });
   return parsed.contact;
 }
 
@@ -173,7 +174,7 @@ async function write(deps: ContactSyncDeps, item: Extract<PlanItem, { action: "c
       const created = await openphone.request("createContact_v1", { body: createContactBody(item.desired) });
       return done("create", created.data);
     } catch (error) {
-      if (!(error instanceof OpenPhoneError) || error.status !== 409) throw error;
+      if (!isOpenPhoneError(error) || error.code !== "conflict") throw error;
       const existing = await openphone.request("listContacts_v1", { query: { externalIds: [item.desired.externalId], maxResults: 1 } });
       const found = existing.data[0];
       if (!found) throw error;
@@ -186,7 +187,7 @@ async function write(deps: ContactSyncDeps, item: Extract<PlanItem, { action: "c
       const updated = await openphone.request("updateContactById_v1", { path: { id: contactId }, body: updateContactBody(item.desired, known) });
       return done("update", updated.data);
     } catch (error) {
-      if (error instanceof OpenPhoneError && error.status === 404) return create();
+      if (classifyOpenPhoneError(error).kind === "not_found") return create();
       throw error;
     }
   };

@@ -14,7 +14,7 @@ import { reconcileSchemaProblems, type SchemaFindings } from "../db/schema-probl
 import { reportFlags, type FlagReport } from "../flags/flags";
 import { createGatedFetch, GateClosedError } from "../gates/gated-fetch";
 import type { DatabaseKind } from "../notion/schema";
-import { OpenPhoneClient, OpenPhoneError } from "../openphone/client";
+import { isOpenPhoneError, OpenPhoneClient } from "../openphone/client";
 import { type CanvasTarget, canvasProblems, databaseProblems, mailProblems, type NotionProperties, settingsProblems, type QuoWebhookRegistration, type WebhookRegistration, webhookProblems } from "./checks";
 import { type DoctorCheck, type DoctorCheckName, type DoctorProblem, doctorReport, type DoctorReport } from "./report";
 
@@ -82,11 +82,11 @@ function notionFailure(error: unknown, setting: string): Failure {
 function openPhoneFailure(error: unknown): Failure {
   if (error instanceof DeadlineError) return { problem: `the check did not finish within ${RUN_DEADLINE_MS / 1000} s`, fix: "OpenPhone is slow or paused; run the doctor again", conclusive: false };
   if (error instanceof GateClosedError) return { problem: `the sync has paused its OpenPhone requests (${error.reason})`, fix: "GET /admin/stats shows the OpenPhone gate; run the doctor again when it has reopened", conclusive: false };
-  if (error instanceof OpenPhoneError && (error.status === 401 || error.status === 403)) {
+  if (isOpenPhoneError(error) && (error.code === "unauthorized" || error.code === "forbidden")) {
     return { problem: `OpenPhone refused OPENPHONE_API_KEY (${error.message})`, fix: "create a key in OpenPhone (Settings → API) and run `npx wrangler secret put OPENPHONE_API_KEY`", conclusive: true };
   }
   const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof OpenPhoneError && error.status === 0) return { problem: `cannot reach OpenPhone: ${message}`, fix: "check OPENPHONE_API_BASE and the network; run the doctor again", conclusive: false };
+  if (isOpenPhoneError(error) && error.code === "network_error") return { problem: `cannot reach OpenPhone: ${message}`, fix: "check OPENPHONE_API_BASE and the network; run the doctor again", conclusive: false };
   return { problem: message, fix: "an OpenPhone outage or rate limit: run the doctor again shortly", conclusive: false };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { getConfig } from "../config";
+import { secretsEqual } from "../crypto/hmac";
 
 export const requireAdminToken: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
   const expected = getConfig(c.env).config.ADMIN_TOKEN;
@@ -16,14 +17,8 @@ export const requireAdminToken: MiddlewareHandler<{ Bindings: Env }> = async (c,
   if (!presented) {
     return c.json({ error: "unauthorized", message: "Send the admin token as `Authorization: Bearer <ADMIN_TOKEN>`" }, 401, challenge);
   }
-  if (!(await tokensEqual(presented, expected))) {
+  if (!(await secretsEqual(presented, expected))) {
     return c.json({ error: "unauthorized", message: "The admin token is wrong" }, 401, challenge);
   }
   await next();
 };
-
-async function tokensEqual(a: string, b: string): Promise<boolean> {
-  const encoder = new TextEncoder();
-  const [da, db] = await Promise.all([crypto.subtle.digest("SHA-256", encoder.encode(a)), crypto.subtle.digest("SHA-256", encoder.encode(b))]);
-  return crypto.subtle.timingSafeEqual(da, db);
-}

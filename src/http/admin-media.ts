@@ -17,7 +17,7 @@ import { newRequestCounter } from "../gates/gated-fetch";
 import { recopyCallMedia } from "../media/call-media";
 import type { MediaCopyResult } from "../media/copy";
 import { retryPendingMedia } from "../media/retry";
-import { createOpenPhoneClient, OpenPhoneError } from "../openphone/client";
+import { classifyOpenPhoneError, createOpenPhoneClient, isOpenPhoneError } from "../openphone/client";
 
 function summarize(results: MediaCopyResult[]) {
   return results.map((r) => ({
@@ -42,8 +42,8 @@ export const adminMediaApp = new Hono<{ Bindings: Env }>()
       const { items, results, page } = await recopyCallMedia(c.env, config, createOpenPhoneClient(c.env, config, counter), callId, baseUrl);
       return c.json({ callId, links: items.map((i) => ({ key: i.key, url: i.url })), results: summarize(results), page }, page.status === "failed" ? 502 : 200);
     } catch (error) {
-      if (error instanceof OpenPhoneError && error.status === 404) throw new HTTPException(404, { message: `OpenPhone has no call ${callId}` });
-      if (error instanceof OpenPhoneError) throw new HTTPException(502, { message: error.message });
+      if (classifyOpenPhoneError(error).kind === "not_found") throw new HTTPException(404, { message: `OpenPhone has no call ${callId}` });
+      if (isOpenPhoneError(error)) throw new HTTPException(502, { message: error.message });
       throw error;
     } finally {
       await countRequests(c.env.DB, "openphone.requests.admin", counter.openphone, config.LOG_LEVEL);

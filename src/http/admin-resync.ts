@@ -11,8 +11,8 @@ import { z } from "zod";
 import { callEvent, messageEvent } from "../backfill/envelope";
 import { getConfig } from "../config";
 import { countRequests } from "../db/metrics";
-import { GateClosedError, newRequestCounter } from "../gates/gated-fetch";
-import { createOpenPhoneClient, OpenPhoneError, type Call, type Message } from "../openphone/client";
+import { newRequestCounter } from "../gates/gated-fetch";
+import { classifyOpenPhoneError, createOpenPhoneClient, isRetryableOpenPhoneFailure, type Call, type Message } from "../openphone/client";
 import type { WebhookMessage } from "../queue/messages";
 
 const body = z.object({ id: z.string().trim().regex(/^AC\w+$/, "expected an OpenPhone call or message id (AC…)") }).strict();
@@ -38,12 +38,12 @@ export const resyncAdmin = new Hono<{ Bindings: Env }>().post("/", async (c) => 
             : { kind, message: (await client.request("getMessageById_v1", { path: { id } })).data };
         break;
       } catch (error) {
-        if (!(error instanceof OpenPhoneError && error.status === 404)) throw error;
+        if (classifyOpenPhoneError(error).kind !== "not_found") throw error;
       }
     }
   } catch (error) {
-    const retryable = error instanceof GateClosedError || (error instanceof OpenPhoneError && error.retryable);
-    throw new HTTPException(retryable ? 503 : 502, { message: `OpenPhone could not be read: ${error instanceof Error ? error.message : String(error)}` });
+    const failure = classifyOpenPhoneError(error);
+    throw new HTTPException(isRetryableOpenPhoneFailure(failure) ? 503 : 502, { message: `OpenPhone could not be read: ${failure.message}` });
   } finally {
     await countRequests(c.env.DB, "openphone.requests.admin", counter.openphone, config.LOG_LEVEL);
   }

@@ -11,7 +11,7 @@
  * A 404 means "there is none" (absent, and asked); a failure that may pass (429, 5xx, gate closed) is thrown so the
  * flush is retried later; any other refusal leaves the value unknown and not asked.
  */
-import { OpenPhoneError, type OpenPhoneClient } from "../openphone/client";
+import { classifyOpenPhoneError, isRetryableOpenPhoneFailure, type OpenPhoneClient } from "../openphone/client";
 import type { CallPatch, CallProduct, CallState, PatchSource, Recording } from "./state";
 import { isCallFinished, mergeCall, voicemailTranscriptAwaited, wasAnswered, wasAsked } from "./state";
 
@@ -25,8 +25,9 @@ async function fetchOrAbsent<T>(fetcher: () => Promise<T>): Promise<T | null | u
   try {
     return await fetcher();
   } catch (error) {
-    if (error instanceof OpenPhoneError && !error.retryable) return error.status === 404 ? null : undefined;
-    throw error;
+    const failure = classifyOpenPhoneError(error);
+    if (failure.kind === "unknown" || isRetryableOpenPhoneFailure(failure)) throw error;
+    return failure.kind === "not_found" ? null : undefined;
   }
 }
 

@@ -16,10 +16,10 @@ import { mediaUrl } from "../media/links";
 import { type MediaItem, planCallMedia, planMessageMedia } from "../media/plan";
 import { buildCallBody, buildMessageBody, diffProperties, mapCallToProperties, mapMessageToProperties, type BodySection, type PageProperties } from "../notion/mapping";
 import { jsonBytes, planBodyRequests } from "../notion/append-plan";
-import { appendBlocks, classifyNotionError, createPage, findPageByUniqueId, updatePageProperties, type NotionFailure, type PageParent } from "../notion/pages";
+import { classifyNotionError, type NotionFailure } from "../notion/errors";
+import { appendBlocks, createPage, findPageByUniqueId, updatePageProperties, type PageParent } from "../notion/pages";
 import { type DatabaseKind, type PropertyNames, uniqueProperty } from "../notion/schema";
-import { type CallRecording, OpenPhoneError, type OpenPhoneClient, type Voicemail } from "../openphone/client";
-import { GateClosedError } from "../gates/gated-fetch";
+import { type CallRecording, classifyOpenPhoneError, type OpenPhoneClient, type Voicemail } from "../openphone/client";
 import { enrichCall, type Enrichment } from "./enrich";
 import { type CallState, callParticipant, callUserId, mergeCall, messageParticipant, messageParticipants, type Recording, type ResourceState } from "./state";
 import type { ResourceRecord } from "./storage";
@@ -129,10 +129,20 @@ function failureResult(progress: FlushProgress, failure: NotionFailure | { kind:
   return { ...progress, outcome: "retry", delayMs: failure.delayMs, message: failure.message };
 }
 
-function classifyOpenPhoneError(error: unknown): { kind: "retry"; delayMs: number; message: string } {
-  if (error instanceof GateClosedError) return { kind: "retry", delayMs: Math.max(1000, error.retryAfterMs), message: error.message };
-  if (error instanceof OpenPhoneError) return { kind: "retry", delayMs: error.retryAfterMs ?? 5000, message: error.message };
-  return { kind: "retry", delayMs: 5000, message: `OpenPhone lookup failed: ${error instanceof Error ? error.message : String(error)}` };
+/** What enrichment and the lookups throw is retried whatever it is: enrichment has already taken a 404 or a refusal as absent. */
+function openPhoneRetry(error: unknown): { kind: "retry"; delayMs: number; message: string } {
+  const failure = classifyOpenPhoneError(error);
+  switch (failure.kind) {
+    case "gate_closed":
+      return { kind: "retry", delayMs: Math.max(1000, failure.retryAfterMs), message: failure.message };
+    case "rate_limited":
+    case "transient":
+      return { kind: "retry", delayMs: failure.retryAfterMs ?? 5000, message: failure.message };
+    case "unknown":
+      return { kind: "retry", delayMs: 5000, message: `OpenPhone lookup failed: ${failure.message}` };
+    default:
+      return { kind: "retry", delayMs: 5000, message: failure.message };
+  }
 }
 
 export async function flushResource(record: ResourceRecord, deps: FlushDeps): Promise<FlushResult> {
@@ -163,7 +173,7 @@ export async function flushResource(record: ResourceRecord, deps: FlushDeps): Pr
     userNames = await deps.userNames(userIdsOf(progress.state));
     line = await deps.line(progress.state.lineId);
   } catch (error) {
-    return failureResult(progress, classifyOpenPhoneError(error));
+    return failureResult(progress, openPhoneRetry(error));
   }
 
   const state = progress.state;

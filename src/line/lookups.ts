@@ -6,7 +6,7 @@ import type { Client } from "@notionhq/client";
 import type { Config } from "../config";
 import { resolvePageParent, type PageParent } from "../notion/pages";
 import type { DatabaseKind } from "../notion/schema";
-import type { OpenPhoneClient } from "../openphone/client";
+import { classifyOpenPhoneError, type OpenPhoneClient } from "../openphone/client";
 import { userDisplayName } from "./enrich";
 import type { LineLabel } from "./flush";
 import type { LineStorage } from "./storage";
@@ -15,7 +15,7 @@ const LINE_INFO_MAX_AGE_MS = 24 * 3_600_000;
 
 /** A 404 means "there is none"; anything else is the caller's problem. */
 export function notFoundAsUndefined(error: unknown): undefined {
-  if ((error as { status?: number }).status === 404) return undefined;
+  if (classifyOpenPhoneError(error).kind === "not_found") return undefined;
   throw error;
 }
 

@@ -6,7 +6,7 @@
 import type { Config } from "../config";
 import { lineOfResource } from "../db/sync-history";
 import { createLogger } from "../observability/logger";
-import { OpenPhoneError, type OpenPhoneClient, type Voicemail } from "../openphone/client";
+import { classifyOpenPhoneError, type OpenPhoneClient, type Voicemail } from "../openphone/client";
 import { copyMediaItems, type CopyMediaOptions, type MediaCopyResult, type MediaEnv } from "./copy";
 import { linkMediaItems, planCallMedia, type LinkedMediaItem } from "./plan";
 import { announceRetriedMedia } from "./retry";
@@ -69,7 +69,7 @@ async function voicemailOf(client: OpenPhoneClient, callId: string): Promise<Voi
   try {
     return (await client.request("getCallVoicemails_v1", { path: { callId } })).data ?? null;
   } catch (error) {
-    if (error instanceof OpenPhoneError && error.status === 404) return null;
+    if (classifyOpenPhoneError(error).kind === "not_found") return null;
     throw error;
   }
 }

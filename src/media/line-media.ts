@@ -13,14 +13,13 @@
  * and an R2 write is all-or-nothing). A note is `dirty` until Notion has it.
  */
 import type { Client } from "@notionhq/client";
-import { APIErrorCode, APIResponseError } from "@notionhq/client";
 import type { Config } from "../config";
 import { mediaItemsOf, type MediaItemRecord } from "../db/media-items";
 import type { RequestCounter } from "../gates/gated-fetch";
 import { copyMediaItems } from "./copy";
 import { mediaNoticeBlock, mediaNoticeText } from "./notice";
 import { richText } from "../notion/mapping";
-import { classifyNotionError } from "../notion/pages";
+import { classifyNotionError, isGoneFromNotion } from "../notion/errors";
 import type { Logger } from "../observability/logger";
 import { FLUSH_RETRY_BACKOFF } from "../line/schedule";
 import { backoffMs } from "../retry/backoff";
@@ -124,7 +123,7 @@ async function writeNotice(notion: Client, pageId: string, notice: { blockId: st
       return notice.blockId;
     } catch (error) {
       // Someone removed the note from the page: write it again.
-      if (!isGone(error)) throw error;
+      if (!isGoneFromNotion(error)) throw error;
     }
   }
   const made = await notion.blocks.children.append({ block_id: pageId, children: [mediaNoticeBlock(text)] } as unknown as Parameters<Client["blocks"]["children"]["append"]>[0]);
@@ -137,13 +136,8 @@ async function deleteBlock(notion: Client, blockId: string): Promise<void> {
   try {
     await notion.blocks.delete({ block_id: blockId });
   } catch (error) {
-    if (!isGone(error)) throw error;
+    if (!isGoneFromNotion(error)) throw error;
   }
-}
-
-/** The block no longer exists, or was deleted (Notion refuses to edit a deleted block with a validation error). */
-function isGone(error: unknown): boolean {
-  return error instanceof APIResponseError && (error.code === APIErrorCode.ObjectNotFound || (error.code === APIErrorCode.ValidationError && /archived/i.test(error.message)));
 }
 
 /** How the page names a file: as the audio blocks' captions and the Media property do. */

@@ -8,8 +8,7 @@
  * key revokes what it signed). With MEDIA_PUBLIC_BASE_URL the link is `<that>/<key>` instead.
  */
 import type { Config } from "../config";
-
-const encoder = new TextEncoder();
+import { encodeBase64Url, hmacSha256, secretsEqual } from "../crypto/hmac";
 
 function datePath(iso: string | null | undefined): string {
   const date = iso ? new Date(iso) : new Date(NaN);
@@ -73,12 +72,8 @@ export function messageMediaKey(messageCreatedAt: string | null | undefined, mes
   return `media/${datePath(messageCreatedAt)}/${messageId}/${n}.${ext}`;
 }
 
-async function hmac(secret: string, data: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(data)));
-  let binary = "";
-  for (const byte of mac) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+async function linkSignature(secret: string, data: string): Promise<string> {
+  return encodeBase64Url(await hmacSha256(secret, data));
 }
 
 /** The link written into Notion for an R2 key. `baseUrl` is the Worker's public origin. */
@@ -87,7 +82,7 @@ export async function mediaUrl(config: Config, key: string, baseUrl: string): Pr
   const secret = config.MEDIA_SIGNING_KEYS[0];
   if (!secret) throw new Error("MEDIA_SIGNING_KEYS is not configured");
   const exp = config.MEDIA_LINK_TTL_SECONDS > 0 ? Math.floor(Date.now() / 1000) + config.MEDIA_LINK_TTL_SECONDS : undefined;
-  const sig = await hmac(secret, exp === undefined ? key : `${key}|${exp}`);
+  const sig = await linkSignature(secret, exp === undefined ? key : `${key}|${exp}`);
   const path = key.split("/").map(encodeURIComponent).join("/");
   return `${baseUrl.replace(/\/+$/, "")}/media/${path}?sig=${sig}${exp === undefined ? "" : `&exp=${exp}`}`;
 }
@@ -102,15 +97,8 @@ export async function verifyMediaSignature(config: Config, key: string, sig: str
   const data = exp === null ? key : `${key}|${exp}`;
   let ok = false;
   for (const secret of config.MEDIA_SIGNING_KEYS) {
-    const expected = await hmac(secret, data);
-    if (timingSafeEqualText(expected, sig)) ok = true;
+    const expected = await linkSignature(secret, data);
+    if (await secretsEqual(expected, sig)) ok = true;
   }
   return ok;
-}
-
-function timingSafeEqualText(a: string, b: string): boolean {
-  const x = encoder.encode(a);
-  const y = encoder.encode(b);
-  if (x.length !== y.length) return false;
-  return crypto.subtle.timingSafeEqual(x, y);
 }

@@ -9,8 +9,11 @@
  */
 import { createGatedFetch, GateClosedError } from "../gates/gated-fetch";
 import { retryAfterMs } from "../retry/retry-after";
+import { OpenPhoneError } from "./errors";
 import type { operations } from "./schema";
 import type { OkOf, OperationId } from "./types";
+
+export { classifyOpenPhoneError, isOpenPhoneError, isRetryableOpenPhoneFailure, OpenPhoneError, type OpenPhoneErrorCode, type OpenPhoneFailure } from "./errors";
 
 export type { Call, CallRecording, CallSummary, CallTranscript, Contact, Conversation, Message, OkOf, OperationId, PhoneNumber, User, Voicemail, Webhook } from "./types";
 
@@ -53,26 +56,6 @@ const ROUTES: Record<OperationId, [method: string, path: string]> = {
   createCallSummaryWebhook_v1: ["POST", "/v1/webhooks/call-summaries"],
   createCallTranscriptWebhook_v1: ["POST", "/v1/webhooks/call-transcripts"],
 };
-
-/** An error answer from the API (or the network), with what a caller needs to decide retry vs permanent. */
-export class OpenPhoneError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-    readonly code: string | undefined,
-    readonly operation: OperationId,
-    readonly retryAfterMs?: number,
-    readonly trace?: string,
-  ) {
-    super(message);
-    this.name = "OpenPhoneError";
-  }
-
-  /** 429, 5xx and network failures (status 0) may succeed later; 4xx will not. */
-  get retryable(): boolean {
-    return this.status === 0 || this.status === 429 || this.status >= 500;
-  }
-}
 
 export interface OpenPhoneClientOptions {
   apiKey: string;
@@ -118,7 +101,7 @@ export class OpenPhoneClient {
       response = await this.fetchFn(url.toString(), { method, headers, body: args.body === undefined ? undefined : JSON.stringify(args.body) });
     } catch (error) {
       if (error instanceof GateClosedError) throw error;
-      throw new OpenPhoneError(`${operation}: ${error instanceof Error ? error.message : String(error)}`, 0, "network_error", operation);
+      throw new OpenPhoneError(`${operation}: ${error instanceof Error ? error.message : String(error)}`, { status: 0, operation });
     }
     if (response.status === 204) return undefined as OkOf<K>;
     const text = await response.text();
@@ -133,14 +116,10 @@ export class OpenPhoneClient {
       const detail = body.errors?.length ? ` (${body.errors.map((e) => `${e.path}: ${e.message}`).join("; ")})` : "";
       throw new OpenPhoneError(
         `${operation} → ${response.status} ${body.message ?? (text.slice(0, 200) || response.statusText)}${detail}`,
-        response.status,
-        body.code,
-        operation,
-        retryAfterMs(response.headers.get("Retry-After")),
-        body.trace,
+        { status: response.status, operation, apiCode: body.code, retryAfterMs: retryAfterMs(response.headers.get("Retry-After")), trace: body.trace },
       );
     }
-    if (json === undefined) throw new OpenPhoneError(`${operation} → ${response.status} with a body that is not JSON`, response.status, "invalid_json", operation);
+    if (json === undefined) throw new OpenPhoneError(`${operation} → ${response.status} with a body that is not JSON`, { status: response.status, operation, code: "invalid_response" });
     return json as OkOf<K>;
   }
 

@@ -6,8 +6,8 @@
  * request for the call (or message), remembered for the next event.
  */
 import type { Config } from "../config";
-import { GateClosedError, type RequestCounter } from "../gates/gated-fetch";
-import { createOpenPhoneClient, OpenPhoneError } from "../openphone/client";
+import type { RequestCounter } from "../gates/gated-fetch";
+import { classifyOpenPhoneError, createOpenPhoneClient, isRetryableOpenPhoneFailure } from "../openphone/client";
 import type { SyncMessage } from "./messages";
 
 export type Route = { lineId: string } | { retryAfterMs: number; reason: string } | { failed: string };
@@ -56,9 +56,10 @@ export async function resolveUnroutedKeys(env: Pick<Env, "DB" | "GATE">, config:
       routes.set(key, { lineId: found });
       learnt.push({ id: id!, lineId: found });
     } catch (error) {
-      if (error instanceof GateClosedError) routes.set(key, { retryAfterMs: error.retryAfterMs, reason: error.message });
-      else if (error instanceof OpenPhoneError && !error.retryable) routes.set(key, { failed: `cannot find the line of ${kind} ${id}: ${error.message}` });
-      else routes.set(key, { retryAfterMs: 0, reason: error instanceof Error ? error.message : String(error) });
+      const failure = classifyOpenPhoneError(error);
+      if (failure.kind === "gate_closed") routes.set(key, { retryAfterMs: failure.retryAfterMs, reason: failure.message });
+      else if (failure.kind === "unknown" || isRetryableOpenPhoneFailure(failure)) routes.set(key, { retryAfterMs: 0, reason: failure.message });
+      else routes.set(key, { failed: `cannot find the line of ${kind} ${id}: ${failure.message}` });
     }
   }
   if (learnt.length > 0) {

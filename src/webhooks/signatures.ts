@@ -12,8 +12,9 @@
  * either direction, are refused so a captured request cannot be replayed later; a seconds value where milliseconds
  * are expected (or the reverse) is normalised first. With no key configured everything is refused.
  *
- * Digests are compared with `crypto.subtle.timingSafeEqual`. Only Web Crypto is used, so this runs in workerd.
+ * Digests are compared in constant time (`../crypto/hmac`). Only Web Crypto is used, so this runs in workerd.
  */
+import { decodeBase64, digestsEqual, encodeBase64, hmacSha256 } from "../crypto/hmac";
 
 export const SIGNATURE_TOLERANCE_MS = 5 * 60_000;
 
@@ -38,7 +39,6 @@ export interface HeaderSource {
 }
 
 const HMAC_SHA256_BYTES = 32;
-const encoder = new TextEncoder();
 
 /** Checks a webhook request's signature. `now` is injectable for tests. */
 export async function verifyWebhookSignature(
@@ -114,9 +114,8 @@ async function verifyOpenPhone(header: string, body: Uint8Array, keys: Uint8Arra
   const fresh = entries.filter((e) => isFresh(e.timestamp, now));
   if (fresh.length === 0) return staleRefusal(entries[0]!.timestamp, now);
   for (const key of keys) {
-    const hmacKey = await importHmacKey(key);
     for (const entry of fresh) {
-      const expected = await hmac(hmacKey, [encoder.encode(`${entry.timestamp}.`), body]);
+      const expected = await hmacSha256(key, `${entry.timestamp}.`, body);
       if (digestsEqual(expected, entry.digest)) return { ok: true, scheme: "openphone", timestampMs: toMilliseconds(entry.timestamp) };
     }
   }
@@ -135,7 +134,7 @@ async function verifyQuo(headers: HeaderSource, header: string, body: Uint8Array
   }
   if (!isFresh(timestamp, now)) return staleRefusal(timestamp, now);
   for (const key of keys) {
-    const expected = await hmac(await importHmacKey(key), [encoder.encode(`${id}.${timestamp}.`), body]);
+    const expected = await hmacSha256(key, `${id}.${timestamp}.`, body);
     if (digests.some((d) => digestsEqual(expected, d))) return { ok: true, scheme: "quo", timestampMs: toMilliseconds(timestamp) };
   }
   return refuse("bad_signature", "The webhook-signature does not match any configured secret (QUO_WEBHOOK_SECRETS)");
@@ -145,8 +144,7 @@ async function verifyQuo(headers: HeaderSource, header: string, body: Uint8Array
 export async function signOpenPhoneWebhook(body: Uint8Array | string, signingKey: string, timestampMs = Date.now()): Promise<string> {
   const key = decodeBase64(signingKey);
   if (!key) throw new TypeError("the signing key is not base64");
-  const bytes = typeof body === "string" ? encoder.encode(body) : body;
-  const digest = await hmac(await importHmacKey(key), [encoder.encode(`${timestampMs}.`), bytes]);
+  const digest = await hmacSha256(key, `${timestampMs}.`, body);
   return `hmac;1;${timestampMs};${encodeBase64(digest)}`;
 }
 
@@ -159,8 +157,7 @@ export async function signQuoWebhook(
 ): Promise<Record<"webhook-id" | "webhook-timestamp" | "webhook-signature", string>> {
   const key = decodeBase64(secret.replace(/^whsec_/, ""));
   if (!key) throw new TypeError("the secret is not a whsec_ base64 secret");
-  const bytes = typeof body === "string" ? encoder.encode(body) : body;
-  const digest = await hmac(await importHmacKey(key), [encoder.encode(`${id}.${timestampSeconds}.`), bytes]);
+  const digest = await hmacSha256(key, `${id}.${timestampSeconds}.`, body);
   return { "webhook-id": id, "webhook-timestamp": String(timestampSeconds), "webhook-signature": `v1,${encodeBase64(digest)}` };
 }
 
@@ -190,41 +187,6 @@ function refuse(failure: SignatureFailure, message: string): SignatureCheck {
   return { ok: false, failure, message };
 }
 
-function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
-  // Lengths are public (always 32 for HMAC-SHA256); timingSafeEqual throws on a mismatch.
-  return a.byteLength === b.byteLength && crypto.subtle.timingSafeEqual(a, b);
-}
-
 function decodeKeys(keys: readonly string[], strip: (key: string) => string): Uint8Array[] {
   return keys.map((k) => decodeBase64(strip(k.trim()))).filter((k): k is Uint8Array => k !== undefined && k.length > 0);
-}
-
-function decodeBase64(text: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return undefined;
-  try {
-    return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-  } catch {
-    return undefined;
-  }
-}
-
-function encodeBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary);
-}
-
-function importHmacKey(raw: Uint8Array): Promise<CryptoKey> {
-  return crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-}
-
-async function hmac(key: CryptoKey, parts: Uint8Array[]): Promise<Uint8Array> {
-  const length = parts.reduce((n, p) => n + p.byteLength, 0);
-  const message = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    message.set(part, offset);
-    offset += part.byteLength;
-  }
-  return new Uint8Array(await crypto.subtle.sign("HMAC", key, message));
 }

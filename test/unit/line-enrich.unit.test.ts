@@ -55,3 +55,34 @@ describe("a voicemail's transcript", () => {
     expect(callNeeds(done).voicemail).toBe(false);
   });
 });
+
+describe("what a call needs from OpenPhone, by how it went", () => {
+  const call = (patch: Parameters<typeof mergeCall>[1]): CallState => mergeCall(emptyCall("AC3"), { lineId: "PN1", ...patch }, { id: "EV1", at: 1 });
+  const none = { recordings: false, transcript: false, summary: false, voicemail: false };
+
+  it("asks nothing while the call is ringing or in progress", () => {
+    expect(callNeeds(call({ direction: "incoming", status: "ringing" }))).toEqual(none);
+    expect(callNeeds(call({ direction: "incoming", status: "in-progress", answeredAt: "2026-03-02T10:00:04.000Z" }))).toEqual(none);
+  });
+
+  it("asks an answered call that lasted for its recordings, transcript and summary, not a voicemail", () => {
+    expect(callNeeds(answered())).toEqual({ recordings: true, transcript: true, summary: true, voicemail: false });
+  });
+
+  it("asks an answered call of zero seconds for nothing", () => {
+    expect(callNeeds(call({ direction: "outgoing", status: "completed", answeredAt: "2026-03-02T10:00:04.000Z", completedAt: "2026-03-02T10:00:04.000Z", duration: 0 }))).toEqual(none);
+  });
+
+  it("asks a missed incoming call for its voicemail only; a missed outgoing call for nothing", () => {
+    const missed = { status: "no-answer", answeredAt: null, completedAt: "2026-03-02T10:01:00.000Z", duration: 0 } as const;
+    expect(callNeeds(call({ direction: "incoming", ...missed }))).toEqual({ ...none, voicemail: true });
+    expect(callNeeds(call({ direction: "outgoing", ...missed }))).toEqual(none);
+  });
+
+  it("does not ask for recordings once a segment has its id and URL, but asks for one known only by URL", () => {
+    const withRecording = mergeCall(answered(), { recordings: [{ id: "CR1", url: "https://op.example/r1.mp3", type: "audio/mpeg", duration: 170 }] }, { id: "EV2", at: 2 });
+    expect(callNeeds(withRecording).recordings).toBe(false);
+    const urlOnly = mergeCall(answered(), { recordings: [{ id: null, url: "https://op.example/r1.mp3", type: "audio/mpeg", duration: 170 }] }, { id: "EV2", at: 2 });
+    expect(callNeeds(urlOnly).recordings).toBe(true);
+  });
+});

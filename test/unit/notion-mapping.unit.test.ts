@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { emptyCall, emptyMessage, mergeCall, mergeMessage, messageParticipants } from "../../src/line/state";
 import { buildCallBody, buildMessageBody, chunkBlocks, diffProperties, mapCallToProperties, mapMessageToProperties, richText, transcriptBlocks } from "../../src/notion/mapping";
-import { propertyFromNotionMessage } from "../../src/notion/pages";
+import { propertyFromNotionMessage } from "../../src/notion/errors";
 import { CALL_PROPERTIES, MESSAGE_PROPERTIES, resolvePropertyNames } from "../../src/notion/schema";
 
 const callNames = resolvePropertyNames("calls", {});
