@@ -145,8 +145,9 @@ try {
 
   const crossCheck = await emulatorCrossCheck();
   // A call's createdAt is when it began (its duration before its webhook), so calls of the first minutes can begin
-  // before the soak did: the audit's window starts at the earliest item the fresh sandbox holds.
-  const audit = await runAudit(new Date(Math.min(started.getTime(), crossCheck.earliest)), crossCheck.items);
+  // before the soak did: the audit's window starts just before the earliest item the fresh sandbox holds (OpenPhone's
+  // `createdAfter` leaves out an item made at that very instant).
+  const audit = await runAudit(new Date(Math.min(started.getTime(), crossCheck.earliest - 1000)), crossCheck.items);
 
   console.log("\nOldest pending age seen per line (max over all samples):");
   if (maxLag.size === 0) console.log("  n/a (the Worker reports no per-line figures)");
