@@ -16,7 +16,7 @@ import { emptyMessage, mergeMessage } from "../../src/line/state";
 import { LineStorage, type ResourceRecord } from "../../src/line/storage";
 import { resolvePropertyNames } from "../../src/notion/schema";
 import type { OpenPhoneClient } from "../../src/openphone/client";
-import type {} from "../notion-emulator-context";
+import type {} from "../emulators-context";
 
 const emulator = inject("notionEmulator");
 let clock = Date.parse("2026-03-02T10:00:00Z");
