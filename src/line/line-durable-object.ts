@@ -21,6 +21,7 @@ import { CanvasMatcher } from "../canvas/matcher";
 import { getConfig, type Config } from "../config";
 import { contactDisplayName, contactLabel } from "../contacts/openphone-contact";
 import { readContactsByPhones } from "../db/openphone-contacts";
+import { claimLineOfResource } from "../db/webhook-routes";
 import { getFlags } from "../flags/flags";
 import { incrementMetrics } from "../db/metrics";
 import { emptyReport, flushReportStatements, type FlushReport } from "../db/sync-history";
@@ -30,16 +31,16 @@ import { resolvePropertyNames } from "../notion/schema";
 import { createOpenPhoneClient, type OpenPhoneClient } from "../openphone/client";
 import { createLogger } from "../observability/logger";
 import type { MessageOutcome, SyncMessage } from "../queue/messages";
+import { lineAtOpenPhone } from "../queue/routing";
 import { backoffMs } from "../retry/backoff";
 import { loadWebhookEnvelope } from "../webhooks/envelope-store";
 import { normaliseWebhook } from "../webhooks/normalise";
 import { BackfillSpend, backfillRunOf } from "./backfill-spend";
 import { flushResource, participantOf, participantsOf } from "./flush";
-import { LineLookups } from "./lookups";
+import { LineLookups, notFoundAsUndefined } from "./lookups";
 import { alarmToSet, copyMoreNow, nextWorkAt, overdueMs, waitBeforeNextFlush, wakeAfterAlarm, type LineWork } from "./alarm-plan";
 import { BOUNDS, withTimeout } from "./bounded";
 import type { LineLivenessReport } from "./liveness";
-import { claimOwnership } from "./ownership";
 import { copyRequestedMedia, syncMediaNotices } from "./media";
 import { backfillWindowMs, FLUSH_RETRY_BACKOFF, markDue, newRecord } from "./schedule";
 import { settleFlush } from "./settle";
@@ -153,7 +154,7 @@ export class LineDurableObject extends DurableObject<Env> {
         accepted++;
         const base: ResourceState = current?.state ?? (event.kind === "call" ? emptyCall(event.resourceId) : emptyMessage(event.resourceId));
         const source = { id: event.eventId, at: event.occurredAt };
-        // Handed over by another line that saw the same id (see ownership.ts): the page keeps showing this line.
+        // Handed over by another line that saw the same id (see claimLineOfResource in db/webhook-routes.ts): the page keeps showing this line.
         const handed = message.lineId?.startsWith("PN") && event.patch.lineId !== undefined && event.patch.lineId !== message.lineId;
         const own = handed ? { ...event.patch, lineId: undefined } : event.patch;
         // A re-sync asks OpenPhone again for everything the call can have (see enrich.ts).
@@ -592,15 +593,15 @@ export class LineDurableObject extends DurableObject<Env> {
    * the call id. Such a resource never gets a page here: once OpenPhone says which line the call is on, its events
    * go to that line's object (deduplicated there), so every event of a call still meets in one place. Likewise an id
    * OpenPhone reports on two lines: before its page is created, the line that holds it in D1 takes its events
-   * (see ownership.ts).
+   * (see claimLineOfResource in db/webhook-routes.ts).
    */
   private async handOff(record: ResourceRecord, openphone: OpenPhoneClient): Promise<boolean> {
     const lineId = record.state.lineId;
     const found = lineId?.startsWith("PN")
       ? record.pageId
         ? undefined
-        : await withTimeout(claimOwnership(this.env.DB, record.resourceId, record.kind, lineId, Date.now()), this.bounds.d1Ms, `claiming ${record.resourceId} for line ${lineId} in D1`)
-      : await this.lookups.lineOf(record.kind, record.resourceId, openphone);
+        : await withTimeout(claimLineOfResource(this.env.DB, record.resourceId, record.kind, lineId, Date.now()), this.bounds.d1Ms, `claiming ${record.resourceId} for line ${lineId} in D1`)
+      : await lineAtOpenPhone(openphone, record.kind, record.resourceId).catch(notFoundAsUndefined);
     if (!found) return false;
     const messages = this.store.eventMessages(record.resourceId);
     if (messages.every((m) => m.lineId === found)) return false;
