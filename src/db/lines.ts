@@ -28,3 +28,8 @@ export async function listKnownLines(db: D1Database): Promise<KnownLine[]> {
 export async function rememberSeenLine(db: D1Database, lineId: string, now: number): Promise<void> {
   await db.prepare("INSERT INTO lines (phone_number_id, updated_at) VALUES (?1, ?2) ON CONFLICT (phone_number_id) DO NOTHING").bind(lineId, now).run();
 }
+
+/** Lists a Line Durable Object in `line_objects` (kept from its first sighting), so the watchdog and the stats ask it. */
+export async function registerLineObject(db: D1Database, name: string, now: number): Promise<void> {
+  await db.prepare("INSERT OR IGNORE INTO line_objects (name, first_seen_at) VALUES (?1, ?2)").bind(name, now).run();
+}

@@ -20,6 +20,8 @@ import { isBackfillEnvelope } from "../backfill/envelope";
 import { CanvasMatcher } from "../canvas/matcher";
 import { getConfig, type Config } from "../config";
 import { contactDisplayName, contactLabel } from "../contacts/openphone-contact";
+import { readCanvasTitle } from "../db/canvas-index";
+import { registerLineObject } from "../db/lines";
 import { readContactsByPhones } from "../db/openphone-contacts";
 import { claimLineOfResource } from "../db/webhook-routes";
 import { getFlags } from "../flags/flags";
@@ -470,7 +472,7 @@ export class LineDurableObject extends DurableObject<Env> {
   private async register(name: string | undefined, log: ReturnType<typeof createLogger>): Promise<void> {
     if (this.registered || !name) return;
     try {
-      await withTimeout(this.env.DB.prepare("INSERT OR IGNORE INTO line_objects (name, first_seen_at) VALUES (?1, ?2)").bind(name, Date.now()).run(), this.bounds.d1Ms, "listing the line in D1");
+      await withTimeout(registerLineObject(this.env.DB, name, Date.now()), this.bounds.d1Ms, "listing the line in D1");
       this.registered = true;
     } catch (error) {
       log.warn("could not list the line in D1 line_objects; the watchdog cannot see it until the next ingest", { name, error });
@@ -515,8 +517,8 @@ export class LineDurableObject extends DurableObject<Env> {
 
   /** A customer's name from the D1 Canvas index (no Notion request); undefined when the page has no title. */
   private async canvasTitle(pageId: string): Promise<string | undefined> {
-    const row = await withTimeout(this.env.DB.prepare("SELECT title FROM canvas_pages WHERE page_id = ?1").bind(pageId).first<{ title: string | null }>(), this.bounds.d1Ms, "reading a customer's name from D1").catch(() => null);
-    return row?.title?.trim() || undefined;
+    const title = await withTimeout(readCanvasTitle(this.env.DB, pageId), this.bounds.d1Ms, "reading a customer's name from D1").catch(() => null);
+    return title?.trim() || undefined;
   }
 
   /**
