@@ -221,3 +221,8 @@ export async function readCanvasTitle(db: D1Database, pageId: string): Promise<s
   const row = await db.prepare("SELECT title FROM canvas_pages WHERE page_id = ?1").bind(pageId).first<{ title: string | null }>();
   return row?.title ?? null;
 }
+
+/** Forgets one remembered Canvas state value. */
+export async function deleteCanvasState(db: D1Database, name: string): Promise<void> {
+  await db.prepare("DELETE FROM canvas_state WHERE name = ?1").bind(name).run();
+}
