@@ -7,7 +7,7 @@
  */
 import { APIErrorCode, isNotionClientError, type Client } from "@notionhq/client";
 import type { Config } from "../config";
-import { readCanvasState, writeCanvasState } from "../db/canvas-index";
+import { deleteCanvasState, readCanvasState, writeCanvasState } from "../db/canvas-index";
 import type { NotionPageLike } from "./notion-page";
 
 export interface QueryBody {
@@ -58,7 +58,7 @@ export async function resolveRowSource(client: Client, db: D1Database, config: C
 
 /** Forgets a remembered data source (it was deleted or unshared), so the next call looks it up again. */
 export async function forgetRowSource(db: D1Database, databaseId: string): Promise<void> {
-  await db.prepare("DELETE FROM canvas_state WHERE name = ?1").bind(stateName(databaseId)).run();
+  await deleteCanvasState(db, stateName(databaseId));
 }
 
 export async function queryRows(client: Client, source: RowSource, body: QueryBody): Promise<QueryPage> {

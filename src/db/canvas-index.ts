@@ -215,3 +215,14 @@ export async function readCanvasIndexStats(db: D1Database): Promise<CanvasIndexS
     lastFullBuildAt: values.full_built_at ? Number(values.full_built_at) : null,
   };
 }
+
+/** A Canvas customer's page title as the index holds it (null when the page has none or is not indexed). */
+export async function readCanvasTitle(db: D1Database, pageId: string): Promise<string | null> {
+  const row = await db.prepare("SELECT title FROM canvas_pages WHERE page_id = ?1").bind(pageId).first<{ title: string | null }>();
+  return row?.title ?? null;
+}
+
+/** Forgets one remembered Canvas state value. */
+export async function deleteCanvasState(db: D1Database, name: string): Promise<void> {
+  await db.prepare("DELETE FROM canvas_state WHERE name = ?1").bind(name).run();
+}

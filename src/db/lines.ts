@@ -28,3 +28,14 @@ export async function listKnownLines(db: D1Database): Promise<KnownLine[]> {
 export async function rememberSeenLine(db: D1Database, lineId: string, now: number): Promise<void> {
   await db.prepare("INSERT INTO lines (phone_number_id, updated_at) VALUES (?1, ?2) ON CONFLICT (phone_number_id) DO NOTHING").bind(lineId, now).run();
 }
+
+/** Lists a Line Durable Object in `line_objects` (kept from its first sighting), so the watchdog and the stats ask it. */
+export async function registerLineObject(db: D1Database, name: string, now: number): Promise<void> {
+  await db.prepare("INSERT OR IGNORE INTO line_objects (name, first_seen_at) VALUES (?1, ?2)").bind(name, now).run();
+}
+
+/** Every Line Durable Object listed in `line_objects`, by name, with the line's display name when it is a known line. */
+export async function listLineObjects(db: D1Database): Promise<{ object: string; name: string | null }[]> {
+  const { results } = await db.prepare("SELECT o.name AS object, l.name AS name FROM line_objects o LEFT JOIN lines l ON l.phone_number_id = o.name ORDER BY o.name").all<{ object: string; name: string | null }>();
+  return results;
+}

@@ -14,12 +14,12 @@ import { Hono, type Context } from "hono";
 import { applyContactWebhook } from "../contacts/apply-webhook";
 import { getConfig } from "../config";
 import { recordDeadLetters } from "../db/dead-letters";
-import { findLineOfResource, recordWebhookRoutes } from "../db/webhook-routes";
 import { addCounts } from "../observability/counters";
 import { createLogger } from "../observability/logger";
 import type { WebhookMessage } from "../queue/messages";
+import { rememberRoute, resolveLineKey } from "../queue/routing";
 import { INLINE_ENVELOPE_MAX_BYTES, storeLargeEnvelope } from "../webhooks/envelope-store";
-import { factsOf, lineKeyFor, MAX_WEBHOOK_DEPTH, nestsDeeperThan, type WebhookEventFacts } from "../webhooks/envelope";
+import { factsOf, MAX_WEBHOOK_DEPTH, nestsDeeperThan } from "../webhooks/envelope";
 import { envelopeIdOf, normaliseWebhook } from "../webhooks/normalise";
 import { verifyWebhookSignature } from "../webhooks/signatures";
 import { decideLine } from "../line-filter/decide";
@@ -149,40 +149,6 @@ async function receiveOpenPhoneWebhook(c: WebhookContext, count: Count): Promise
   }
   count("webhook.enqueued");
   return c.json({ accepted: true, id: eventId }, 202);
-}
-
-/**
- * Routing: the payload's line, else the line already seen for this call, else `call:<id>` (see `lineKeyFor`).
- * Known lines are also kept in this isolate, so a burst of one call's events costs one D1 read at most.
- */
-const KNOWN_LINES_MAX = 10_000;
-const knownLines = new Map<string, string>();
-
-async function resolveLineKey(db: D1Database, facts: WebhookEventFacts): Promise<string | undefined> {
-  if (facts.phoneNumberId || !facts.resourceId) return lineKeyFor(facts);
-  let known = knownLines.get(facts.resourceId);
-  if (!known) {
-    known = await findLineOfResource(db, facts.resourceId);
-    if (known) rememberLocally(facts.resourceId, known);
-  }
-  return lineKeyFor(facts, known);
-}
-
-async function rememberRoute(db: D1Database, facts: WebhookEventFacts, log: ReturnType<typeof createLogger>): Promise<void> {
-  if (facts.category !== "call" || !facts.resourceId || !facts.phoneNumberId) return;
-  if (knownLines.get(facts.resourceId) === facts.phoneNumberId) return;
-  try {
-    await recordWebhookRoutes(db, [{ resourceId: facts.resourceId, phoneNumberId: facts.phoneNumberId }]);
-    rememberLocally(facts.resourceId, facts.phoneNumberId);
-  } catch (error) {
-    // This event is routed already; only a later summary that arrives without its line would miss the route.
-    log.warn("could not record the line of a call", { resourceId: facts.resourceId, error });
-  }
-}
-
-function rememberLocally(resourceId: string, lineId: string): void {
-  if (knownLines.size >= KNOWN_LINES_MAX) knownLines.delete(knownLines.keys().next().value!);
-  knownLines.set(resourceId, lineId);
 }
 
 /** Files a verified event that cannot be synced in the dead letters, with the reason, and answers 202. */

@@ -20,7 +20,10 @@ import { isBackfillEnvelope } from "../backfill/envelope";
 import { CanvasMatcher } from "../canvas/matcher";
 import { getConfig, type Config } from "../config";
 import { contactDisplayName, contactLabel } from "../contacts/openphone-contact";
+import { readCanvasTitle } from "../db/canvas-index";
+import { registerLineObject } from "../db/lines";
 import { readContactsByPhones } from "../db/openphone-contacts";
+import { claimLineOfResource } from "../db/webhook-routes";
 import { getFlags } from "../flags/flags";
 import { incrementMetrics } from "../db/metrics";
 import { emptyReport, flushReportStatements, type FlushReport } from "../db/sync-history";
@@ -30,16 +33,16 @@ import { resolvePropertyNames } from "../notion/schema";
 import { createOpenPhoneClient, type OpenPhoneClient } from "../openphone/client";
 import { createLogger } from "../observability/logger";
 import type { MessageOutcome, SyncMessage } from "../queue/messages";
+import { lineAtOpenPhone } from "../queue/routing";
 import { backoffMs } from "../retry/backoff";
 import { loadWebhookEnvelope } from "../webhooks/envelope-store";
 import { normaliseWebhook } from "../webhooks/normalise";
 import { BackfillSpend, backfillRunOf } from "./backfill-spend";
 import { flushResource, participantOf, participantsOf } from "./flush";
-import { LineLookups } from "./lookups";
+import { LineLookups, notFoundAsUndefined } from "./lookups";
 import { alarmToSet, copyMoreNow, nextWorkAt, overdueMs, waitBeforeNextFlush, wakeAfterAlarm, type LineWork } from "./alarm-plan";
 import { BOUNDS, withTimeout } from "./bounded";
 import type { LineLivenessReport } from "./liveness";
-import { claimOwnership } from "./ownership";
 import { copyRequestedMedia, syncMediaNotices } from "../media/line-media";
 import { COPY_RETENTION_MS } from "../media/line-media-storage";
 import { backfillWindowMs, FLUSH_RETRY_BACKOFF, markDue, newRecord } from "./schedule";
@@ -154,7 +157,7 @@ export class LineDurableObject extends DurableObject<Env> {
         accepted++;
         const base: ResourceState = current?.state ?? (event.kind === "call" ? emptyCall(event.resourceId) : emptyMessage(event.resourceId));
         const source = { id: event.eventId, at: event.occurredAt };
-        // Handed over by another line that saw the same id (see ownership.ts): the page keeps showing this line.
+        // Handed over by another line that saw the same id (see claimLineOfResource in db/webhook-routes.ts): the page keeps showing this line.
         const handed = message.lineId?.startsWith("PN") && event.patch.lineId !== undefined && event.patch.lineId !== message.lineId;
         const own = handed ? { ...event.patch, lineId: undefined } : event.patch;
         // A re-sync asks OpenPhone again for everything the call can have (see enrich.ts).
@@ -471,7 +474,7 @@ export class LineDurableObject extends DurableObject<Env> {
   private async register(name: string | undefined, log: ReturnType<typeof createLogger>): Promise<void> {
     if (this.registered || !name) return;
     try {
-      await withTimeout(this.env.DB.prepare("INSERT OR IGNORE INTO line_objects (name, first_seen_at) VALUES (?1, ?2)").bind(name, Date.now()).run(), this.bounds.d1Ms, "listing the line in D1");
+      await withTimeout(registerLineObject(this.env.DB, name, Date.now()), this.bounds.d1Ms, "listing the line in D1");
       this.registered = true;
     } catch (error) {
       log.warn("could not list the line in D1 line_objects; the watchdog cannot see it until the next ingest", { name, error });
@@ -516,8 +519,8 @@ export class LineDurableObject extends DurableObject<Env> {
 
   /** A customer's name from the D1 Canvas index (no Notion request); undefined when the page has no title. */
   private async canvasTitle(pageId: string): Promise<string | undefined> {
-    const row = await withTimeout(this.env.DB.prepare("SELECT title FROM canvas_pages WHERE page_id = ?1").bind(pageId).first<{ title: string | null }>(), this.bounds.d1Ms, "reading a customer's name from D1").catch(() => null);
-    return row?.title?.trim() || undefined;
+    const title = await withTimeout(readCanvasTitle(this.env.DB, pageId), this.bounds.d1Ms, "reading a customer's name from D1").catch(() => null);
+    return title?.trim() || undefined;
   }
 
   /**
@@ -594,15 +597,15 @@ export class LineDurableObject extends DurableObject<Env> {
    * the call id. Such a resource never gets a page here: once OpenPhone says which line the call is on, its events
    * go to that line's object (deduplicated there), so every event of a call still meets in one place. Likewise an id
    * OpenPhone reports on two lines: before its page is created, the line that holds it in D1 takes its events
-   * (see ownership.ts).
+   * (see claimLineOfResource in db/webhook-routes.ts).
    */
   private async handOff(record: ResourceRecord, openphone: OpenPhoneClient): Promise<boolean> {
     const lineId = record.state.lineId;
     const found = lineId?.startsWith("PN")
       ? record.pageId
         ? undefined
-        : await withTimeout(claimOwnership(this.env.DB, record.resourceId, record.kind, lineId, Date.now()), this.bounds.d1Ms, `claiming ${record.resourceId} for line ${lineId} in D1`)
-      : await this.lookups.lineOf(record.kind, record.resourceId, openphone);
+        : await withTimeout(claimLineOfResource(this.env.DB, record.resourceId, record.kind, lineId, Date.now()), this.bounds.d1Ms, `claiming ${record.resourceId} for line ${lineId} in D1`)
+      : await lineAtOpenPhone(openphone, record.kind, record.resourceId).catch(notFoundAsUndefined);
     if (!found) return false;
     const messages = this.store.eventMessages(record.resourceId);
     if (messages.every((m) => m.lineId === found)) return false;

@@ -3,6 +3,7 @@
  * `/admin/stats`, `/health` and the alerts all read this. Every object ever handed work is listed in D1
  * `line_objects`; each is asked with a bounded wait, and one that does not answer in time is reported as such.
  */
+import { listLineObjects } from "../db/lines";
 import { overdueMs } from "./alarm-plan";
 import { BOUNDS, withTimeout } from "./bounded";
 import type { LineLiveness, LineLivenessReport } from "./liveness-types";
@@ -17,11 +18,7 @@ export const LIVENESS_WAIT_MS = 5_000;
  * `line_objects`; a line's display name from `lines` where the object is a line (PN…).
  */
 export async function readLinesLiveness(env: Env, now = Date.now()): Promise<LineLiveness[]> {
-  const { results } = await withTimeout(
-    env.DB.prepare("SELECT o.name AS object, l.name AS name FROM line_objects o LEFT JOIN lines l ON l.phone_number_id = o.name ORDER BY o.name").all<{ object: string; name: string | null }>(),
-    BOUNDS.d1Ms,
-    "listing the lines in D1",
-  );
+  const results = await withTimeout(listLineObjects(env.DB), BOUNDS.d1Ms, "listing the lines in D1");
   return Promise.all(
     results.map(async ({ object, name }) => {
       try {

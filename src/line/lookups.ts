@@ -1,6 +1,6 @@
 /**
  * What a Line Durable Object looks up once and keeps in its storage: the Notion data source its pages are created
- * in, OpenPhone users' names and the line's own number and name, and which line a call or text belongs to.
+ * in, OpenPhone users' names and the line's own number and name.
  */
 import type { Client } from "@notionhq/client";
 import type { Config } from "../config";
@@ -71,12 +71,5 @@ export class LineLookups {
   cachedLineNumber(lineId: string | undefined): string | undefined {
     const cached = lineId ? this.store.lineInfo(`line:${lineId}`, Number.POSITIVE_INFINITY, Date.now()) : undefined;
     return cached ? (JSON.parse(cached) as LineLabel).number : undefined;
-  }
-
-  /** The line OpenPhone says a call or text is on. */
-  async lineOf(kind: "call" | "message", resourceId: string, openphone: OpenPhoneClient): Promise<string | undefined> {
-    return kind === "call"
-      ? openphone.request("getCallById_v1", { path: { callId: resourceId } }).then((r) => r.data.phoneNumberId, notFoundAsUndefined)
-      : openphone.request("getMessageById_v1", { path: { id: resourceId } }).then((r) => r.data.phoneNumberId ?? undefined, notFoundAsUndefined);
   }
 }

@@ -106,18 +106,3 @@ export function badDatesOf(object: Record<string, unknown> | undefined, prefix: 
     return value !== undefined && value !== null && value !== "" && (typeof value !== "string" || notionDate(value) === undefined);
   }).map((field) => `${prefix}.${field}`);
 }
-
-/**
- * The key of the Line Durable Object that receives this event. Every event of one call must reach the same object,
- * and summary and transcript payloads do not name the line, so:
- * 1. the payload's `phoneNumberId`, when present;
- * 2. else the line already known for this call (`knownLine`, looked up in D1 by the caller);
- * 3. else `call:<callId>` (or `message:<id>`), stable for every event of that resource that also lacks its line.
- * Returns undefined when the event names neither a line nor a resource: it cannot be routed at all.
- */
-export function lineKeyFor(facts: WebhookEventFacts, knownLine?: string): string | undefined {
-  if (facts.phoneNumberId) return facts.phoneNumberId;
-  if (knownLine) return knownLine;
-  if (facts.resourceId && (facts.category === "call" || facts.category === "message")) return `${facts.category}:${facts.resourceId}`;
-  return undefined;
-}

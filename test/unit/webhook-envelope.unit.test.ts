@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { factsOf, lineKeyFor } from "../../src/webhooks/envelope";
+import { lineKeyFor } from "../../src/queue/routing";
+import { factsOf } from "../../src/webhooks/envelope";
 import { envelopeIdOf, normaliseWebhook } from "../../src/webhooks/normalise";
 
 /** The intake's reading of an envelope: its id and the routing facts. */
