@@ -7,6 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { startNotionEmulator } from "./server.ts";
+import { stopWhenOwnerExits } from "../shared/owner-watch.ts";
 
 const { values: flags } = parseArgs({
   options: {
@@ -88,6 +89,7 @@ try {
   const stop = () => void emulator.close().then(() => process.exit(0));
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  stopWhenOwnerExits(() => emulator.close());
 } catch (error) {
   console.error(`Notion emulator failed to start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);

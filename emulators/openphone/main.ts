@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { startOpenPhoneEmulator } from "./server.ts";
+import { stopWhenOwnerExits } from "../shared/owner-watch.ts";
 
 const USAGE = "usage: npm run emulator:openphone -- [--port 8801] [--key KEY] [--host 127.0.0.1] [--seed N] [--lines N] [--time-factor K] [--state FILE]";
 
@@ -58,3 +59,4 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     void running.close().then(() => process.exit(0));
   });
 }
+stopWhenOwnerExits(() => running.close());

@@ -17,7 +17,9 @@ export class ProcessGroup {
    * appended to `logFile` when given (the last 200 lines are kept in memory either way).
    */
   spawn(name: string, command: string, args: string[], options: SpawnOptions & { quiet?: boolean; logFile?: string } = {}): Started {
-    const child = spawn(command, args, { ...options, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    // Emulators stop by themselves once this process is gone (emulators/shared/owner-watch.ts), even if it is killed.
+    const env = { ...(options.env ?? process.env), EMULATOR_OWNER_PID: String(process.pid) };
+    const child = spawn(command, args, { ...options, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     const entry: Started = { name, child, output: [] };
     const onData = (chunk: Buffer) => {
       for (const line of chunk.toString().split("\n")) {
