@@ -11,8 +11,15 @@ const root = path.resolve(import.meta.dirname, "../../..");
 const tsx = path.join(root, "node_modules", ".bin", "tsx");
 const started: ChildProcess[] = [];
 
+// Each emulator runs as tsx → node in a process group of its own: the whole group is killed, not only tsx.
 afterEach(() => {
-  for (const child of started.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  for (const child of started.splice(0)) {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
 });
 
 function exited(child: ChildProcess, withinMs: number): Promise<boolean> {
@@ -40,7 +47,7 @@ async function startEmulator(kind: "openphone" | "notion", port: number, owner?:
   const env = { ...process.env };
   delete env.EMULATOR_OWNER_PID;
   if (owner !== undefined) env.EMULATOR_OWNER_PID = String(owner);
-  const child = spawn(tsx, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(tsx, args, { cwd: root, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   started.push(child);
   let output = "";
   await new Promise<void>((resolve, reject) => {
@@ -58,7 +65,7 @@ async function startEmulator(kind: "openphone" | "notion", port: number, owner?:
 describe("an emulator whose starter is gone", () => {
   for (const kind of ["openphone", "notion"] as const) {
     it(`stops by itself (${kind})`, async () => {
-      const owner = spawn(process.execPath, ["-e", "setTimeout(() => {}, 600_000)"], { stdio: "ignore" });
+      const owner = spawn(process.execPath, ["-e", "setTimeout(() => {}, 600_000)"], { detached: true, stdio: "ignore" });
       started.push(owner);
       const port = await freePort();
       const emulator = await startEmulator(kind, port, owner.pid);
