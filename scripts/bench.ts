@@ -16,10 +16,10 @@
  * Exit code 0: every row meets its target. 1: a row misses it. 2: the sandbox did not start or the warm-up failed.
  */
 import fs from "node:fs";
-import { parseArgs } from "node:util";
 import { startE2ESandbox, type E2ESandbox } from "../test/e2e/harness.ts";
 import { type BenchReport, type BenchRow, benchExitCode, benchRow, formatBenchTable, latencyP50Target, percentile, round } from "./lib/bench-report.ts";
 import { BenchScenarios, PAGE_POLL_MS, type ScenarioResult } from "./lib/bench-scenarios.ts";
+import { parseFlags } from "./lib/command-line.ts";
 
 /** The product's default coalescing window (the `COALESCE_MS` flag), which the bench runs with. */
 const COALESCE_MS = 10_000;
@@ -32,15 +32,7 @@ const SIZES = {
 };
 
 const USAGE = "Usage: npm run bench -- [--quick] [--json FILE]";
-function parseCommandLine() {
-  try {
-    return parseArgs({ options: { quick: { type: "boolean", default: false }, json: { type: "string" }, help: { type: "boolean", short: "h", default: false } } }).values;
-  } catch (error) {
-    console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
-    process.exit(2);
-  }
-}
-const flags = parseCommandLine();
+const flags = parseFlags({ quick: { type: "boolean", default: false }, json: { type: "string" }, help: { type: "boolean", short: "h", default: false } }, USAGE);
 if (flags.help) {
   console.log(`${USAGE}
 

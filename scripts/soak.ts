@@ -19,11 +19,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { ProcessGroup } from "./lib/processes.ts";
 import { freePort, readLineFigures, type LineFigures } from "./lib/sandbox-control.ts";
 import { emulatorStateFile, SANDBOX_ADMIN_TOKEN } from "./lib/sandbox.ts";
 import { startSandboxTraffic } from "./lib/sandbox-sync.ts";
+import { parseFlags } from "./lib/command-line.ts";
 
 const LAG_LIMIT_SECONDS = 120;
 const SAMPLE_EVERY_MS = 30_000;
@@ -38,24 +38,17 @@ const SWEEP_TIMEOUT_MS = 7 * 60_000;
 const AUDIT_PARTS = 50;
 
 const USAGE = "Usage: npm run soak -- --minutes N [--calls-per-minute 6] [--messages-per-minute 12] [--no-hog] [--keep]";
-function parseCommandLine() {
-  try {
-    return parseArgs({
-      options: {
-        minutes: { type: "string" },
-        "calls-per-minute": { type: "string", default: "6" },
-        "messages-per-minute": { type: "string", default: "12" },
-        "no-hog": { type: "boolean", default: false },
-        keep: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }).values;
-  } catch (error) {
-    console.error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
-    process.exit(2);
-  }
-}
-const flags = parseCommandLine();
+const flags = parseFlags(
+  {
+    minutes: { type: "string" },
+    "calls-per-minute": { type: "string", default: "6" },
+    "messages-per-minute": { type: "string", default: "12" },
+    "no-hog": { type: "boolean", default: false },
+    keep: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  },
+  USAGE,
+);
 if (flags.help) {
   console.log(`${USAGE}
 
