@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import type { OpenPhoneEmulator } from "../../emulators/openphone/server.ts";
 import { generateRoster, type RosterPerson, SANDBOX_ROSTER_SIZE, SANDBOX_SEED } from "../../emulators/shared/roster.ts";
+import { retryAfterMs } from "../../src/retry/retry-after.ts";
 import { ProcessGroup, waitForHttp } from "../../scripts/lib/processes.ts";
 import { freePort } from "../../scripts/lib/sandbox-control.ts";
 import { setUpSandboxSync, type SandboxSync, type SandboxWebhooks } from "../../scripts/lib/sandbox-sync.ts";
@@ -120,10 +121,10 @@ export async function startE2ESandbox(options: E2EOptions = {}): Promise<E2ESand
       let response: Response;
       for (let attempt = 1; ; attempt++) {
         response = await fetch(url, { ...init, headers: { "Content-Type": "application/json", ...(init?.headers as Record<string, string>) } });
-        const retryAfter = Number(response.headers.get("retry-after"));
-        if (response.status !== 429 || attempt === 5 || !(retryAfter > 0)) break;
+        const waitMs = retryAfterMs(response.headers.get("retry-after"));
+        if (response.status !== 429 || attempt === 5 || !(waitMs !== undefined && waitMs > 0)) break;
         await response.body?.cancel();
-        await new Promise((resolve) => setTimeout(resolve, Math.min(retryAfter, 10) * 1000));
+        await new Promise((resolve) => setTimeout(resolve, Math.min(waitMs, 10_000)));
       }
       const text = await response.text();
       if (!response.ok) throw new Error(`${init?.method ?? "GET"} ${url} answered ${response.status}: ${text.slice(0, 500)}`);
