@@ -80,10 +80,14 @@ const hogs: ChildProcess[] = [];
 let finishing = false;
 
 async function cleanUp(): Promise<void> {
-  for (const hog of hogs) if (hog.pid !== undefined && hog.exitCode === null) process.kill(hog.pid, "SIGKILL");
+  // A busy loop may already have ended by itself (past the longest run) before its exit event arrived: kill() then
+  // answers ESRCH, which is what stopping it wanted anyway.
+  for (const hog of hogs) if (hog.exitCode === null && hog.signalCode === null) hog.kill("SIGKILL");
   // start.ts counts what is unsynced and stops its own children on SIGTERM; give it the time that takes.
   await group.stopAll(30_000);
-  if (!flags.keep) fs.rmSync(stateDir, { recursive: true, force: true });
+  // workerd, killed with its group, can still be closing files in the state folder for a moment: ENOTEMPTY and EBUSY
+  // are retried rather than ending a finished soak with a crash.
+  if (!flags.keep) fs.rmSync(stateDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 }
 process.on("SIGINT", () => {
   if (finishing) process.exit(1);
