@@ -52,7 +52,8 @@ export function formatOffset(seconds: number): string {
   return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
 }
 
-export interface CallMappingContext {
+/** What a call's and a text's page both need beside the item: the line, its users and who the other party is. */
+interface PageMappingContext {
   names: PropertyNames;
   /** How the line is shown ("Sales (+1…)"). */
   lineLabel?: string;
@@ -64,6 +65,9 @@ export interface CallMappingContext {
   participantName?: string;
   /** The participant's OpenPhone contact ("Hana Rossi (Rossi Design)"), when no customer matches. */
   contactLabel?: string;
+}
+
+export interface CallMappingContext extends PageMappingContext {
   /** Links to the stored media: recording id → link, and the voicemail link. */
   recordingLinks: Record<string, string>;
   voicemailLink?: string;
@@ -121,16 +125,7 @@ export function mapCallToProperties(state: CallState, ctx: CallMappingContext): 
   return p;
 }
 
-export interface MessageMappingContext {
-  names: PropertyNames;
-  lineLabel?: string;
-  lineNumber?: string;
-  userNames: Record<string, string>;
-  canvasPageId?: string | null;
-  /** The customer's name from Canvas, else the OpenPhone contact's name. */
-  participantName?: string;
-  /** The participant's OpenPhone contact ("Hana Rossi (Rossi Design)"), when no customer matches. */
-  contactLabel?: string;
+export interface MessageMappingContext extends PageMappingContext {
   /** Every customer on a group text, the main participant's first; `canvasPageId` alone when absent. */
   canvasPageIds?: string[];
   /** Links to the stored MMS media, in order. */

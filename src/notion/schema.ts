@@ -23,6 +23,13 @@ export interface PropertySpec {
   description: string;
 }
 
+/** The last properties of both databases: who the page is about, and when the sync last wrote it. */
+const LINK_PROPERTIES = [
+  { name: "Canvas", type: "relation", relation: "canvas", description: "The customer (Canvas page)" },
+  { name: "Contact", type: "rich_text", description: "The OpenPhone contact (name, company) when no customer matches" },
+  { name: "Synced At", type: "date", description: "When the sync last wrote this page" },
+] as const satisfies readonly PropertySpec[];
+
 export const CALL_PROPERTIES = [
   { name: "Name", type: "title", description: "Who, direction and length" },
   { name: "Call ID", type: "rich_text", unique: true, description: "OpenPhone call id (AC…), unique" },
@@ -42,9 +49,7 @@ export const CALL_PROPERTIES = [
   { name: "Transcript Status", type: "select", options: ["completed", "in-progress", "absent", "failed"], description: "Whether OpenPhone transcribed the call" },
   { name: "Summary", type: "rich_text", description: "OpenPhone's AI summary" },
   { name: "Next Steps", type: "rich_text", description: "OpenPhone's suggested next steps" },
-  { name: "Canvas", type: "relation", relation: "canvas", description: "The customer (Canvas page)" },
-  { name: "Contact", type: "rich_text", description: "The OpenPhone contact (name, company) when no customer matches" },
-  { name: "Synced At", type: "date", description: "When the sync last wrote this page" },
+  ...LINK_PROPERTIES,
 ] as const satisfies readonly PropertySpec[];
 
 export const MESSAGE_PROPERTIES = [
@@ -60,9 +65,7 @@ export const MESSAGE_PROPERTIES = [
   { name: "Text", type: "rich_text", description: "The full text" },
   { name: "Media", type: "rich_text", description: "Links to the MMS media" },
   { name: "Sent", type: "date", description: "When it was sent" },
-  { name: "Canvas", type: "relation", relation: "canvas", description: "The customer (Canvas page)" },
-  { name: "Contact", type: "rich_text", description: "The OpenPhone contact (name, company) when no customer matches" },
-  { name: "Synced At", type: "date", description: "When the sync last wrote this page" },
+  ...LINK_PROPERTIES,
 ] as const satisfies readonly PropertySpec[];
 
 export type CallPropertyName = (typeof CALL_PROPERTIES)[number]["name"];
