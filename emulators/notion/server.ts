@@ -14,7 +14,7 @@ import { errorBody, NotionApiError, validationError } from "./errors.ts";
 import { isRecord } from "./rich-text.ts";
 import { Chaos, DEFAULT_CONFIG, type EmulatorConfig, mergeConfig, RateLimiter, Stats } from "./traffic.ts";
 import { viewerRoutes } from "./viewer/routes.ts";
-import { json, listen, type NodeBindings } from "../shared/hono.ts";
+import { discardBody, json, listen, type NodeBindings } from "../shared/hono.ts";
 import { StateFile } from "../shared/state-file.ts";
 import { Workspace, type WorkspaceSnapshot } from "./workspace.ts";
 
@@ -150,7 +150,10 @@ export function notionApp(state: EmulatorState, changed?: () => void): Hono<Node
   app.use(
     bodyLimit({
       maxSize: MAX_READ_BYTES,
-      onError: (c) => json(c, 413, { object: "error", status: 413, code: "validation_error", message: `Request body too large: the limit is ${MAX_READ_BYTES} bytes.` }),
+      onError: async (c) => {
+        await discardBody(c);
+        return json(c, 413, { object: "error", status: 413, code: "validation_error", message: `Request body too large: the limit is ${MAX_READ_BYTES} bytes.` });
+      },
     }),
   );
   app.route("/", controlRoutes(state));

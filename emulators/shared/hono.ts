@@ -13,7 +13,7 @@ export type NodeBindings = { Bindings: HttpBindings };
 const LOOPBACK = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
 
 /** Whether the request came from this machine (the control APIs answer no one else). */
-export function fromLoopback(c: Context<NodeBindings>): boolean {
+export function fromLoopback(c: { env: HttpBindings }): boolean {
   return LOOPBACK.has(c.env.incoming.socket.remoteAddress ?? "");
 }
 
@@ -25,6 +25,18 @@ export function json(c: Context, status: number, body: unknown, headers: Record<
   if (status === 204 || body === undefined) return c.body(null, status as StatusCode, headers);
   const text = JSON.stringify(body);
   return c.body(text, status as ContentfulStatusCode, { "content-type": "application/json; charset=utf-8", "content-length": String(Buffer.byteLength(text)), ...headers });
+}
+
+/**
+ * Reads the rest of a request body refused as too large, keeping none of it, so that a client still sending gets
+ * the answer rather than a connection closed under it.
+ */
+export async function discardBody(c: Context): Promise<void> {
+  const body = c.req.raw.body;
+  // A body without a length is being read by the limit itself, which stops where the limit is passed.
+  if (!body || body.locked) return;
+  const reader = body.getReader();
+  while (!(await reader.read()).done);
 }
 
 export interface ListeningApp {
