@@ -45,9 +45,11 @@ export function quoErrorEnvelope(status: number, message: string, errors?: QuoFi
 
 const RESOURCES = ["webhooks", "users", "phone-numbers", "calls", "messages", "contacts", "conversations"];
 
+const QUO_PATH = new RegExp(`^/(${RESOURCES.join("|")})(/|$)`);
+
 /** Whether a path belongs to the 2026-03-30 surface. */
 export function isQuoPath(pathname: string): boolean {
-  return /^\/(webhooks|users|phone-numbers|calls|messages|contacts|conversations)(\/|$)/.test(pathname);
+  return QUO_PATH.test(pathname);
 }
 
 const EVENT_SET = new Set<string>(QUO_EVENT_TYPES);
