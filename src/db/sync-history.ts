@@ -153,3 +153,28 @@ export async function linesOfResources(db: D1Database, resourceIds: string[]): P
     .all<{ resource_id: string; phone_number_id: string }>();
   return results.map((r) => ({ resourceId: r.resource_id, lineId: r.phone_number_id }));
 }
+
+export interface FlushErrors {
+  flushes: number;
+  /** Flushes that failed or were put back for a retry. */
+  errors: number;
+  latestErrorAt: number | null;
+}
+
+/** Flushes since `since` and how many of them recorded an error. */
+export async function readFlushErrors(db: D1Database, since: number): Promise<FlushErrors> {
+  const row = await db
+    .prepare("SELECT COUNT(*) AS flushes, COUNT(error) AS errors, MAX(CASE WHEN error IS NOT NULL THEN at END) AS latest_at FROM sync_history WHERE at >= ?1")
+    .bind(since)
+    .first<{ flushes: number; errors: number; latest_at: number | null }>();
+  return { flushes: row?.flushes ?? 0, errors: row?.errors ?? 0, latestErrorAt: row?.latest_at ?? null };
+}
+
+/** The commonest flush errors since `since`, most frequent (then most recent) first. */
+export async function readCommonFlushErrors(db: D1Database, since: number, limit = 3): Promise<{ error: string; count: number }[]> {
+  const { results } = await db
+    .prepare("SELECT error, COUNT(*) AS n FROM sync_history WHERE at >= ?1 AND error IS NOT NULL GROUP BY error ORDER BY n DESC, MAX(at) DESC LIMIT ?2")
+    .bind(since, limit)
+    .all<{ error: string; n: number }>();
+  return results.map((r) => ({ error: r.error, count: r.n }));
+}

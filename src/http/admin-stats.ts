@@ -6,7 +6,7 @@
  * throughput and lag over the last 24 hours for the dashboard's charts.
  */
 import { Hono } from "hono";
-import { listOpenIncidents, listRecentIncidents } from "../alerts/store";
+import { listOpenIncidents, listRecentIncidents } from "../db/alerts";
 import { getConfig } from "../config";
 import { getFlags } from "../flags/flags";
 import { latestAudit } from "../db/audit-runs";
