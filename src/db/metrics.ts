@@ -62,3 +62,16 @@ export async function readCanvasLookupCounts(db: D1Database, since: number): Pro
     .first<{ failed: number; lookups: number }>();
   return { lookups: row?.lookups ?? 0, failed: row?.failed ?? 0 };
 }
+
+/** The `canvas_hit_ratio` view, as the dashboard shows it: where Canvas lookups found their answer. */
+export interface CanvasHitRatioRow {
+  memory_hits: number;
+  d1_hits: number;
+  notion_lookups: number;
+  misses: number;
+  hit_ratio: number | null;
+}
+
+export async function readCanvasHitRatio(db: D1Database): Promise<CanvasHitRatioRow | null> {
+  return db.prepare("SELECT * FROM canvas_hit_ratio").first<CanvasHitRatioRow>();
+}
