@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { evaluateAlerts, evaluateAlertsIfDue } from "../../src/alerts/evaluate";
-import { listRecentIncidents } from "../../src/alerts/store";
+import { listRecentIncidents } from "../../src/db/alerts";
 import { loadConfig } from "../../src/config";
 import { recordDeadLetters } from "../../src/db/dead-letters";
 import { gateSettings } from "../../src/gates/gated-fetch";
