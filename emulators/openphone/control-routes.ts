@@ -86,6 +86,12 @@ export async function handleControlRequest(emulator: OpenPhoneEmulator, req: Inc
       }
       return sendJson(res, 200, { ...file, url: `${emulator.baseUrl}/media/${file.id}.${file.extension}`, fault: emulator.mediaFaults.get(file.id) ?? null });
     }
+    const ready = /^POST \/_emulator\/calls\/(AC[A-Za-z0-9]+)\/ready$/.exec(route);
+    if (ready) {
+      const finished = emulator.finishProcessing(ready[1]!);
+      if (!finished) throw new ApiError(404, `No call ${ready[1]}`);
+      return sendJson(res, 200, finished);
+    }
     const replay = /^POST \/_emulator\/calls\/(AC[A-Za-z0-9]+)\/webhooks$/.exec(route);
     if (replay) {
       const replayed = emulator.replayCallWebhooks(replay[1]!);

@@ -121,6 +121,22 @@ export class OpenPhoneEmulator {
     return { callId, events: this.scheduler.planCall(record, { ringing: true }) };
   }
 
+  /**
+   * OpenPhone finishes processing a call now: its recording, transcript, summary and voicemail read as ready from
+   * here on (webhooks already planned keep their time). `undefined` when there is no such call.
+   */
+  finishProcessing(callId: string): { callId: string; readyAt: string } | undefined {
+    const record = this.store.calls.get(callId);
+    if (!record) return undefined;
+    const now = Date.now();
+    record.recordingReadyAt = Math.min(record.recordingReadyAt, now);
+    record.transcriptReadyAt = Math.min(record.transcriptReadyAt, now);
+    record.summaryReadyAt = Math.min(record.summaryReadyAt, now);
+    record.voicemailReadyAt = Math.min(record.voicemailReadyAt, now);
+    this.onChange();
+    return { callId, readyAt: new Date(now).toISOString() };
+  }
+
   /** A new text, received or sent now; its webhook goes out at once. */
   createMessage(options: MessageOptions): { messageId: string; events: PlannedEvent[] } {
     const record = buildMessage(this.store, options, new Date());

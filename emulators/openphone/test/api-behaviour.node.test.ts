@@ -173,6 +173,21 @@ describe("OpenPhone emulator API", () => {
     }
   });
 
+  it("lists a recording as processing while OpenPhone holds it back, and with its URL once the call is made ready", async () => {
+    await harness.control("PUT", "/_emulator/config", { eventGapsMs: { recording: 3_600_000 } });
+    try {
+      const { callId } = await harness.control<{ callId: string }>("POST", "/_emulator/calls", { status: "completed", durationSeconds: 60, recording: { segments: 1 } });
+      const before = (await (await harness.api(`/v1/call-recordings/${callId}`)).json()) as { data: { status: string; url: string | null }[] };
+      expect(before.data).toEqual([expect.objectContaining({ status: "processing", url: null })]);
+      expect(await harness.control("POST", `/_emulator/calls/${callId}/ready`)).toMatchObject({ callId });
+      const after = (await (await harness.api(`/v1/call-recordings/${callId}`)).json()) as { data: { status: string; url: string | null }[] };
+      expect(after.data).toEqual([expect.objectContaining({ status: "completed", url: expect.stringContaining("/media/") })]);
+      await expect(harness.control("POST", "/_emulator/calls/ACnosuchcall/ready")).rejects.toThrow(/404/);
+    } finally {
+      await harness.control("PUT", "/_emulator/config", { eventGapsMs: { recording: 5_000 } });
+    }
+  });
+
   it("generates live traffic for the requested duration, then stops", async () => {
     await harness.control("POST", "/_emulator/reset");
     const started = await harness.control<{ until: string }>("POST", "/_emulator/traffic", { callsPerMinute: 600, messagesPerMinute: 600, durationSeconds: 1 });
