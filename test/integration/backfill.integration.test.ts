@@ -12,9 +12,19 @@ import { getRun } from "../../src/db/backfill-runs";
 import worker from "../../src/index";
 import type { BackfillMessage, SyncMessage } from "../../src/queue/messages";
 import { BACKFILL_CRON } from "../../src/scheduled";
-import { TEST_SECRETS } from "./fake-apis";
 import { answer, buildWorkspace, type FakeStats, type FakeWorkspace } from "./fake-openphone";
 
+
+/** The secrets and database ids a deployment has (the workers project binds none). */
+const TEST_SECRETS = {
+  OPENPHONE_API_KEY: "test-openphone-key",
+  NOTION_TOKEN: "test-notion-token",
+  ADMIN_TOKEN: "test-admin-token",
+  NOTION_CALLS_DATABASE_ID: "0123456789abcdef0123456789abcdef",
+  NOTION_MESSAGES_DATABASE_ID: "fedcba9876543210fedcba9876543210",
+  OPENPHONE_WEBHOOK_KEYS: "ZW11bGF0b3ItdGVzdC1zaWduaW5nLWtleS0wMDAwMDE=",
+  MEDIA_SIGNING_KEYS: "media-signing-key-for-tests-0001",
+};
 
 let ws: FakeWorkspace;
 let stats: FakeStats;
