@@ -24,6 +24,15 @@ const seedSchema = z.object({
   audioBytesPerSecond: z.number().int().min(1).max(1_000_000).optional(),
 }).strict();
 
+const resetSchema = z.object({
+  /** A fresh workspace from this seed (other line and call ids) instead of the start-up one. */
+  seed: z.number().int().optional(),
+  lines: z.number().int().min(1).max(100).optional(),
+}).strict();
+
+/** A past call or text (`at`, when it ended or was sent): history, everything ready, no webhooks. */
+const at = z.iso.datetime().optional();
+
 const callSchema = z.object({
   phoneNumberId: z.string().regex(/^PN/).optional(),
   participant: e164.optional(),
@@ -36,6 +45,7 @@ const callSchema = z.object({
   summary: z.boolean().optional(),
   voicemail: z.boolean().optional(),
   ringing: z.boolean().optional(),
+  at,
 }).strict();
 
 const messageSchema = z.object({
@@ -47,6 +57,7 @@ const messageSchema = z.object({
   media: z.number().int().min(0).max(10).optional(),
   /** An outgoing text's status; `undelivered` is what the 2026-03-30 system announces as `message.failed`. */
   status: z.enum(["queued", "sent", "delivered", "undelivered"]).optional(),
+  at,
 }).strict();
 
 const trafficSchema = z.object({
@@ -100,7 +111,7 @@ export async function handleControlRequest(emulator: OpenPhoneEmulator, req: Inc
     }
     switch (route) {
       case "POST /_emulator/reset":
-        emulator.reset();
+        emulator.reset(parse(resetSchema, body));
         return sendJson(res, 200, { ok: true });
       case "POST /_emulator/seed":
         return sendJson(res, 200, emulator.seed(parse(seedSchema, body)));
