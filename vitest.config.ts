@@ -19,6 +19,7 @@ const HEAVY_TESTS = ["test/node/media-memory.node.test.ts"];
 /** The Line Durable Object tests that write to the emulators (the `workers-lines` project). */
 const LINE_TESTS = [
   "test/integration/alerts.integration.test.ts",
+  "test/integration/backfill.integration.test.ts",
   "test/integration/contact-names.integration.test.ts",
   "test/integration/lag.integration.test.ts",
   "test/integration/line-liveness.integration.test.ts",

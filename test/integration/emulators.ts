@@ -94,7 +94,8 @@ export const openphone = {
   control: <T = Record<string, any>>(method: string, path: string, body?: unknown) => control<T>(OPENPHONE.url, method, path, body),
   /**
    * The workspace's line at `index` (0–39). Each test takes lines of its own, so no Line Durable Object is shared
-   * between tests (the files: contact-names 0–1, line-sync 2–19, line-liveness 20–23, lag 24–25, alerts 26).
+   * between tests (the files: contact-names 0–1, line-sync 2–19, line-liveness 20–23, lag 24–25, alerts 26; the backfill test makes
+   * workspaces of its own and restores this one after).
    */
   async line(index: number): Promise<PhoneNumber> {
     const { data } = await openphone.api<{ data: PhoneNumber[] }>("/v1/phone-numbers");

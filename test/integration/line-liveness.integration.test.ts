@@ -1,6 +1,6 @@
 import { createExecutionContext, createScheduledController, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import { readLinesLiveness } from "../../src/line/liveness";
 import type { LineStorage } from "../../src/line/storage";
@@ -106,6 +106,9 @@ describe("a line that cannot stall", () => {
     expect(await pagesFor("AChang1")).toHaveLength(1);
     expect(await pagesFor("AChang2")).toHaveLength(1);
     expect(await stub.liveness()).toMatchObject({ pending: 0, oldestDueAt: null });
+    // The create Notion held is answered at last: a 503, with nothing written (one page per call still).
+    await vi.waitFor(async () => expect((await notion.requests()).filter((r) => r.operation === "pages.create" && r.status === 503)).toHaveLength(1), { timeout: 30_000, interval: 200 });
+    expect((await pagesFor("AChang1")).length + (await pagesFor("AChang2")).length).toBe(2);
   });
 });
 
