@@ -3,7 +3,8 @@
  * - `workers`: unit and integration tests inside workerd with the real D1, R2, Durable Object and queue bindings
  *   declared in wrangler.jsonc (`*.unit.test.ts`, `*.integration.test.ts`).
  * - `workers-lines`: the integration tests of Line Durable Objects writing to Notion, in workerd against emulators
- *   of their own, with a deployment's secrets bound, one file at a time.
+ *   of their own, with a deployment's secrets bound, one file at a time, after `workers` and `node` (a later
+ *   `groupOrder`: projects run side by side must have the same number of workers).
  * - `node`: the emulators, end-to-end tests against the sandbox and the browser tests (`*.node.test.ts`,
  *   `*.e2e.test.ts`).
  * - `heavy`: tests that start their own workerd and push hundreds of megabytes through it (the memory test). They run
@@ -115,6 +116,8 @@ export default defineConfig({
           // Its own emulators, and one file at a time: each file owns them while it runs, so it counts the requests
           // its lines spend, scripts Notion's faults and renames a property without another file's lines seeing it.
           fileParallelism: false,
+          // One worker where the projects before have as many as the machine allows: a group of its own, after them.
+          sequence: { groupOrder: 1 },
           globalSetup: ["./test/media-source-setup.ts", "./test/emulators-setup.ts"],
         },
       },
@@ -134,7 +137,7 @@ export default defineConfig({
           environment: "node",
           include: HEAVY_TESTS,
           fileParallelism: false,
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 2 },
           testTimeout: 600_000,
           hookTimeout: 300_000,
         },
