@@ -4,9 +4,13 @@
  *
  *   POST /_emulator/reset       a fresh workspace (and demo data when started with it), counters at zero
  *   GET  /_emulator/config      the current configuration
- *   PUT  /_emulator/config      a partial update: {rateLimit, latencyMs, faults, queryLagMs}
+ *   PUT  /_emulator/config      a partial update: {rateLimit, latencyMs, faults, queryLagMs}; `faults.script` lists
+ *                               faults for the next matching requests ({operation, status, afterWrite, hangMs,
+ *                               bodyContains}), each used once
  *   GET  /_emulator/stats       request counts by operation and status, 429s, injected faults
- *   DELETE /_emulator/stats     counters back to zero (the data stays)
+ *   DELETE /_emulator/stats     counters back to zero (the data stays), the request journal emptied
+ *   GET  /_emulator/requests    the latest API requests (at most 2000), oldest first: operation, method, path, status
+ *                               and a write's JSON body
  *   GET  /_emulator/workspace   root page, demo Canvas and Mail database and data source ids
  *   GET  /_emulator/dump        every database, data source (with schema) and page (properties and content)
  */
@@ -50,8 +54,10 @@ export function controlRoutes(state: EmulatorState): Hono<NodeBindings> {
   control.get("/_emulator/stats", (c) => json(c, 200, state.stats.toJSON()));
   control.delete("/_emulator/stats", (c) => {
     state.stats = new Stats();
+    state.journal = [];
     return json(c, 200, state.stats.toJSON());
   });
+  control.get("/_emulator/requests", (c) => json(c, 200, { requests: state.journal }));
   control.get("/_emulator/workspace", (c) => json(c, 200, workspaceSummary(state)));
   control.get("/_emulator/dump", (c) => json(c, 200, { ...workspaceSummary(state), ...dumpWorkspace(state.ws) }));
   control.all(CONTROL, (c) => json(c, 404, { error: `no control route ${routeOf(c.req.method, c.req.url)}` }));

@@ -12,7 +12,7 @@ import { controlRoutes } from "./control-routes.ts";
 import { buildDemoData, type DemoWorkspace } from "./demo-data.ts";
 import { errorBody, NotionApiError, validationError } from "./errors.ts";
 import { isRecord } from "./rich-text.ts";
-import { Chaos, DEFAULT_CONFIG, type EmulatorConfig, mergeConfig, RateLimiter, Stats } from "./traffic.ts";
+import { Chaos, DEFAULT_CONFIG, type EmulatorConfig, mergeConfig, RateLimiter, Stats, takeScriptedFault } from "./traffic.ts";
 import { viewerRoutes } from "./viewer/routes.ts";
 import { discardBody, json, listen, type NodeBindings } from "../shared/hono.ts";
 import { StateFile } from "../shared/state-file.ts";
@@ -58,6 +58,8 @@ export class EmulatorState {
   readonly limiter = new RateLimiter();
   readonly chaos: Chaos;
   stats = new Stats();
+  /** The latest API requests (`GET /_emulator/requests`), oldest first, at most `JOURNAL_SIZE`. */
+  journal: JournalEntry[] = [];
 
   constructor(
     readonly token: string,
@@ -75,6 +77,7 @@ export class EmulatorState {
     // After the demo data, so the workspace a user starts with is visible to queries at once.
     this.ws.queryLagMs = this.config.queryLagMs;
     this.stats = new Stats();
+    this.journal = [];
     this.limiter.reset();
     this.chaos.reset();
   }
@@ -99,6 +102,17 @@ export class EmulatorState {
     return this.config;
   }
 }
+
+/** One API request as `GET /_emulator/requests` lists it: the JSON body of a write, the status answered. */
+export interface JournalEntry {
+  operation: string;
+  method: string;
+  path: string;
+  status: number;
+  body: unknown;
+}
+
+const JOURNAL_SIZE = 2000;
 
 export interface NotionEmulator {
   url: string;
@@ -172,6 +186,7 @@ const FAULTS: Record<number, { code: NotionApiError["code"]; message: string }> 
   503: { code: "service_unavailable", message: "Public API service is temporarily unavailable, please try again later." },
   504: { code: "gateway_timeout", message: "Gateway timed out." },
   529: { code: "service_overload", message: "Notion is temporarily overloaded. Please try again later." },
+  429: { code: "rate_limited", message: "You have been rate limited. Please try again in a few minutes." },
 };
 
 /**
@@ -182,8 +197,24 @@ async function handleApi(state: EmulatorState, c: Context<NodeBindings>, route: 
   const method = c.req.method;
   const requestId = randomUUID();
   const operation = route?.operation ?? "unknown";
+  const path = new URL(c.req.url).pathname;
+  // Read once: the journal keeps a write's JSON, a scripted fault may match on it, the route parses it.
+  const raw = Buffer.from(await c.req.arrayBuffer());
+  const journal = (status: number) => {
+    let body: unknown = null;
+    if (method !== "GET" && raw.length > 0) {
+      try {
+        body = JSON.parse(raw.toString("utf8"));
+      } catch {
+        body = raw.toString("utf8");
+      }
+    }
+    state.journal.push({ operation, method, path, status, body });
+    if (state.journal.length > JOURNAL_SIZE) state.journal.splice(0, state.journal.length - JOURNAL_SIZE);
+  };
   const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
     state.stats.record(operation, status);
+    journal(status);
     return json(c, status, payload, { "x-notion-request-id": requestId, ...headers });
   };
   const fail = (error: NotionApiError, headers: Record<string, string> = {}) => send(error.status, errorBody(error, requestId), headers);
@@ -203,23 +234,24 @@ async function handleApi(state: EmulatorState, c: Context<NodeBindings>, route: 
   const wait = state.limiter.take(token, state.config.rateLimit);
   if (wait > 0) return fail(new NotionApiError(429, "rate_limited", "You have been rate limited. Please try again in a few minutes."), { "retry-after": String(wait) });
 
-  const fault = state.chaos.fault(state.config.faults, method !== "GET");
+  const fault = takeScriptedFault(state.config.faults, operation, raw.toString("utf8")) ?? state.chaos.fault(state.config.faults, method !== "GET");
   const sendFault = (status: number) => {
     state.stats.faultsInjected++;
     if (status === 502) {
       state.stats.record(operation, 502);
+      journal(502);
       const html = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n";
       return c.body(html, 502, { "content-type": "text/html", "cf-ray": `${requestId.slice(0, 16).replace(/-/g, "")}-SJC` });
     }
     const known = FAULTS[status]!;
-    return fail(new NotionApiError(status, known.code, known.message), status === 529 ? { "retry-after": "1" } : {});
+    return fail(new NotionApiError(status, known.code, known.message), status === 529 || status === 429 ? { "retry-after": "1" } : {});
   };
+  if (fault?.hangMs) await new Promise((resolve) => setTimeout(resolve, fault.hangMs));
   if (fault && !fault.afterWrite) return sendFault(fault.status);
 
   if (!route) return fail(new NotionApiError(400, "invalid_request_url", "Invalid request URL."));
   let result: unknown;
   try {
-    const raw = Buffer.from(await c.req.arrayBuffer());
     if (raw.length > MAX_PAYLOAD_BYTES) throw validationError(`body failed validation: body.length should be ≤ \`${MAX_PAYLOAD_BYTES}\` bytes, instead was \`${raw.length}\`.`);
     let body: Record<string, unknown> = {};
     if (raw.length > 0 && method !== "GET") {

@@ -25,6 +25,15 @@ const seedSchema = z.object({
   audioBytesPerSecond: z.number().int().min(1).max(1_000_000).optional(),
 }).strict();
 
+const resetSchema = z.object({
+  /** A fresh workspace from this seed (other line and call ids) instead of the start-up one. */
+  seed: z.number().int().optional(),
+  lines: z.number().int().min(1).max(100).optional(),
+}).strict();
+
+/** A past call or text (`at`, when it ended or was sent): history, everything ready, no webhooks. */
+const at = z.iso.datetime().optional();
+
 const callSchema = z.object({
   phoneNumberId: z.string().regex(/^PN/).optional(),
   participant: e164.optional(),
@@ -37,6 +46,7 @@ const callSchema = z.object({
   summary: z.boolean().optional(),
   voicemail: z.boolean().optional(),
   ringing: z.boolean().optional(),
+  at,
 }).strict();
 
 const messageSchema = z.object({
@@ -48,6 +58,7 @@ const messageSchema = z.object({
   media: z.number().int().min(0).max(10).optional(),
   /** An outgoing text's status; `undelivered` is what the 2026-03-30 system announces as `message.failed`. */
   status: z.enum(["queued", "sent", "delivered", "undelivered"]).optional(),
+  at,
 }).strict();
 
 const trafficSchema = z.object({
@@ -98,6 +109,12 @@ export function controlRoutes(emulator: OpenPhoneEmulator): Hono<ControlEnv> {
     }
     return json(c, 200, { ...file, url: `${emulator.baseUrl}/media/${file.id}.${file.extension}`, fault: emulator.mediaFaults.get(file.id) ?? null });
   });
+  control.post("/_emulator/calls/:callId{AC[A-Za-z0-9]+}/ready", (c) => {
+    const callId = c.req.param("callId");
+    const finished = emulator.finishProcessing(callId);
+    if (!finished) throw new ApiError(404, `No call ${callId}`);
+    return json(c, 200, finished);
+  });
   control.post("/_emulator/calls/:callId{AC[A-Za-z0-9]+}/webhooks", (c) => {
     const callId = c.req.param("callId");
     const replayed = emulator.replayCallWebhooks(callId);
@@ -105,7 +122,7 @@ export function controlRoutes(emulator: OpenPhoneEmulator): Hono<ControlEnv> {
     return json(c, 200, replayed);
   });
   control.post("/_emulator/reset", (c) => {
-    emulator.reset();
+    emulator.reset(parse(resetSchema, body(c)));
     return json(c, 200, { ok: true });
   });
   control.post("/_emulator/seed", (c) => json(c, 200, emulator.seed(parse(seedSchema, body(c)))));

@@ -44,7 +44,7 @@ export interface AlertEvaluation {
 }
 
 async function bounded<T>(name: string, work: () => Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: ReturnType<typeof setTimeout> | null = null;
   try {
     return await Promise.race([
       work(),

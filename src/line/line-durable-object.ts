@@ -285,7 +285,7 @@ export class LineDurableObject extends DurableObject<Env> {
       const wait = waitBeforeNextFlush(this.store.nextDueAt(), Date.now());
       if (wait === null) await copied;
       else if (wait > 0) {
-        let timer: ReturnType<typeof setTimeout> | undefined;
+        let timer: ReturnType<typeof setTimeout> | null = null;
         await Promise.race([copied, new Promise((resolve) => (timer = setTimeout(resolve, wait)))]);
         clearTimeout(timer);
       }

@@ -100,7 +100,7 @@ export async function copyMediaItems(
       const length = knownLength(response);
       const stallMs = options.stallMs ?? SOURCE_STALL_MS;
       const deadlineMs = length === null ? null : stallMs + (length / (options.minBytesPerSecond ?? SOURCE_MIN_BYTES_PER_SECOND)) * 1000;
-      const deadline = deadlineMs === null ? undefined : setTimeout(() => abort(new Error(`the download did not finish within ${Math.round(deadlineMs / 1000)} s`)), deadlineMs);
+      const deadline = deadlineMs === null ? null : setTimeout(() => abort(new Error(`the download did not finish within ${Math.round(deadlineMs / 1000)} s`)), deadlineMs);
       let stored;
       try {
         stored = await putStream(env.MEDIA, current.key, response.body, length, {
