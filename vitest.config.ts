@@ -13,6 +13,7 @@
  */
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import type { ProvidedContext } from "vitest";
 import { defineConfig } from "vitest/config";
 
 const root = import.meta.dirname;
@@ -43,36 +44,40 @@ const LINE_TEST_SETTINGS = {
   COALESCE_MS: "60000",
 };
 
+type Inject = <K extends keyof ProvidedContext & string>(key: K) => ProvidedContext[K];
+
+/**
+ * The Worker of a workerd project: src/index.ts with wrangler.jsonc's bindings, the migrations, the test media source
+ * and the URLs of the emulators test/emulators-setup.ts started (the doctor's start-up check would spend requests
+ * the tests count), plus the project's own settings.
+ */
+function workerd(settings: (inject: Inject) => Record<string, string>) {
+  return cloudflareTest(async ({ inject }) => ({
+    main: "./src/index.ts",
+    wrangler: { configPath: "./wrangler.jsonc" },
+    miniflare: {
+      bindings: {
+        TEST_MIGRATIONS: await readD1Migrations(path.join(root, "migrations")),
+        MEDIA_SOURCE_BASE: inject("mediaSourceBase"),
+        DOCTOR_AT_START: "false",
+        NOTION_API_BASE: inject("notionEmulator").url,
+        OPENPHONE_API_BASE: inject("openphoneEmulator").url,
+        ...settings(inject),
+      },
+    },
+  }));
+}
+
 export default defineConfig({
   test: {
     reporters: ["default", "./test/plain-summary-reporter.ts"],
     projects: [
       {
-        plugins: [
-          cloudflareTest(async ({ inject }) => {
-            const notion = inject("notionEmulator");
-            const openphone = inject("openphoneEmulator");
-            return {
-              main: "./src/index.ts",
-              wrangler: { configPath: "./wrangler.jsonc" },
-              miniflare: {
-                bindings: {
-                  TEST_MIGRATIONS: await readD1Migrations(path.join(root, "migrations")),
-                  // The test media source (recordings, voicemails and the OpenPhone listings that point at them).
-                  MEDIA_SOURCE_BASE: inject("mediaSourceBase"),
-                  // The doctor's start-up check would spend requests of the emulators that tests count.
-                  DOCTOR_AT_START: "false",
-                  // The emulators started by test/emulators-setup.ts. Their token, key and database ids are not bound
-                  // here: these tests hand the Worker the settings each one is about (a missing secret, a wrong
-                  // token), and a Line Durable Object of theirs must not write to Notion. The Line Durable Object
-                  // tests that do write run in the `workers-lines` project below, with all of them bound.
-                  NOTION_API_BASE: notion.url,
-                  OPENPHONE_API_BASE: openphone.url,
-                },
-              },
-            };
-          }),
-        ],
+        // The emulators' token, key and database ids are not bound here: these tests hand the Worker the settings each
+        // one is about (a missing secret, a wrong token), and a Line Durable Object of theirs must not write to
+        // Notion. The Line Durable Object tests that do write run in the `workers-lines` project below, with all of
+        // them bound.
+        plugins: [workerd(() => ({}))],
         test: {
           name: "workers",
           include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
@@ -84,28 +89,17 @@ export default defineConfig({
         },
       },
       {
+        // A deployment's settings, against this project's own emulators (test/emulators-setup.ts).
         plugins: [
-          cloudflareTest(async ({ inject }) => {
+          workerd((inject) => {
             const notion = inject("notionEmulator");
             const openphone = inject("openphoneEmulator");
             return {
-              main: "./src/index.ts",
-              wrangler: { configPath: "./wrangler.jsonc" },
-              miniflare: {
-                bindings: {
-                  TEST_MIGRATIONS: await readD1Migrations(path.join(root, "migrations")),
-                  MEDIA_SOURCE_BASE: inject("mediaSourceBase"),
-                  DOCTOR_AT_START: "false",
-                  // A deployment's settings, against this project's own emulators (test/emulators-setup.ts).
-                  NOTION_API_BASE: notion.url,
-                  NOTION_TOKEN: notion.token,
-                  NOTION_CALLS_DATABASE_ID: notion.callsDatabaseId,
-                  NOTION_MESSAGES_DATABASE_ID: notion.messagesDatabaseId,
-                  OPENPHONE_API_BASE: openphone.url,
-                  OPENPHONE_API_KEY: openphone.key,
-                  ...LINE_TEST_SETTINGS,
-                },
-              },
+              NOTION_TOKEN: notion.token,
+              NOTION_CALLS_DATABASE_ID: notion.callsDatabaseId,
+              NOTION_MESSAGES_DATABASE_ID: notion.messagesDatabaseId,
+              OPENPHONE_API_KEY: openphone.key,
+              ...LINE_TEST_SETTINGS,
             };
           }),
         ],
