@@ -112,6 +112,8 @@ export async function startMemoryWorker(): Promise<MemoryWorker> {
         OPENPHONE_API_BASE: source.url,
         ADMIN_TOKEN,
         MEDIA_SIGNING_KEYS: "media-signing-key-memory-0001",
+        // Only the media copies are measured: no start-up checks of a Notion and webhooks this Worker has none of.
+        DOCTOR_AT_START: "false",
       },
       r2Buckets: ["MEDIA"],
       kvNamespaces: ["FLAGS"],
