@@ -1,6 +1,7 @@
 /**
  * `GET /admin/stats`: what the dashboard shows. Today's syncs and Canvas hit ratio (D1 views), the Canvas index's
- * size and unmatched participants, every counter of the last 24 hours, the open dead letters and the state of the
+ * size and unmatched participants, every counter of the last 24 hours and the timings among them (processing time per
+ * call or text, D1 write p95, R2 upload speed: observability/timings.ts), the open dead letters and the state of the
  * Notion and OpenPhone gates. Then how far behind the sync is: each line's pending items and oldest pending age (asked
  * of its Line Durable Object), webhook → page percentiles, items written per minute, and five-minute series of
  * throughput and lag over the last 24 hours for the dashboard's charts.
@@ -17,6 +18,7 @@ import { countOpenDeadLetters } from "../db/dead-letters";
 import { readLagSeries, readSyncedToday, readThroughputSeries, readWorkspaceLag, LAG_BUCKET_MS } from "../db/lag";
 import { apiRequestTotals, readCanvasHitRatio, readMetrics } from "../db/metrics";
 import { readSyncStatsToday } from "../db/sync-history";
+import { timingFigures } from "../observability/timings";
 import type { GateStats } from "../gates/gate-durable-object";
 import { gateSettings, type GatedApi } from "../gates/gated-fetch";
 import { readLineLag } from "./line-lag";
@@ -58,6 +60,8 @@ export async function collectStats(env: Env, now = Date.now()) {
     metrics24h: metrics,
     /** Every request spent in the last 24 hours (flushes, media, backfill listings, routing, Canvas, admin calls). */
     requests24h: apiRequestTotals(metrics),
+    /** The Worker's own timings over the last 24 hours: processing per call or text, D1 write p95, R2 upload speed. */
+    timings24h: timingFigures(metrics),
     deadLetters: { open: openDeadLetters },
     gates: Object.fromEntries(GATES.map((api, i) => [api, gates[i]])),
     audit: audit && { lastRunAt: new Date(audit.endedAt).toISOString(), checked: audit.checked, missing: audit.missing, duplicated: audit.duplicated, stale: audit.stale, complete: audit.complete },

@@ -20,7 +20,8 @@ import { putStream, type StoredStream } from "./r2-stream";
 import { refreshSourceUrl, type SourceUrlCache } from "./refresh";
 
 export type MediaCopyResult =
-  | { item: MediaItem; status: "stored"; size: number; via: StoredStream["via"] }
+  /** `ms`: from the request for the source to its last byte in R2. */
+  | { item: MediaItem; status: "stored"; size: number; via: StoredStream["via"]; ms: number }
   | { item: MediaItem; status: "already_stored"; size: number }
   /** `transient`: the source or the network failed in a way that usually passes (5xx, 429, a timeout, a reset). */
   | { item: MediaItem; status: "unavailable"; reason: string; transient: boolean };
@@ -81,6 +82,7 @@ export async function copyMediaItems(
     let current = item;
     let refreshedOnce = false;
     try {
+      let startedAt = Date.now();
       let { response, abort } = await openSource(download, current.sourceUrl);
       if (EXPIRED_OR_MISSING.has(response.status) && current.kind !== "mms") {
         await response.body?.cancel();
@@ -88,6 +90,7 @@ export async function copyMediaItems(
         if (!refreshed.url) return { item: current, status: "unavailable", reason: `source answered ${describe(response)}; ${refreshed.reason}`, transient: false };
         current = { ...current, sourceUrl: refreshed.url };
         refreshedOnce = true;
+        startedAt = Date.now();
         ({ response, abort } = await openSource(download, current.sourceUrl));
       }
       if (!response.ok || !response.body) {
@@ -110,7 +113,7 @@ export async function copyMediaItems(
       } finally {
         clearTimeout(deadline);
       }
-      return { item: current, status: "stored", size: stored.size, via: stored.via };
+      return { item: current, status: "stored", size: stored.size, via: stored.via, ms: Date.now() - startedAt };
     } catch (error) {
       return { item: current, status: "unavailable", reason: `copy failed: ${error instanceof Error ? error.message : String(error)}`, transient: true };
     }

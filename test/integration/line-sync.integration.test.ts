@@ -2,6 +2,8 @@ import { createExecutionContext, runDurableObjectAlarm, runInDurableObject } fro
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import worker from "../../src/index";
+import { readMetrics } from "../../src/db/metrics";
+import { timingFigures } from "../../src/observability/timings";
 import type { WebhookMessage } from "../../src/queue/messages";
 import type { MediaItem } from "../../src/media/plan";
 import type { LineStorage } from "../../src/line/storage";
@@ -93,6 +95,13 @@ describe("Line Durable Object → Notion", () => {
     await stub.ingest([events[4]!]);
     await flush(stub);
     expect(await notion.requests()).toHaveLength(2);
+    // The line's own timings (observability/timings.ts): the call's processing, the recording's upload, and the first
+    // flush's D1 write, counted with the second one's.
+    const timings = timingFigures(await readMetrics(env.DB, 0));
+    expect(timings.itemsProcessed).toBeGreaterThanOrEqual(1);
+    expect(timings.processingMsPerItem).toEqual(expect.any(Number));
+    expect(timings.d1Writes).toBeGreaterThanOrEqual(1);
+    expect(timings.mediaBytes).toBeGreaterThanOrEqual(original.byteLength);
   });
 
   it("updates only what changed when a text is delivered later", async () => {

