@@ -12,8 +12,11 @@
  * figures the targets speak of: mean processing time, D1 write p95 and R2 upload speed.
  */
 
-/** Upper bounds (ms) of the D1 write buckets; a write slower than the last one is counted under `inf`. */
-export const D1_WRITE_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 5000] as const;
+/**
+ * Upper bounds (ms) of the D1 write buckets; a write slower than the last one is counted under `inf`. 40 sits below
+ * the 50 ms target, so a p95 that meets it reads as a bound under 50 rather than 50 itself.
+ */
+export const D1_WRITE_BUCKETS_MS = [5, 10, 25, 40, 50, 100, 250, 500, 1000, 5000] as const;
 const D1_WRITE_PREFIX = "d1.batch_ms.le_";
 
 /** The counter a D1 write of `ms` is counted under. */

@@ -6,6 +6,7 @@ describe("the Worker's timings", () => {
     expect(d1WriteBucket(0)).toBe("d1.batch_ms.le_5");
     expect(d1WriteBucket(5)).toBe("d1.batch_ms.le_5");
     expect(d1WriteBucket(5.1)).toBe("d1.batch_ms.le_10");
+    expect(d1WriteBucket(40)).toBe("d1.batch_ms.le_40");
     expect(d1WriteBucket(49)).toBe("d1.batch_ms.le_50");
     expect(d1WriteBucket(60_000)).toBe("d1.batch_ms.le_inf");
   });
