@@ -15,6 +15,7 @@ import { isRecord } from "./rich-text.ts";
 import { Chaos, DEFAULT_CONFIG, type EmulatorConfig, mergeConfig, RateLimiter, Stats, takeScriptedFault } from "./traffic.ts";
 import { viewerRoutes } from "./viewer/routes.ts";
 import { discardBody, json, listen, type NodeBindings } from "../shared/hono.ts";
+import type { JournalEntry } from "./journal.ts";
 import { StateFile } from "../shared/state-file.ts";
 import { Workspace, type WorkspaceSnapshot } from "./workspace.ts";
 
@@ -103,14 +104,6 @@ export class EmulatorState {
   }
 }
 
-/** One API request as `GET /_emulator/requests` lists it: the JSON body of a write, the status answered. */
-export interface JournalEntry {
-  operation: string;
-  method: string;
-  path: string;
-  status: number;
-  body: unknown;
-}
 
 const JOURNAL_SIZE = 2000;
 

@@ -6,6 +6,7 @@
 import { inject } from "vitest";
 import type { Call, PhoneNumber } from "../../src/openphone/client";
 import type {} from "../emulators-context";
+import type { JournalEntry } from "../../emulators/notion/journal";
 
 export const NOTION = inject("notionEmulator");
 export const OPENPHONE = inject("openphoneEmulator");
@@ -17,14 +18,6 @@ async function control<T>(base: string, method: string, path: string, body?: unk
   return JSON.parse(text) as T;
 }
 
-/** One API request as `GET /_emulator/requests` lists it (emulators/notion/server.ts). */
-export interface JournalEntry {
-  operation: string;
-  method: string;
-  path: string;
-  status: number;
-  body: unknown;
-}
 
 /** A fault for the next matching request (`faults.script` of emulators/notion/traffic.ts). */
 export interface ScriptedFault {
