@@ -2,10 +2,13 @@
  * Canvas index Durable Object: one instance for the whole Worker ("canvas-index"). It is where refreshes of the
  * Canvas index happen, one at a time, so every isolate and every Line Durable Object shares them.
  *
- * A lookup that misses the index asks for a refresh. The first miss waits a short window so the rest of its burst
- * joins it; a miss that arrives while a refresh is already running joins the next one (the running one may have
+ * A lookup that misses the index asks for a refresh. A refresh that began after the miss's calls and texts reached
+ * the Worker has read every customer added before they did: when one has finished, the miss needs none, and when one
+ * is querying Notion, the miss shares it. Otherwise the first miss waits a short window so the rest of its burst
+ * joins it; a miss that arrives while an older refresh is running joins the next one (the running one may have
  * started before that customer was added), and everyone waiting then shares that next refresh. A burst of unknown
- * numbers therefore costs at most two incremental refreshes, usually one request each.
+ * numbers therefore costs one incremental refresh however far apart the lines' flushes fall, and two when an older
+ * refresh was running as it arrived; usually one request each.
  */
 import { DurableObject } from "cloudflare:workers";
 import { getConfig, type Config } from "../config";
@@ -53,8 +56,14 @@ export class CanvasIndexDurableObject extends DurableObject<Env> {
   private tail: Promise<unknown> = Promise.resolve();
   /** A refresh that has not started querying yet: a miss arriving now can share it. */
   private gathering: Promise<MissRefreshResult> | null = null;
-  /** A refresh already querying Notion: it may have missed a customer added a moment ago, so misses wait for the next. */
+  /** A refresh already querying Notion, and when it began: a miss shares it only when it began after the miss's events. */
   private running: Promise<MissRefreshResult> | null = null;
+  private runningSince = 0;
+  /**
+   * When the last refresh that finished began (ms), and the index version it left. Kept in memory: after an eviction
+   * it is 0, and the next miss asks for a refresh as it would without it.
+   */
+  private refreshed = { since: 0, indexVersion: -1 };
 
   private get config(): Config {
     return getConfig(this.env).config;
@@ -66,9 +75,15 @@ export class CanvasIndexDurableObject extends DurableObject<Env> {
     return result;
   }
 
-  /** An incremental refresh that starts after this call, shared with every miss of the same burst. */
-  async refreshForMisses(): Promise<MissRefreshResult> {
+  /**
+   * A refresh of the index that began after the misses' calls and texts reached the Worker (`seenAt`, ms): the last
+   * finished one or the running one when it did, else an incremental refresh that starts after this call, shared with
+   * every miss of the same burst. Without `seenAt`, always one that starts after this call.
+   */
+  async refreshForMisses(seenAt?: number): Promise<MissRefreshResult> {
+    if (seenAt !== undefined && this.refreshed.since >= seenAt) return { ok: true, indexVersion: this.refreshed.indexVersion, notionRequests: 0 };
     if (this.gathering) return { ...(await this.gathering), notionRequests: 0 };
+    if (this.running && seenAt !== undefined && this.runningSince >= seenAt) return { ...(await this.running), notionRequests: 0 };
     const previous = this.running;
     let self: Promise<MissRefreshResult> | undefined;
     const refresh = (async (): Promise<MissRefreshResult> => {
@@ -79,6 +94,7 @@ export class CanvasIndexDurableObject extends DurableObject<Env> {
         const summary = await this.exclusive(() => {
           if (this.gathering === self) this.gathering = null;
           this.running = self ?? null;
+          this.runningSince = Date.now();
           return this.refreshNow("incremental");
         });
         return { ok: true, indexVersion: summary.indexVersion, notionRequests: summary.notionRequests };
@@ -175,6 +191,7 @@ export class CanvasIndexDurableObject extends DurableObject<Env> {
     const config = this.config;
     const counter = newRequestCounter();
     const summary = await refreshCanvasIndex(createNotionClient(this.env, config, counter), this.env.DB, config, { mode });
+    if (summary.mode !== "skipped") this.refreshed = { since: summary.startedAt, indexVersion: summary.indexVersion };
     await incrementMetrics(this.env.DB, {
       [`canvas.refresh.${summary.mode}`]: 1,
       "canvas.refresh.requests": summary.notionRequests,

@@ -46,6 +46,12 @@ export interface MatchOptions {
    * linked by the cron's relinking when the index gains their number.
    */
   acceptRefreshWithinMs?: number;
+  /**
+   * When the calls and texts being matched first reached the Worker (ms; the latest of them). A refresh of the index
+   * that began at or after it already reads every customer added before they did, so a miss may share one that is
+   * running instead of waiting for the next (CanvasIndexDurableObject.refreshForMisses).
+   */
+  seenAt?: number;
 }
 
 export class CanvasMatcher {
@@ -122,7 +128,7 @@ export class CanvasMatcher {
       // Unknown as of a recent refresh: answered null and kept in memory only (not a verified negative).
       counts.miss += pending.length;
       for (const ik of pending) this.remember(ik, null);
-    } else if (pending.length > 0) await this.resolveMisses(pending, answer, counts);
+    } else if (pending.length > 0) await this.resolveMisses(pending, answer, counts, options.seenAt);
 
     await incrementMetrics(this.env.DB, {
       "canvas.lookup.memory": counts.memory,
@@ -142,14 +148,14 @@ export class CanvasMatcher {
     }
   }
 
-  private async resolveMisses(pending: string[], answer: (ik: string, pageId: string | null) => void, counts: Record<"notion" | "miss", number>): Promise<void> {
+  private async resolveMisses(pending: string[], answer: (ik: string, pageId: string | null) => void, counts: Record<"notion" | "miss", number>, seenAt?: number): Promise<void> {
     if (!this.config.NOTION_CANVAS_DATABASE_ID) {
       // No Canvas configured: nothing to ask, nothing to remember.
       counts.miss += pending.length;
       return;
     }
     const stub = this.env.CANVAS_INDEX.get(this.env.CANVAS_INDEX.idFromName(CANVAS_INDEX_OBJECT_NAME));
-    const refresh = await stub.refreshForMisses();
+    const refresh = await stub.refreshForMisses(seenAt);
     if (this.counter) this.counter.notion += refresh.notionRequests;
     if (refresh.ok) this.lastMissRefreshAt = this.now();
     if (!refresh.ok) {

@@ -518,10 +518,12 @@ export class LineDurableObject extends DurableObject<Env> {
     const matcher = (this.matcher ??= new CanvasMatcher(this.env, config, this.canvasCounter));
     // Every participant of a group text is looked up, so the relation holds each one who is a customer.
     const keysOf = (rs: ResourceRecord[]) => [...new Set(rs.flatMap((r) => participantsOf(r.state, this.lookups.cachedLineNumber(r.state.lineId))))];
-    const live = keysOf(records.filter((r) => r.source !== "backfill"));
+    const liveRecords = records.filter((r) => r.source !== "backfill");
+    const live = keysOf(liveRecords);
     const past = keysOf(records.filter((r) => r.source === "backfill"));
+    const seenAt = Math.max(...liveRecords.map((r) => r.firstEventAt));
     const [liveMatches, pastMatches] = await Promise.all([
-      live.length > 0 ? matcher.match(live) : new Map<string, string | null>(),
+      live.length > 0 ? matcher.match(live, { seenAt }) : new Map<string, string | null>(),
       past.length > 0 ? matcher.match(past, { acceptRefreshWithinMs: BACKFILL_CANVAS_REFRESH_MS }) : new Map<string, string | null>(),
     ]);
     return new Map([...pastMatches, ...liveMatches]);
