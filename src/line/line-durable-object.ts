@@ -26,6 +26,7 @@ import { readContactsByPhones } from "../db/openphone-contacts";
 import { claimLineOfResource } from "../db/webhook-routes";
 import { getFlags } from "../flags/flags";
 import { incrementMetrics } from "../db/metrics";
+import { runStatements } from "../db/statements";
 import { emptyReport, flushReportStatements, type FlushReport } from "../db/sync-history";
 import { newRequestCounter } from "../gates/gated-fetch";
 import { createNotionClient } from "../notion/client";
@@ -575,14 +576,15 @@ export class LineDurableObject extends DurableObject<Env> {
     if (record.source === "backfill") spend.add(backfillRunOf(this.store.eventMessages(record.resourceId)), counter, result.outcome, record.pageId !== null);
   }
 
-  /** One D1 round trip per alarm. Dead letters must land: if D1 fails, the failed resources are retried instead. */
+  /** One D1 round trip per alarm (one per statement with D1_BATCHING_ENABLED off). Dead letters must land: if D1 fails, the failed resources are retried instead. */
   private async writeReport(report: FlushReport, log: ReturnType<typeof createLogger>): Promise<void> {
     const m = report.metrics;
     m["notion.requests"] = (m["notion.requests"] ?? 0) + this.canvasCounter.notion;
     this.canvasCounter.notion = 0;
     try {
       const statements = flushReportStatements(this.env.DB, report, Date.now());
-      if (statements.length > 0) await withTimeout(this.env.DB.batch(statements), this.bounds.d1Ms, "recording the flush in D1");
+      const { D1_BATCHING_ENABLED } = await getFlags(this.env);
+      await withTimeout(runStatements(this.env.DB, statements, D1_BATCHING_ENABLED), this.bounds.d1Ms, "recording the flush in D1");
     } catch (error) {
       log.error("could not record the flush in D1", { error });
       for (const resourceId of new Set(report.deadLetters.map((d) => d.resourceId))) {
