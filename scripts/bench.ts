@@ -8,7 +8,8 @@
  *   3. the Notion 429s of the whole run;
  *   4. webhook → page latency (p50, p95) of the calls and texts of 1 and 2;
  *   5. a burst of signed webhooks: accepted per second, measured here;
- *   6. scenario 1 again with `COALESCE_MS` = 0 (a runtime flag), for comparison with 1.
+ *   6. scenario 1 again with `COALESCE_MS` = 0 (a runtime flag), for comparison with 1;
+ *   7. the ablations (scripts/lib/bench-ablations.ts): each optimisation on and off in two more sandboxes.
  *
  * Prints a table, and writes `{rows, notMeasured}` to FILE with `--json`. What a run cannot measure (a scenario that
  * failed or timed out) is left out of the rows and listed under "not measured", with the reason.
@@ -20,6 +21,7 @@ import { startE2ESandbox, type E2ESandbox } from "../test/e2e/harness.ts";
 import { type BenchReport, type BenchRow, benchExitCode, benchRow, formatBenchTable, latencyP50Target, percentile, round } from "./lib/bench-report.ts";
 import { BenchScenarios, PAGE_POLL_MS, type ScenarioResult } from "./lib/bench-scenarios.ts";
 import { parseFlags } from "./lib/command-line.ts";
+import { runAblations } from "./lib/bench-ablations.ts";
 
 /** The product's default coalescing window (the `COALESCE_MS` flag), which the bench runs with. */
 const COALESCE_MS = 10_000;
@@ -140,6 +142,14 @@ notMeasured.push(
 );
 
 await sandbox.close();
+
+// ── Ablations: each optimisation on and off, side by side (scripts/lib/bench-ablations.ts) ──────────────────────
+if (runUsable) {
+  const ablation = flags.quick ? { burstCalls: 12, recordingBytes: 64 * 1024 * 1024 } : { burstCalls: 30, recordingBytes: 200 * 1024 * 1024 };
+  await runAblations({ coalesceMs: COALESCE_MS, ...ablation, log }, rows, notMeasured);
+}
+// ── end of the ablations ────────────────────────────────────────────────────────────────────────────────────────
+
 const report: BenchReport = { rows, notMeasured };
 console.log(`\n${formatBenchTable(report)}`);
 if (flags.json) fs.writeFileSync(flags.json, `${JSON.stringify(report, null, 2)}\n`);

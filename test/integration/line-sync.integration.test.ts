@@ -315,3 +315,43 @@ describe("Line Durable Object → Notion", () => {
     });
   });
 });
+
+describe("D1_BATCHING_ENABLED", () => {
+  /** The line's object with a D1 that counts its batches, and the settings plus `overrides`. */
+  async function countedLine(name: string, overrides: Record<string, string>) {
+    const counts = { batches: 0 };
+    const db = new Proxy(env.DB, {
+      get(target, property) {
+        if (property === "batch") return (statements: D1PreparedStatement[]) => (counts.batches++, target.batch(statements));
+        const value = Reflect.get(target, property);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const stub = env.LINE.get(env.LINE.idFromName(name));
+    await runInDurableObject(stub, (instance) => {
+      (instance as unknown as { env: Env }).env = { ...env, ...TEST_SETTINGS, ...overrides, DB: db } as unknown as Env;
+    });
+    return { stub, counts };
+  }
+
+  it("off: a flush records the same rows in D1 with one statement per round trip instead of a batch", async () => {
+    const rowsOf = async (callId: string) => ({
+      history: (await env.DB.prepare("SELECT kind, source, outcome FROM sync_history WHERE resource_id = ?1").bind(callId).all()).results,
+      resource: await env.DB.prepare("SELECT kind, phone_number_id, participant, status FROM resources WHERE resource_id = ?1").bind(callId).first(),
+    });
+    const on = await countedLine("PNbatch1", {});
+    await on.stub.ingest(callEvents("AC910", "PNbatch1"));
+    await flush(on.stub);
+    const off = await countedLine("PNbatch2", { D1_BATCHING_ENABLED: "false" });
+    await off.stub.ingest(callEvents("AC911", "PNbatch2"));
+    await flush(off.stub);
+
+    const [a, b] = [await rowsOf("AC910"), await rowsOf("AC911")];
+    expect(a.history).toEqual([{ kind: "call", source: "webhook", outcome: "created" }]);
+    expect(b.history).toEqual(a.history);
+    expect(b.resource).toEqual({ ...(a.resource as object), phone_number_id: "PNbatch2" });
+    // The flush's own record is the batch the switch removes; other writes (counters, media outcomes) batch either way.
+    expect(on.counts.batches).toBeGreaterThan(0);
+    expect(off.counts.batches).toBeLessThan(on.counts.batches);
+  });
+});
