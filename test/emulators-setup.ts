@@ -4,6 +4,7 @@
  * databases set up. Its clock can be pinned (`POST {"now": ms}` to the clock URL, `{"now": null}` to follow real time
  * again), so a test of waits measured in minutes moves time instead of sleeping. vitest.config.ts hands their URLs,
  * key, token and database ids to the Worker as bindings; tests script failures through the emulators' control routes.
+ * Each workers project runs this setup for itself, so each has emulators of its own.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -15,12 +16,15 @@ import type {} from "./emulators-context.ts";
 
 export const NOTION_EMULATOR_TOKEN = "workers-test-notion-token";
 export const OPENPHONE_EMULATOR_KEY = "workers-test-openphone-key";
+export const OPENPHONE_EMULATOR_LINES = 40;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let pinned: number | null = null;
   const notion = await startNotionEmulator({ port: 0, token: NOTION_EMULATOR_TOKEN, now: () => pinned ?? Date.now(), config: { rateLimit: { perSecond: 100_000, burst: 100_000 } } });
   const databases = await setupNotionDatabases({ token: NOTION_EMULATOR_TOKEN, baseUrl: notion.url, parentPageId: notion.rootPageId });
-  const openphone = await startOpenPhoneEmulator({ port: 0, key: OPENPHONE_EMULATOR_KEY });
+  // Lines enough for each Line Durable Object test to have its own (test/integration/emulators.ts hands them out), no
+  // rate limit, and a call's recording, transcript and summary ready as soon as it ends (a test holds one back).
+  const openphone = await startOpenPhoneEmulator({ port: 0, key: OPENPHONE_EMULATOR_KEY, lines: OPENPHONE_EMULATOR_LINES, config: { rateLimitPerSecond: 0, eventGapsMs: { recording: 0, transcript: 0, summary: 0 } } });
   const clock = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);

@@ -3,6 +3,8 @@ declare namespace Cloudflare {
     TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
     /** Origin of the test media source started by test/media-source-setup.ts. */
     MEDIA_SOURCE_BASE: string;
+    /** Bound in the `workers-lines` project only (vitest.config.ts), as a deployment's secret. */
+    ADMIN_TOKEN?: string;
   }
 }
 

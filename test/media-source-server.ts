@@ -12,6 +12,12 @@
  * - `GET /control/counts?path=/files/a.mp3`: `{ "count": n }`, requests seen for that path.
  * - `POST /control/calls/<callId>` `{ call, recordings, voicemail }`: what `GET /v1/calls/<id>`,
  *   `/v1/call-recordings/<id>` and `/v1/call-voicemails/<id>` answer (voicemail null → 404).
+ *
+ * It is also an alert receiver (a Slack-style incoming webhook), for the alert tests:
+ * - `POST /alerts/<name>`: records the JSON body and answers 200 `ok` (or 500 while failures are scripted).
+ * - `GET /control/alerts/<name>`: `{ "received": [body, …] }`, every POST to that receiver, oldest first.
+ * - `POST /control/alerts/<name>` `{ "failNext": n }`: the next n deliveries to that receiver answer 500.
+ * Each test uses a receiver name of its own, so tests running at once never see each other's alerts.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -35,6 +41,8 @@ export async function startMediaSourceServer(): Promise<MediaSourceServer> {
   const counts = new Map<string, number>();
   const calls = new Map<string, CallFixture>();
   const inflight = { now: 0, max: 0 };
+  const alerts = new Map<string, { received: unknown[]; failNext: number }>();
+  const receiver = (name: string) => alerts.get(name) ?? alerts.set(name, { received: [], failNext: 0 }).get(name)!;
 
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
@@ -54,6 +62,13 @@ export async function startMediaSourceServer(): Promise<MediaSourceServer> {
           inflight.max = inflight.now;
           return json(200, { max });
         }
+        const alert = url.pathname.match(/^\/control\/alerts\/([^/]+)$/)?.[1];
+        if (alert && req.method === "GET") return json(200, { received: receiver(alert).received });
+        if (alert && req.method === "POST") {
+          if (!Number.isInteger(body.failNext) || body.failNext < 0) return json(400, { message: "expected { failNext: n }" });
+          receiver(alert).failNext = body.failNext;
+          return json(200, { ok: true });
+        }
         if (url.pathname === "/control/counts") return json(200, { count: counts.get(url.searchParams.get("path") ?? "") ?? 0 });
         const callId = url.pathname.match(/^\/control\/calls\/([^/]+)$/)?.[1];
         if (callId) {
@@ -61,6 +76,17 @@ export async function startMediaSourceServer(): Promise<MediaSourceServer> {
           return json(200, { ok: true });
         }
         return json(404, { message: "unknown control route" });
+      }
+
+      const alert = url.pathname.match(/^\/alerts\/([^/]+)$/)?.[1];
+      if (alert && req.method === "POST") {
+        const target = receiver(alert);
+        target.received.push(JSON.parse((await readBody(req)) || "null"));
+        if (target.failNext > 0) {
+          target.failNext--;
+          return res.writeHead(500, { "Content-Type": "text/plain" }).end("receiver unavailable");
+        }
+        return res.writeHead(200, { "Content-Type": "text/plain" }).end("ok");
       }
 
       counts.set(url.pathname, (counts.get(url.pathname) ?? 0) + 1);

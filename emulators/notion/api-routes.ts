@@ -3,6 +3,7 @@
  * Data-source routes need 2025-09-03 or later (older versions get 400 `invalid_request_url`, as the real API gives);
  * `POST /v1/databases/{id}/query` is the 2022-06-28 query and is refused the same way from 2025-09-03 on.
  */
+import { Hono, type Context } from "hono";
 import { bodyInvalid, invalidRequestUrl, NotionApiError, notFound, validationError } from "./errors.ts";
 import { normalizeId } from "./ids.ts";
 import { retrievePropertyItem } from "./property-items.ts";
@@ -10,6 +11,7 @@ import { appendChildren, createPage, updateBlock, updatePage } from "./pages.ts"
 import { paginate, pageSizeOf, queryDataSource, search, type ResultPage, type VisiblePage } from "./queries.ts";
 import { expectObject, parseRichText } from "./rich-text.ts";
 import { serializeChild, serializeDatabase, serializeDataSource, serializePage, usesDataSources } from "./serialize.ts";
+import type { NodeBindings } from "../shared/hono.ts";
 import type { Workspace } from "./workspace.ts";
 
 export interface ApiRequest {
@@ -20,9 +22,12 @@ export interface ApiRequest {
   query: URLSearchParams;
 }
 
-interface Route {
+export interface Route {
   method: string;
-  pattern: RegExp;
+  /** The Hono path, `/v1/pages/:id`. */
+  path: string;
+  /** The path's parameters in order: `params` holds their decoded values. */
+  paramNames: string[];
   operation: string;
   /** Names of the path ids, for Notion's `path.<name> should be a valid uuid` message. */
   idNames: string[];
@@ -30,10 +35,10 @@ interface Route {
   handle(request: ApiRequest): unknown;
 }
 
-const ID = "([^/]+)";
 const route = (method: string, path: string, operation: string, idNames: string[], handle: Route["handle"], gate?: Route["gate"]): Route => ({
   method,
-  pattern: new RegExp(`^/v1/${path.replace(/\{id\}/g, ID)}$`),
+  path: `/v1/${path}`,
+  paramNames: [...path.matchAll(/:(\w+)/g)].map((m) => m[1]!),
   operation,
   idNames,
   gate,
@@ -123,38 +128,38 @@ function retrieveBlock(r: ApiRequest, id: string): unknown {
 export const ROUTES: Route[] = [
   route("GET", "users/me", "users.me", [], (r) => r.ws.bot),
   route("GET", "users", "users.list", [], (r) => list(paginate(r.ws, [...r.ws.users.values()], r.query.get("start_cursor") ?? undefined, 100, "start_cursor"), (u) => u, "user")),
-  route("GET", "users/{id}", "users.retrieve", ["user_id"], (r) => r.ws.users.get(r.params[0]!) ?? (() => { throw notFound("user", r.params[0]!); })()),
+  route("GET", "users/:id", "users.retrieve", ["user_id"], (r) => r.ws.users.get(r.params[0]!) ?? (() => { throw notFound("user", r.params[0]!); })()),
   route("POST", "databases", "databases.create", [], createDatabase),
-  route("GET", "databases/{id}", "databases.retrieve", ["database_id"], (r) => {
+  route("GET", "databases/:id", "databases.retrieve", ["database_id"], (r) => {
     if (!usesDataSources(r.version)) soleDataSource(r, r.params[0]!);
     return serializeDatabase(r.ws, r.ws.database(r.params[0]!), r.version);
   }),
-  route("PATCH", "databases/{id}", "databases.update", ["database_id"], (r) => updateDatabase(r, r.params[0]!)),
-  route("POST", "databases/{id}/query", "databases.query", ["database_id"], (r) => queryResult(r, queryDataSource(r.ws, soleDataSource(r, r.params[0]!), r.body)), "legacy"),
+  route("PATCH", "databases/:id", "databases.update", ["database_id"], (r) => updateDatabase(r, r.params[0]!)),
+  route("POST", "databases/:id/query", "databases.query", ["database_id"], (r) => queryResult(r, queryDataSource(r.ws, soleDataSource(r, r.params[0]!), r.body)), "legacy"),
   route("POST", "data_sources", "data_sources.create", [], (r) => {
     const parent = expectObject("body.parent", r.body.parent);
     const databaseId = normalizeId(String(parent.database_id ?? ""));
     if (!databaseId) throw bodyInvalid("body.parent.database_id", "should be a valid uuid", parent.database_id);
     return serializeDataSource(r.ws, r.ws.createDataSource("body.properties", databaseId, r.body.title, r.body.properties));
   }, "data_sources"),
-  route("GET", "data_sources/{id}", "data_sources.retrieve", ["data_source_id"], (r) => serializeDataSource(r.ws, r.ws.dataSource(r.params[0]!)), "data_sources"),
-  route("PATCH", "data_sources/{id}", "data_sources.update", ["data_source_id"], (r) => serializeDataSource(r.ws, r.ws.updateDataSource("body", r.params[0]!, r.body)), "data_sources"),
-  route("POST", "data_sources/{id}/query", "data_sources.query", ["data_source_id"], (r) => queryResult(r, queryDataSource(r.ws, r.params[0]!, r.body)), "data_sources"),
+  route("GET", "data_sources/:id", "data_sources.retrieve", ["data_source_id"], (r) => serializeDataSource(r.ws, r.ws.dataSource(r.params[0]!)), "data_sources"),
+  route("PATCH", "data_sources/:id", "data_sources.update", ["data_source_id"], (r) => serializeDataSource(r.ws, r.ws.updateDataSource("body", r.params[0]!, r.body)), "data_sources"),
+  route("POST", "data_sources/:id/query", "data_sources.query", ["data_source_id"], (r) => queryResult(r, queryDataSource(r.ws, r.params[0]!, r.body)), "data_sources"),
   route("POST", "pages", "pages.create", [], (r) => serializePage(r.ws, createPage(r.ws, r.body), r.version)),
-  route("GET", "pages/{id}", "pages.retrieve", ["page_id"], (r) => serializePage(r.ws, r.ws.page(r.params[0]!), r.version)),
-  route("PATCH", "pages/{id}", "pages.update", ["page_id"], (r) => serializePage(r.ws, updatePage(r.ws, r.params[0]!, r.body), r.version)),
-  route("GET", "pages/{id}/properties/([^/]+)", "pages.properties.retrieve", ["page_id"], (r) => retrievePropertyItem(r.ws, r.params[0]!, r.params[1]!, r.query)),
-  route("GET", "blocks/{id}", "blocks.retrieve", ["block_id"], (r) => retrieveBlock(r, r.params[0]!)),
-  route("PATCH", "blocks/{id}", "blocks.update", ["block_id"], (r) => {
+  route("GET", "pages/:id", "pages.retrieve", ["page_id"], (r) => serializePage(r.ws, r.ws.page(r.params[0]!), r.version)),
+  route("PATCH", "pages/:id", "pages.update", ["page_id"], (r) => serializePage(r.ws, updatePage(r.ws, r.params[0]!, r.body), r.version)),
+  route("GET", "pages/:id/properties/:property", "pages.properties.retrieve", ["page_id"], (r) => retrievePropertyItem(r.ws, r.params[0]!, r.params[1]!, r.query)),
+  route("GET", "blocks/:id", "blocks.retrieve", ["block_id"], (r) => retrieveBlock(r, r.params[0]!)),
+  route("PATCH", "blocks/:id", "blocks.update", ["block_id"], (r) => {
     const block = updateBlock(r.ws, r.params[0]!, r.body);
     return serializeChild(r.ws, block.id, block.parentId);
   }),
-  route("DELETE", "blocks/{id}", "blocks.delete", ["block_id"], (r) => {
+  route("DELETE", "blocks/:id", "blocks.delete", ["block_id"], (r) => {
     const block = updateBlock(r.ws, r.params[0]!, { archived: true });
     return serializeChild(r.ws, block.id, block.parentId);
   }),
-  route("GET", "blocks/{id}/children", "blocks.children.list", ["block_id"], (r) => listChildren(r, r.params[0]!)),
-  route("PATCH", "blocks/{id}/children", "blocks.children.append", ["block_id"], (r) => {
+  route("GET", "blocks/:id/children", "blocks.children.list", ["block_id"], (r) => listChildren(r, r.params[0]!)),
+  route("PATCH", "blocks/:id/children", "blocks.children.append", ["block_id"], (r) => {
     const made = appendChildren(r.ws, r.params[0]!, r.body);
     return { object: "list", results: made.map((b) => serializeChild(r.ws, b.id, r.params[0]!)), next_cursor: null, has_more: false, type: "block", block: {} };
   }),
@@ -168,20 +173,16 @@ export const ROUTES: Route[] = [
   }),
 ];
 
-/** The route for a method and path, with its path ids checked and normalised; null for URLs the API does not have. */
-export function matchRoute(method: string, pathname: string): { route: Route; params: string[] } | null {
-  for (const candidate of ROUTES) {
-    if (candidate.method !== method) continue;
-    const match = candidate.pattern.exec(pathname);
-    if (!match) continue;
-    return { route: candidate, params: match.slice(1).map(decodeURIComponent) };
-  }
-  return null;
-}
-
-/** The operation name for stats, even for URLs that will be refused. */
-export function operationOf(method: string, pathname: string): string {
-  return matchRoute(method, pathname)?.route.operation ?? "unknown";
+/**
+ * The routes on Hono, each answered by `handle` (which runs the API's checks before the route); every other `/v1/...`
+ * URL and method gets `handle` without a route. Hono answers a HEAD with the GET route; the API has no HEAD, so a HEAD
+ * is a URL it does not have.
+ */
+export function apiRoutes(handle: (c: Context<NodeBindings>, route: Route | undefined) => Promise<Response>): Hono<NodeBindings> {
+  const api = new Hono<NodeBindings>();
+  for (const known of ROUTES) api.on(known.method, known.path, (c) => handle(c, c.req.method === known.method ? known : undefined));
+  api.all("/v1/:path{.*}", (c) => handle(c, undefined));
+  return api;
 }
 
 export function runRoute(route: Route, rawParams: string[], request: Omit<ApiRequest, "params">): unknown {

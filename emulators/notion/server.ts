@@ -4,16 +4,18 @@
  * viewer. `startNotionEmulator` is what tests and `main.ts` call.
  */
 import { randomUUID } from "node:crypto";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
-import { matchRoute, operationOf, runRoute } from "./api-routes.ts";
-import { handleControl } from "./control-routes.ts";
+import { Hono, type Context } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { getPath } from "hono/utils/url";
+import { apiRoutes, runRoute, type Route } from "./api-routes.ts";
+import { controlRoutes } from "./control-routes.ts";
 import { buildDemoData, type DemoWorkspace } from "./demo-data.ts";
 import { errorBody, NotionApiError, validationError } from "./errors.ts";
-import { sendJson } from "./json-response.ts";
 import { isRecord } from "./rich-text.ts";
-import { Chaos, DEFAULT_CONFIG, type EmulatorConfig, mergeConfig, RateLimiter, Stats } from "./traffic.ts";
-import { handleViewer } from "./viewer/routes.ts";
+import { Chaos, DEFAULT_CONFIG, type EmulatorConfig, mergeConfig, RateLimiter, Stats, takeScriptedFault } from "./traffic.ts";
+import { viewerRoutes } from "./viewer/routes.ts";
+import { discardBody, json, listen, type NodeBindings } from "../shared/hono.ts";
+import type { JournalEntry } from "./journal.ts";
 import { StateFile } from "../shared/state-file.ts";
 import { Workspace, type WorkspaceSnapshot } from "./workspace.ts";
 
@@ -57,6 +59,8 @@ export class EmulatorState {
   readonly limiter = new RateLimiter();
   readonly chaos: Chaos;
   stats = new Stats();
+  /** The latest API requests (`GET /_emulator/requests`), oldest first, at most `JOURNAL_SIZE`. */
+  journal: JournalEntry[] = [];
 
   constructor(
     readonly token: string,
@@ -74,6 +78,7 @@ export class EmulatorState {
     // After the demo data, so the workspace a user starts with is visible to queries at once.
     this.ws.queryLagMs = this.config.queryLagMs;
     this.stats = new Stats();
+    this.journal = [];
     this.limiter.reset();
     this.chaos.reset();
   }
@@ -99,6 +104,9 @@ export class EmulatorState {
   }
 }
 
+
+const JOURNAL_SIZE = 2000;
+
 export interface NotionEmulator {
   url: string;
   rootPageId: string;
@@ -117,24 +125,9 @@ export async function startNotionEmulator(options: NotionEmulatorOptions = {}): 
     persisted = new StateFile(options.stateFile, () => state.saved());
     persisted.changed();
   }
-  const server = http.createServer((req, res) => {
-    // Every change to the workspace arrives as a request that is not a GET (API writes, control reset).
-    if (persisted && req.method !== "GET" && req.method !== "HEAD") res.once("finish", () => persisted.changed());
-    handle(state, req, res).catch((error: unknown) => {
-      console.error("notion emulator: unexpected error", error);
-      if (!res.headersSent) sendJson(res, 500, { object: "error", status: 500, code: "internal_server_error", message: "Unexpected error occurred." });
-      else res.end();
-    });
-  });
-  server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", resolve);
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const listening = await listen(notionApp(state, persisted && (() => persisted.changed())), options.port ?? 0, options.host ?? "127.0.0.1");
   return {
-    url: `http://${host}:${address.port}`,
+    url: listening.url,
     get rootPageId() {
       return state.ws.rootPageId;
     },
@@ -142,35 +135,42 @@ export async function startNotionEmulator(options: NotionEmulatorOptions = {}): 
       return state.demo;
     },
     state,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }).finally(() => persisted?.flush()),
+    close: () => listening.close().finally(() => persisted?.flush()),
   };
 }
 
-async function readBody(req: http.IncomingMessage): Promise<Buffer | null> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_READ_BYTES) return null;
-    chunks.push(chunk);
+/**
+ * The whole emulator as one Hono app: `/_emulator/...` (the control API), `/v1/...` (the API) and the viewer for
+ * everything else. Every body is read (up to MAX_READ_BYTES) before any route runs, so a body too large is refused
+ * before the token is checked. `changed` runs once each answer to a request that is not a GET has gone out.
+ */
+export function notionApp(state: EmulatorState, changed?: () => void): Hono<NodeBindings> {
+  // The control API takes its paths with or without one trailing slash (`/_emulator/reset/` is the reset).
+  const app = new Hono<NodeBindings>({ getPath: (request) => getPath(request).replace(/^(\/_emulator\/.+?)\/$/, "$1") });
+  if (changed) {
+    app.use(async (c, next) => {
+      // Every change to the workspace arrives as a request that is not a GET (API writes, control reset).
+      if (c.req.method !== "GET" && c.req.method !== "HEAD") c.env.outgoing.once("finish", changed);
+      await next();
+    });
   }
-  return Buffer.concat(chunks);
-}
-
-async function handle(state: EmulatorState, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? "/", "http://emulator.local");
-  const body = await readBody(req);
-  if (body === null) {
-    sendJson(res, 413, { object: "error", status: 413, code: "validation_error", message: `Request body too large: the limit is ${MAX_READ_BYTES} bytes.` });
-    return;
-  }
-  if (url.pathname.startsWith("/_emulator/")) return handleControl(state, req, res, url, body);
-  if (!url.pathname.startsWith("/v1/")) return handleViewer(state, req, res, url);
-  return handleApi(state, req, res, url, body);
+  app.use(
+    bodyLimit({
+      maxSize: MAX_READ_BYTES,
+      onError: async (c) => {
+        await discardBody(c);
+        return json(c, 413, { object: "error", status: 413, code: "validation_error", message: `Request body too large: the limit is ${MAX_READ_BYTES} bytes.` });
+      },
+    }),
+  );
+  app.route("/", controlRoutes(state));
+  app.route("/", apiRoutes((c, route) => handleApi(state, c, route)));
+  app.route("/", viewerRoutes(state));
+  app.onError((error, c) => {
+    console.error("notion emulator: unexpected error", error);
+    return json(c, 500, { object: "error", status: 500, code: "internal_server_error", message: "Unexpected error occurred." });
+  });
+  return app;
 }
 
 const FAULTS: Record<number, { code: NotionApiError["code"]; message: string }> = {
@@ -179,25 +179,46 @@ const FAULTS: Record<number, { code: NotionApiError["code"]; message: string }> 
   503: { code: "service_unavailable", message: "Public API service is temporarily unavailable, please try again later." },
   504: { code: "gateway_timeout", message: "Gateway timed out." },
   529: { code: "service_overload", message: "Notion is temporarily overloaded. Please try again later." },
+  429: { code: "rate_limited", message: "You have been rate limited. Please try again in a few minutes." },
 };
 
-async function handleApi(state: EmulatorState, req: http.IncomingMessage, res: http.ServerResponse, url: URL, raw: Buffer): Promise<void> {
-  const method = req.method ?? "GET";
+/**
+ * One `/v1/...` request, in the API's order: latency, token (401), version (400), rate limit (429), an injected fault,
+ * then the route (`undefined`: a URL the API does not have, 400 `invalid_request_url`) and its answer.
+ */
+async function handleApi(state: EmulatorState, c: Context<NodeBindings>, route: Route | undefined): Promise<Response> {
+  const method = c.req.method;
   const requestId = randomUUID();
-  const operation = operationOf(method, url.pathname);
+  const operation = route?.operation ?? "unknown";
+  const path = new URL(c.req.url).pathname;
+  // Read once: the journal keeps a write's JSON, a scripted fault may match on it, the route parses it.
+  const raw = Buffer.from(await c.req.arrayBuffer());
+  const journal = (status: number) => {
+    let body: unknown = null;
+    if (method !== "GET" && raw.length > 0) {
+      try {
+        body = JSON.parse(raw.toString("utf8"));
+      } catch {
+        body = raw.toString("utf8");
+      }
+    }
+    state.journal.push({ operation, method, path, status, body });
+    if (state.journal.length > JOURNAL_SIZE) state.journal.splice(0, state.journal.length - JOURNAL_SIZE);
+  };
   const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
     state.stats.record(operation, status);
-    sendJson(res, status, payload, { "x-notion-request-id": requestId, ...headers });
+    journal(status);
+    return json(c, status, payload, { "x-notion-request-id": requestId, ...headers });
   };
   const fail = (error: NotionApiError, headers: Record<string, string> = {}) => send(error.status, errorBody(error, requestId), headers);
 
   const delay = state.chaos.latency(state.config.latencyMs);
   if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
 
-  const token = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? "")?.[1]?.trim();
+  const token = /^Bearer\s+(.+)$/i.exec(c.req.header("authorization") ?? "")?.[1]?.trim();
   if (token !== state.token) return fail(new NotionApiError(401, "unauthorized", "API token is invalid."));
-  const version = req.headers["notion-version"];
-  if (typeof version !== "string" || version === "") {
+  const version = c.req.header("notion-version");
+  if (version === undefined || version === "") {
     return fail(new NotionApiError(400, "missing_version", "Notion-Version header failed validation: Notion-Version header should be defined, instead was `undefined`."));
   }
   if (!KNOWN_VERSIONS.includes(version)) {
@@ -206,23 +227,22 @@ async function handleApi(state: EmulatorState, req: http.IncomingMessage, res: h
   const wait = state.limiter.take(token, state.config.rateLimit);
   if (wait > 0) return fail(new NotionApiError(429, "rate_limited", "You have been rate limited. Please try again in a few minutes."), { "retry-after": String(wait) });
 
-  const fault = state.chaos.fault(state.config.faults, method !== "GET");
+  const fault = takeScriptedFault(state.config.faults, operation, raw.toString("utf8")) ?? state.chaos.fault(state.config.faults, method !== "GET");
   const sendFault = (status: number) => {
     state.stats.faultsInjected++;
     if (status === 502) {
       state.stats.record(operation, 502);
+      journal(502);
       const html = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n";
-      res.writeHead(502, { "content-type": "text/html", "cf-ray": `${requestId.slice(0, 16).replace(/-/g, "")}-SJC` });
-      res.end(html);
-      return;
+      return c.body(html, 502, { "content-type": "text/html", "cf-ray": `${requestId.slice(0, 16).replace(/-/g, "")}-SJC` });
     }
     const known = FAULTS[status]!;
-    fail(new NotionApiError(status, known.code, known.message), status === 529 ? { "retry-after": "1" } : {});
+    return fail(new NotionApiError(status, known.code, known.message), status === 529 || status === 429 ? { "retry-after": "1" } : {});
   };
+  if (fault?.hangMs) await new Promise((resolve) => setTimeout(resolve, fault.hangMs));
   if (fault && !fault.afterWrite) return sendFault(fault.status);
 
-  const matched = matchRoute(method, url.pathname);
-  if (!matched) return fail(new NotionApiError(400, "invalid_request_url", "Invalid request URL."));
+  if (!route) return fail(new NotionApiError(400, "invalid_request_url", "Invalid request URL."));
   let result: unknown;
   try {
     if (raw.length > MAX_PAYLOAD_BYTES) throw validationError(`body failed validation: body.length should be ≤ \`${MAX_PAYLOAD_BYTES}\` bytes, instead was \`${raw.length}\`.`);
@@ -237,7 +257,7 @@ async function handleApi(state: EmulatorState, req: http.IncomingMessage, res: h
       if (!isRecord(parsed)) throw new NotionApiError(400, "invalid_json", "Error parsing JSON body: the body must be a JSON object.");
       body = parsed;
     }
-    result = runRoute(matched.route, matched.params, { ws: state.ws, version, body, query: url.searchParams });
+    result = runRoute(route, route.paramNames.map((name) => c.req.param(name) ?? ""), { ws: state.ws, version, body, query: new URL(c.req.url).searchParams });
   } catch (error) {
     if (error instanceof NotionApiError) return fail(error);
     console.error(`notion emulator: ${operation} failed unexpectedly`, error);
@@ -247,5 +267,5 @@ async function handleApi(state: EmulatorState, req: http.IncomingMessage, res: h
     state.stats.faultsAfterWrite++;
     return sendFault(fault.status);
   }
-  send(200, result);
+  return send(200, result);
 }

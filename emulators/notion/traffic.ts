@@ -10,6 +10,29 @@ export const FAULT_STATUSES = [409, 500, 502, 503, 504, 529] as const;
 /** Statuses that may be answered after a write went through (the client cannot tell whether it did). */
 export const AFTER_WRITE_STATUSES = new Set([500, 502, 503, 504]);
 
+/** Statuses a scripted fault may answer: the random ones and the rate limit. */
+export const SCRIPTED_STATUSES = [...FAULT_STATUSES, 429] as const;
+
+/**
+ * One fault for the next request of an operation (`pages.create`, …), for a test that needs a given answer to a given
+ * write: consumed by the first request it matches. `afterWrite` answers it after the write was applied (500, 502, 503
+ * and 504 only); `hangMs` holds the answer that long first and writes nothing (a Notion that stopped answering);
+ * `bodyContains` matches only a request whose JSON body contains that text (a test's own call or text id).
+ */
+export const scriptedFaultSchema = z
+  .object({
+    operation: z.string().min(1),
+    status: z.number().int().refine((s) => (SCRIPTED_STATUSES as readonly number[]).includes(s), { message: `status must be one of ${SCRIPTED_STATUSES.join(", ")}` }),
+    afterWrite: z.boolean().optional(),
+    hangMs: z.number().int().min(1).max(600_000).optional(),
+    bodyContains: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((f) => !f.afterWrite || AFTER_WRITE_STATUSES.has(f.status), { message: `afterWrite needs one of ${[...AFTER_WRITE_STATUSES].join(", ")}` })
+  .refine((f) => !(f.afterWrite && f.hangMs), { message: "a hanging answer writes nothing: afterWrite and hangMs do not go together" });
+
+export type ScriptedFault = z.infer<typeof scriptedFaultSchema>;
+
 export const configSchema = z.object({
   rateLimit: z.object({ perSecond: z.number().positive().max(100_000), burst: z.number().int().min(1).max(100_000) }).strict(),
   latencyMs: z.object({ p50: z.number().min(0).max(60_000), p95: z.number().min(0).max(60_000) }).strict(),
@@ -19,6 +42,8 @@ export const configSchema = z.object({
       statuses: z.array(z.number().int().refine((s) => (FAULT_STATUSES as readonly number[]).includes(s), { message: `each status must be one of ${FAULT_STATUSES.join(", ")}` })).min(1),
       /** Share of injected 500/502/503/504 on POST/PATCH/DELETE that are answered after the write was applied. */
       afterWriteRate: z.number().min(0).max(1),
+      /** Faults for the next matching requests, first in first out (see `scriptedFaultSchema`); a PUT replaces the list. */
+      script: z.array(scriptedFaultSchema).max(1000),
     })
     .strict(),
   queryLagMs: z.number().min(0).max(600_000),
@@ -29,7 +54,7 @@ export type EmulatorConfig = z.infer<typeof configSchema>;
 export const DEFAULT_CONFIG: EmulatorConfig = {
   rateLimit: { perSecond: 3, burst: 10 },
   latencyMs: { p50: 0, p95: 0 },
-  faults: { rate: 0, statuses: [409, 502, 503, 504, 529], afterWriteRate: 0 },
+  faults: { rate: 0, statuses: [409, 502, 503, 504, 529], afterWriteRate: 0, script: [] },
   queryLagMs: 0,
 };
 
@@ -75,6 +100,15 @@ export class RateLimiter {
 export interface FaultDecision {
   status: number;
   afterWrite: boolean;
+  hangMs?: number;
+}
+
+/** Takes the first scripted fault this request matches out of `config.script`; null when none does. */
+export function takeScriptedFault(config: EmulatorConfig["faults"], operation: string, body: string): FaultDecision | null {
+  const index = config.script.findIndex((f) => f.operation === operation && (f.bodyContains === undefined || body.includes(f.bodyContains)));
+  if (index < 0) return null;
+  const [fault] = config.script.splice(index, 1);
+  return { status: fault!.status, afterWrite: fault!.afterWrite ?? false, ...(fault!.hangMs !== undefined && { hangMs: fault!.hangMs }) };
 }
 
 /** Latency draws and fault choices, reproducible for a seed. */

@@ -96,7 +96,14 @@ export class OpenPhoneEmulator {
   }
 
   /** A new call that just ended; its webhook sequence follows at the configured gaps (divided by `timeFactor`). */
-  createCall(options: CallOptions & { ringing?: boolean }): { callId: string; events: PlannedEvent[] } {
+  createCall(options: CallOptions & { ringing?: boolean; at?: string }): { callId: string; events: PlannedEvent[] } {
+    if (options.at !== undefined) {
+      // History: it ended then, everything OpenPhone attaches to it is ready, and nothing is announced.
+      const record = buildCall(this.store, this.baseUrl, options, new Date(options.at), { recording: 0, transcript: 0, summary: 0, voicemail: 0 });
+      this.store.addCall(record);
+      this.onChange();
+      return { callId: record.call.id, events: [] };
+    }
     const k = this.config.timeFactor;
     const gaps = this.config.eventGapsMs;
     const record = buildCall(this.store, this.baseUrl, options, new Date(), {
@@ -121,12 +128,29 @@ export class OpenPhoneEmulator {
     return { callId, events: this.scheduler.planCall(record, { ringing: true }) };
   }
 
+  /**
+   * OpenPhone finishes processing a call now: its recording, transcript, summary and voicemail read as ready from
+   * here on (webhooks already planned keep their time). `undefined` when there is no such call.
+   */
+  finishProcessing(callId: string): { callId: string; readyAt: string } | undefined {
+    const record = this.store.calls.get(callId);
+    if (!record) return undefined;
+    const now = Date.now();
+    record.recordingReadyAt = Math.min(record.recordingReadyAt, now);
+    record.transcriptReadyAt = Math.min(record.transcriptReadyAt, now);
+    record.summaryReadyAt = Math.min(record.summaryReadyAt, now);
+    record.voicemailReadyAt = Math.min(record.voicemailReadyAt, now);
+    this.onChange();
+    return { callId, readyAt: new Date(now).toISOString() };
+  }
+
   /** A new text, received or sent now; its webhook goes out at once. */
-  createMessage(options: MessageOptions): { messageId: string; events: PlannedEvent[] } {
-    const record = buildMessage(this.store, options, new Date());
+  createMessage(options: MessageOptions & { at?: string }): { messageId: string; events: PlannedEvent[] } {
+    const record = buildMessage(this.store, options, options.at === undefined ? new Date() : new Date(options.at));
     this.store.addMessage(record);
     this.onChange();
-    return { messageId: record.message.id, events: this.scheduler.planMessage(record) };
+    // A past text (`at`) is history: nothing is announced.
+    return { messageId: record.message.id, events: options.at === undefined ? this.scheduler.planMessage(record) : [] };
   }
 
   /** History without webhooks. The workspace is rebuilt only if `lines` or `contacts` change it. */
@@ -169,13 +193,16 @@ export class OpenPhoneEmulator {
     else this.mediaFaults.delete(id);
   }
 
-  /** Empty state (fresh workspace from the start-up seed), default config, counters at zero. */
-  reset(): void {
+  /**
+   * Empty state (a fresh workspace from the start-up seed and line count, or from `seed` and `lines`), default config,
+   * counters at zero.
+   */
+  reset(workspace: { seed?: number; lines?: number } = {}): void {
     this.traffic.stop();
     this.scheduler.reset();
     this.dispatcher.reset();
     this.dispatcher.log.length = 0;
-    this.store.reset({ ...this.initialWorkspace });
+    this.store.reset({ ...this.initialWorkspace, ...workspace });
     this.quoWebhooks.clear();
     this.rateLimiter.reset();
     this.mediaFaults.clear();

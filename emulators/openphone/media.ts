@@ -9,7 +9,7 @@
  * Switches: `chunked` omits Content-Length; `expired` answers 403 (or 404) as an expired storage URL does; a
  * per-file fault answers a given status for the next N requests, then serves the file again.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Context } from "hono";
 import zlib from "node:zlib";
 import type { EmulatorConfig, EmulatorStats } from "./config.ts";
 import type { MediaFile } from "./model.ts";
@@ -119,10 +119,9 @@ export function expectedMediaBytes(id: string, offset: number, length: number, c
   return bytes;
 }
 
-function storageError(res: ServerResponse, status: number, code: string, message: string): void {
+function storageError(c: Context, status: 403 | 404 | 500 | 503, code: string, message: string): Response {
   const body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`;
-  res.writeHead(status, { "content-type": "application/xml", "content-length": Buffer.byteLength(body) });
-  res.end(body);
+  return c.body(body, status, { "content-type": "application/xml", "content-length": String(Buffer.byteLength(body)) });
 }
 
 function parseRange(header: string | undefined, size: number): { start: number; end: number } | "unsatisfiable" | undefined {
@@ -139,66 +138,75 @@ function parseRange(header: string | undefined, size: number): { start: number; 
   return { start, end };
 }
 
-function waitForDrainOrClose(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off("drain", done);
-      res.off("close", done);
-      resolve();
-    };
-    res.on("drain", done);
-    res.on("close", done);
-  });
-}
-
-export async function serveMedia(req: IncomingMessage, res: ServerResponse, file: MediaFile | undefined, faults: Map<string, MediaFault>, config: EmulatorConfig["media"], stats: EmulatorStats): Promise<void> {
+/**
+ * The answer to a GET or HEAD of `file`. The body is a stream pulled chunk by chunk as the connection takes it (the
+ * server reads the next chunk once the socket has drained), slowed to `bytesPerSecond` when set; the bytes sent are
+ * counted when it ends or the client goes away.
+ */
+export function serveMedia(c: Context, file: MediaFile | undefined, faults: Map<string, MediaFault>, config: EmulatorConfig["media"], stats: EmulatorStats): Response {
   if (!file) {
     stats.countMedia(404, 0);
-    return storageError(res, 404, "NoSuchKey", "The specified key does not exist.");
+    return storageError(c, 404, "NoSuchKey", "The specified key does not exist.");
   }
   const fault = faults.get(file.id);
   if (fault) {
     if (fault.remaining !== null && --fault.remaining <= 0) faults.delete(file.id);
     stats.countMedia(fault.status, 0);
-    return storageError(res, fault.status, fault.status === 404 ? "NoSuchKey" : fault.status === 403 ? "AccessDenied" : "InternalError", "Injected fault.");
+    return storageError(c, fault.status, fault.status === 404 ? "NoSuchKey" : fault.status === 403 ? "AccessDenied" : "InternalError", "Injected fault.");
   }
   if (config.expired) {
     stats.countMedia(config.expiredStatus, 0);
-    return config.expiredStatus === 404 ? storageError(res, 404, "NoSuchKey", "The specified key does not exist.") : storageError(res, 403, "AccessDenied", "Request has expired");
+    return config.expiredStatus === 404 ? storageError(c, 404, "NoSuchKey", "The specified key does not exist.") : storageError(c, 403, "AccessDenied", "Request has expired");
   }
-  const range = parseRange(req.headers.range, file.bytes);
+  const range = parseRange(c.req.header("range"), file.bytes);
   if (range === "unsatisfiable") {
     stats.countMedia(416, 0);
-    res.writeHead(416, { "content-range": `bytes */${file.bytes}`, "content-length": 0 });
-    return void res.end();
+    return c.body(null, 416, { "content-range": `bytes */${file.bytes}`, "content-length": "0" });
   }
   const start = range?.start ?? 0;
   const end = range?.end ?? file.bytes - 1;
   const length = Math.max(0, end - start + 1);
-  const headers: Record<string, string | number> = {
+  const headers: Record<string, string> = {
     "content-type": file.contentType,
     "accept-ranges": "bytes",
     etag: `"${file.id}-${file.bytes}"`,
     "cache-control": "private, max-age=0",
   };
-  if (!config.chunked) headers["content-length"] = length;
+  if (!config.chunked) headers["content-length"] = String(length);
   if (range) headers["content-range"] = `bytes ${start}-${end}/${file.bytes}`;
   const status = range ? 206 : 200;
-  res.writeHead(status, headers);
-  if (req.method === "HEAD") {
+  if (c.req.method === "HEAD") {
     stats.countMedia(status, 0);
-    return void res.end();
+    return c.body(null, status, headers);
   }
-  let sent = 0;
+  // Without a length the body goes out chunked, however small (the server would otherwise measure a short one).
+  if (config.chunked) headers["transfer-encoding"] = "chunked";
   const whole = file.contentType === "image/png" ? pngFile(file.id, file.bytes) : undefined;
-  for (let position = start; position <= end && !res.destroyed; ) {
-    const size = Math.min(CHUNK_BYTES, end + 1 - position);
-    const writable = res.write(whole ? whole.subarray(position, position + size) : expectedMediaBytes(file.id, position, size, file.contentType, file.bytes));
-    position += size;
-    sent += size;
-    if (!writable) await waitForDrainOrClose(res);
-    if (config.bytesPerSecond > 0) await new Promise((resolve) => setTimeout(resolve, (size / config.bytesPerSecond) * 1000));
-  }
-  stats.countMedia(status, sent);
-  res.end();
+  let position = start;
+  let sent = 0;
+  let counted = false;
+  const count = () => {
+    if (counted) return;
+    counted = true;
+    stats.countMedia(status, sent);
+  };
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (position > end) {
+          count();
+          controller.close();
+          return;
+        }
+        const size = Math.min(CHUNK_BYTES, end + 1 - position);
+        controller.enqueue(whole ? whole.subarray(position, position + size) : expectedMediaBytes(file.id, position, size, file.contentType, file.bytes));
+        position += size;
+        sent += size;
+        if (config.bytesPerSecond > 0) await new Promise((resolve) => setTimeout(resolve, (size / config.bytesPerSecond) * 1000));
+      },
+      cancel: count,
+    },
+    { highWaterMark: 0 },
+  );
+  return c.body(body, status, headers);
 }

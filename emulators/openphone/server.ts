@@ -3,16 +3,16 @@
  * (`/webhooks`, `/calls`, …), media under `/media/`, the control API under `/_emulator/`. `startOpenPhoneEmulator` is what `main.ts`, the sandbox and other test suites use; with `port: 0`
  * it takes a free port and reports its URL.
  */
-import http from "node:http";
-import type { AddressInfo } from "node:net";
-import { handleApiRequest } from "./api-route.ts";
-import { handleControlRequest } from "./control-routes.ts";
+import { Hono } from "hono";
+import { getPath } from "hono/utils/url";
+import { apiRoutes } from "./api-route.ts";
+import { controlRoutes } from "./control-routes.ts";
 import { OpenPhoneEmulator, type EmulatorOptions } from "./emulator.ts";
 import { errorEnvelope } from "./error-envelope.ts";
-import { sendJson } from "./http-io.ts";
 import { serveMedia } from "./media.ts";
-import { handleQuoRequest, isQuoPath } from "./quo/routes.ts";
-import { loadOpenPhoneSpec } from "./spec.ts";
+import { isQuoPath, quoRoutes } from "./quo/routes.ts";
+import { loadOpenPhoneSpec, type OpenPhoneSpec } from "./spec.ts";
+import { json, listen, type NodeBindings } from "../shared/hono.ts";
 import { StateFile } from "../shared/state-file.ts";
 import type { StoreSnapshot } from "./store.ts";
 
@@ -56,50 +56,54 @@ export async function startOpenPhoneEmulator(options: StartOptions): Promise<Run
     file.changed();
     persisted = file;
   }
-  const server = http.createServer((req, res) => {
-    if (persisted && req.method !== "GET" && req.method !== "HEAD") res.once("finish", () => emulator.onChange());
-    const url = new URL(req.url ?? "/", "http://emulator.local");
-    let handling: Promise<void>;
-    if (url.pathname === "/_emulator" || url.pathname.startsWith("/_emulator/")) {
-      handling = handleControlRequest(emulator, req, res, url);
-    } else if (isQuoPath(url.pathname)) {
-      handling = handleQuoRequest(emulator, req, res, url);
-    } else if (url.pathname.startsWith("/media/")) {
-      if (req.method !== "GET" && req.method !== "HEAD") {
-        sendJson(res, 405, errorEnvelope(undefined, 405, "Media answers GET and HEAD only"), { allow: "GET, HEAD" });
-        return;
-      }
-      const id = url.pathname.slice("/media/".length).replace(/\.[a-z0-9]+$/i, "");
-      handling = serveMedia(req, res, emulator.store.media.get(id), emulator.mediaFaults, emulator.config.media, emulator.stats);
-    } else {
-      handling = handleApiRequest(emulator, spec, req, res, url);
-    }
-    handling.catch((error: unknown) => {
-      console.error("openphone emulator: request failed", error);
-      if (!res.headersSent) sendJson(res, 500, errorEnvelope(undefined, 500, "Internal error in the emulator"));
-      else res.destroy();
-    });
-  });
-  server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  emulator.baseUrl = `http://${host}:${address.port}`;
+  const listening = await listen(openPhoneApp(emulator, spec, persisted !== undefined), options.port ?? 0, options.host ?? "127.0.0.1");
+  emulator.baseUrl = listening.url;
   return {
-    url: emulator.baseUrl,
-    port: address.port,
+    url: listening.url,
+    port: listening.port,
     emulator,
     close: async () => {
       emulator.stop();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
       persisted?.flush();
     },
   };
+}
+
+/**
+ * Paths as the routes match them: the control API ignores trailing slashes (`/_emulator/reset/` is the reset) and the
+ * 2026-03-30 API empty segments (`/webhooks/` is `/webhooks`); the v1 API and media take paths as they are.
+ */
+function routedPath(request: Request): string {
+  const path = getPath(request);
+  if (path === "/_emulator" || path.startsWith("/_emulator/")) return path.replace(/\/+$/, "");
+  if (isQuoPath(path)) return `/${path.split("/").filter(Boolean).join("/")}`;
+  return path;
+}
+
+/**
+ * The emulator as one Hono app: the control API, the 2026-03-30 API, media, and the v1 API for every other path.
+ * With `persisting`, every answer to a request that is not a GET tells the emulator something may have changed.
+ */
+export function openPhoneApp(emulator: OpenPhoneEmulator, spec: OpenPhoneSpec, persisting: boolean): Hono<NodeBindings> {
+  const app = new Hono<NodeBindings>({ getPath: routedPath });
+  if (persisting) {
+    app.use(async (c, next) => {
+      if (c.req.method !== "GET" && c.req.method !== "HEAD") c.env.outgoing.once("finish", () => emulator.onChange());
+      await next();
+    });
+  }
+  app.route("/", controlRoutes(emulator));
+  app.route("/", quoRoutes(emulator));
+  app.get("/media/:file{.*}", (c) => {
+    const id = c.req.param("file").replace(/\.[a-z0-9]+$/i, "");
+    return serveMedia(c, emulator.store.media.get(id), emulator.mediaFaults, emulator.config.media, emulator.stats);
+  });
+  app.all("/media/:file{.*}", (c) => json(c, 405, errorEnvelope(undefined, 405, "Media answers GET and HEAD only"), { allow: "GET, HEAD" }));
+  app.route("/", apiRoutes(emulator, spec));
+  app.onError((error, c) => {
+    console.error("openphone emulator: request failed", error);
+    return json(c, 500, errorEnvelope(undefined, 500, "Internal error in the emulator"));
+  });
+  return app;
 }

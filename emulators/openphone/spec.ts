@@ -35,7 +35,6 @@ export interface SpecOperation {
   operationId: OperationId;
   method: string;
   pathTemplate: string;
-  pathPattern: RegExp;
   pathParamNames: string[];
   parameters: SpecParameter[];
   /** Ajv pointer to the JSON request body schema, when the operation takes one. */
@@ -83,15 +82,7 @@ export class OpenPhoneSpec {
 
   private describe(pathTemplate: string, method: string, raw: RawOperation): SpecOperation {
     const base = ["paths", pathTemplate, method];
-    const pathParamNames: string[] = [];
-    const pathPattern = new RegExp(
-      "^" +
-        pathTemplate.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{(\w+)\}/g, (_, name: string) => {
-          pathParamNames.push(name);
-          return "([^/]+)";
-        }) +
-        "$",
-    );
+    const pathParamNames = [...pathTemplate.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
     const parameters: SpecParameter[] = (raw.parameters ?? []).map((p, index) => ({
       name: p.name,
       in: p.in,
@@ -115,7 +106,6 @@ export class OpenPhoneSpec {
       operationId: raw.operationId,
       method: method.toUpperCase(),
       pathTemplate,
-      pathPattern,
       pathParamNames,
       parameters,
       bodyRef: json ? pointer(...base, "requestBody", "content", "application/json", "schema") : undefined,
@@ -123,21 +113,6 @@ export class OpenPhoneSpec {
       responseRefs,
       errorConstants,
     };
-  }
-
-  /** The operation for a method and path, with its decoded path parameters. */
-  match(method: string, pathname: string): { operation: SpecOperation; pathParams: Record<string, string> } | undefined {
-    for (const operation of this.operations) {
-      if (operation.method !== method) continue;
-      const found = operation.pathPattern.exec(pathname);
-      if (!found) continue;
-      const pathParams: Record<string, string> = {};
-      operation.pathParamNames.forEach((name, i) => {
-        pathParams[name] = decodeURIComponent(found[i + 1]!);
-      });
-      return { operation, pathParams };
-    }
-    return undefined;
   }
 
   byId(operationId: OperationId): SpecOperation {

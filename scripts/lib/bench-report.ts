@@ -1,14 +1,14 @@
 /**
- * The pure part of `npm run bench`: percentiles of measured samples, targets written as text ("≤ 1.2", "≥ 50", "0",
- * "—") and whether a figure meets one, the rows of the report, its table and the exit code. No I/O, so the unit
- * tests hold it to its word.
+ * The pure part of `npm run bench`: percentiles of measured samples, targets written as text ("≤ 1.2", "≥ 50",
+ * "< 1", "0", "—") and whether a figure meets one, the rows of the report, its table and the exit code. No I/O, so
+ * the unit tests hold it to its word.
  */
 
 export interface BenchRow {
   name: string;
   figure: number;
   unit: string;
-  /** "≤ 1.2", "≥ 50", "0" (exactly), or "—" for a row shown for comparison only. */
+  /** "≤ 1.2", "≥ 50", "< 1", "> 1", "0" (exactly), or "—" for a row shown for comparison only. */
   target: string;
   pass: boolean;
   /**
@@ -32,14 +32,14 @@ export function percentile(samples: readonly number[], p: number): number {
   return sorted[Math.max(rank, 1) - 1]!;
 }
 
-const TARGET = /^(≤|<=|≥|>=|=)?\s*(-?\d+(?:\.\d+)?)$/;
+const TARGET = /^(≤|<=|≥|>=|<|>|=)?\s*(-?\d+(?:\.\d+)?)$/;
 
 /** Whether a figure meets a target; a comparison-only target ("—") is always met, a figure that is not a number never. */
 export function meetsTarget(figure: number, target: string): boolean {
   const text = target.trim();
   if (text === "—") return true;
   const match = TARGET.exec(text);
-  if (!match) throw new Error(`a bench target reads "≤ N", "≥ N", "= N", "N" or "—", not "${target}"`);
+  if (!match) throw new Error(`a bench target reads "≤ N", "≥ N", "< N", "> N", "= N", "N" or "—", not "${target}"`);
   if (!Number.isFinite(figure)) return false;
   const bound = Number(match[2]);
   switch (match[1]) {
@@ -49,6 +49,10 @@ export function meetsTarget(figure: number, target: string): boolean {
     case "≥":
     case ">=":
       return figure >= bound;
+    case "<":
+      return figure < bound;
+    case ">":
+      return figure > bound;
     default:
       return figure === bound;
   }

@@ -2,8 +2,9 @@
  * The scenarios of `npm run bench`, run against the end-to-end sandbox (both emulators in this process, the Worker
  * under workerd). Every figure comes from what the emulators saw: Notion requests from the Notion emulator's own
  * counters (`GET /_emulator/stats`, reset with `DELETE` between scenarios), webhook → page latency from the time a
- * call or text is created at the OpenPhone emulator to the first dump of the Notion emulator that holds its page, and
- * intake throughput from the answers to signed webhooks this process posts itself.
+ * call or text is created at the OpenPhone emulator to the first dump of the Notion emulator that holds its page,
+ * intake throughput from the answers to signed webhooks this process posts itself (and the lines' pending counts on
+ * `/admin/stats` for when they were merged), and the Worker's own timings from its counters on `/admin/stats`.
  */
 import { randomUUID } from "node:crypto";
 import { buildMessage } from "../../emulators/openphone/message-builder.ts";
@@ -11,6 +12,7 @@ import { messageEventObject } from "../../emulators/openphone/views.ts";
 import { openPhoneSignature } from "../../emulators/openphone/webhooks/signature.ts";
 import { generateRoster, SANDBOX_ROSTER_SIZE, SANDBOX_SEED } from "../../emulators/shared/roster.ts";
 import { type DumpedPage, E2E_ADMIN_TOKEN, type E2ESandbox, plainText, waitFor } from "../../test/e2e/harness.ts";
+import { createdPages, ninetyOneDaysAgo, type NotionStats as BackfillNotionStats, openphoneDelta, openphoneStats, seedHistory, startRun, runProgress } from "../../test/e2e/backfill-sandbox.ts";
 import { readLineFigures } from "./sandbox-control.ts";
 
 /** How often the Notion emulator is dumped to see pages appear: latencies are at most this much (plus a dump) high. */
@@ -24,6 +26,11 @@ const PAGES_TIMEOUT_MS = 180_000;
  * update: the comparison scenario waits this long and then counts what was spent so far.
  */
 const HELD_TIMEOUT_MS = 60_000;
+/** How long the webhooks of a burst may take to reach their lines, and how often the lines are asked. */
+const MERGE_TIMEOUT_MS = 120_000;
+const MERGE_POLL_MS = 500;
+/** The longest a backfill scenario may take (the full bench's is about 5 minutes of writes). */
+const BACKFILL_TIMEOUT_MS = 600_000;
 
 interface NotionStats {
   requests: { total: number; byOperation: Record<string, number> };
@@ -46,6 +53,31 @@ export interface IntakeResult {
   accepted: number;
   statuses: Record<string, number>;
   seconds: number;
+  /** From the first post until every accepted webhook was merged into its line (pending there, or written). */
+  mergedSeconds: number | null;
+}
+
+export interface BackfillResult {
+  items: number;
+  notionRequests: number;
+  openphoneRequests: number;
+  byOperation: Record<string, number>;
+  rateLimited: number;
+  /** From the request that starts the run to Notion's last request for it. */
+  seconds: number;
+  /** From Notion's first request for the run to its last: the stretch of sustained writes. */
+  writingSeconds: number;
+  failed: number;
+}
+
+/** Numbers no Canvas page and no OpenPhone contact of the sandbox has: +1 202 555 2xxx, leaving out the roster's. */
+let unknownNumberSeq = 0;
+const rosterPhones = new Set(generateRoster(SANDBOX_SEED, SANDBOX_ROSTER_SIZE).map((person) => person.phone));
+function unknownNumber(): string {
+  for (;;) {
+    const number = `+1202555${2000 + (unknownNumberSeq++ % 8000)}`;
+    if (!rosterPhones.has(number)) return number;
+  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -123,6 +155,8 @@ export class BenchScenarios {
     });
     const statuses: Record<string, number> = {};
     let next = 0;
+    const pendingBefore = await this.pendingTotal();
+    const createdBefore = await this.createdPagesSoFar();
     const started = performance.now();
     const sender = async () => {
       while (next < bodies.length) {
@@ -141,7 +175,102 @@ export class BenchScenarios {
     };
     await Promise.all(Array.from({ length: concurrency }, sender));
     const seconds = (performance.now() - started) / 1000;
-    return { sent: count, accepted: statuses["202"] ?? 0, statuses, seconds };
+    const accepted = statuses["202"] ?? 0;
+    // Merged: held by its line (pending, within the window or waiting for Notion) or already written.
+    let mergedSeconds: number | null = null;
+    const deadline = Date.now() + MERGE_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      const merged = (await this.pendingTotal()) - pendingBefore + ((await this.createdPagesSoFar()) - createdBefore);
+      if (merged >= accepted) {
+        mergedSeconds = (performance.now() - started) / 1000;
+        break;
+      }
+      await sleep(MERGE_POLL_MS);
+    }
+    return { sent: count, accepted, statuses, seconds, mergedSeconds };
+  }
+
+  // ---- Rows of the targets beyond requests per call and text (real pace, Canvas lookups, backfill, timings) ----
+
+  /**
+   * The call scenario with the OpenPhone emulator at its real pace (timeFactor 1: recording 5 s, transcript 30 s,
+   * summary 40 s after the call ends), the previous pace restored after.
+   */
+  async realPaceCalls(count: number, spacingMs: number): Promise<ScenarioResult> {
+    const url = `${this.sandbox.openphoneUrl}/_emulator/config`;
+    const before = await this.sandbox.json<{ timeFactor: number }>(url);
+    await this.sandbox.json(url, { method: "PUT", body: JSON.stringify({ timeFactor: 1 }) });
+    try {
+      return await this.realtimeCalls(count, spacingMs);
+    } finally {
+      await this.sandbox.json(url, { method: "PUT", body: JSON.stringify({ timeFactor: before.timeFactor }) });
+    }
+  }
+
+  /** `count` incoming texts from numbers no Canvas page has, one every `spacingMs` (0: all at once). */
+  async unknownNumberTexts(count: number, spacingMs: number): Promise<ScenarioResult> {
+    return this.measure(count, spacingMs, "message pages from unknown numbers", () => true, async (i) => (await this.createText(this.lineFor(i), unknownNumber(), true)).messageId);
+  }
+
+  /**
+   * Seeds `calls` + `messages` into the OpenPhone emulator's history (no webhooks), backfills the whole window through
+   * the admin API and waits until the run has ended, every page is created and Notion has been quiet for QUIET_MS.
+   */
+  async backfill(calls: number, messages: number, seed: number): Promise<BackfillResult> {
+    await seedHistory(this.sandbox, calls, messages, seed);
+    await this.settle();
+    await this.takeNotionStats();
+    const opBefore = await openphoneStats(this.sandbox);
+    const started = Date.now();
+    const runId = await startRun(this.sandbox, { since: ninetyOneDaysAgo() });
+    const items = calls + messages;
+    let firstAt: number | null = null;
+    let lastAt = started;
+    let lastTotal = 0;
+    let stats: BackfillNotionStats | undefined;
+    let failed = 0;
+    const deadline = Date.now() + BACKFILL_TIMEOUT_MS;
+    for (;;) {
+      if (Date.now() > deadline) throw new Error(`the backfill did not end within ${BACKFILL_TIMEOUT_MS / 1000} s: ${stats ? createdPages(stats) : 0} of ${items} pages created`);
+      stats = await this.sandbox.json<BackfillNotionStats>(`${this.sandbox.notionUrl}/_emulator/stats`);
+      const now = Date.now();
+      if (stats.requests.total !== lastTotal) {
+        firstAt ??= now;
+        lastAt = now;
+        lastTotal = stats.requests.total;
+      }
+      const run = await runProgress(this.sandbox, runId).catch(() => undefined);
+      if (run) failed = run.failed;
+      if (run && run.status !== "running" && createdPages(stats) >= items && now - lastAt >= QUIET_MS) break;
+      await sleep(1_000);
+    }
+    const openphone = openphoneDelta(opBefore, await openphoneStats(this.sandbox));
+    const taken = await this.takeNotionStats();
+    return {
+      items,
+      notionRequests: taken.requests.total,
+      openphoneRequests: openphone.total,
+      byOperation: taken.requests.byOperation,
+      rateLimited: taken.rateLimited,
+      seconds: (lastAt - started) / 1000,
+      writingSeconds: ((lastAt - (firstAt ?? lastAt)) / 1000),
+      failed,
+    };
+  }
+
+  /** Every counter of the Worker's last 24 hours (`GET /admin/stats`, `metrics24h`). */
+  async workerMetrics(): Promise<Record<string, number>> {
+    return (await this.sandbox.admin<{ metrics24h: Record<string, number> }>("/admin/stats")).metrics24h;
+  }
+
+  private async pendingTotal(): Promise<number> {
+    const figures = await readLineFigures(this.sandbox.workerUrl, E2E_ADMIN_TOKEN, 15_000);
+    return figures.ok ? figures.lines.reduce((sum, line) => sum + line.pending, 0) : 0;
+  }
+
+  /** Pages the Notion emulator created since its counters were last reset (read without resetting them). */
+  private async createdPagesSoFar(): Promise<number> {
+    return createdPages(await this.sandbox.json<BackfillNotionStats>(`${this.sandbox.notionUrl}/_emulator/stats`));
   }
 
   /** Sets runtime flags through the admin API (`PUT /admin/flags`). */

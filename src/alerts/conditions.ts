@@ -20,9 +20,12 @@
  * part of the `notion` incident, since it usually trips before the first failed flush is recorded: one outage, one
  * alert, whichever sign comes first. OpenPhone's is `breaker:openphone`.
  */
-import { latestAudit } from "../db/audit-runs";
 import type { Config } from "../config";
-import { hourBucket } from "../db/metrics";
+import { lastResolvedAt } from "../db/alerts";
+import { latestAudit } from "../db/audit-runs";
+import { readOpenDeadLetterSummary, readQueueFailureCounts } from "../db/dead-letters";
+import { hourBucket, readCanvasLookupCounts } from "../db/metrics";
+import { readCommonFlushErrors, readFlushErrors } from "../db/sync-history";
 import type { GateStats } from "../gates/gate-durable-object";
 import { gateSettings, type GatedApi } from "../gates/gated-fetch";
 import { healthReport } from "../http/health";
@@ -77,52 +80,35 @@ export async function checkNotion(ctx: CheckContext, open: boolean): Promise<Che
   const threshold = ctx.config.ALERT_ERROR_RATE ?? DEFAULT_THRESHOLDS.notion;
   const minutes = open ? 5 : 15;
   const [resolved, gate] = await Promise.all([
-    ctx.env.DB.prepare("SELECT MAX(resolved_at) AS at FROM alerts WHERE key = 'notion'").first<{ at: number | null }>(),
+    lastResolvedAt(ctx.env.DB, "notion"),
     gateStats(ctx.env, ctx.config, "notion"),
   ]);
-  const since = Math.max(ctx.now - minutes * MINUTE, open ? 0 : (resolved?.at ?? 0) + 1);
-  const row = await ctx.env.DB.prepare(
-    `SELECT COUNT(*) AS flushes, COUNT(error) AS errors, MAX(CASE WHEN error IS NOT NULL THEN at END) AS latest_at FROM sync_history WHERE at >= ?1`,
-  )
-    .bind(since)
-    .first<{ flushes: number; errors: number; latest_at: number | null }>();
-  const flushes = row?.flushes ?? 0;
-  const errors = row?.errors ?? 0;
+  const since = Math.max(ctx.now - minutes * MINUTE, open ? 0 : (resolved ?? 0) + 1);
+  const { flushes, errors, latestErrorAt } = await readFlushErrors(ctx.env.DB, since);
   const rate = flushes === 0 ? 0 : errors / flushes;
-  const recent = row?.latest_at != null && row.latest_at >= ctx.now - 2 * MINUTE;
+  const recent = latestErrorAt != null && latestErrorAt >= ctx.now - 2 * MINUTE;
   const failing = rate > threshold && (open ? recent : errors >= MIN_ERRORS);
   const breaker = breakerText(ctx, gate);
   if (!failing && !breaker) return { scope: "notion", firing: [] };
   // The commonest errors name the cause; the latest alone is often a consequence (the breaker that opened).
-  const { results: common } = await ctx.env.DB.prepare(
-    "SELECT error, COUNT(*) AS n FROM sync_history WHERE at >= ?1 AND error IS NOT NULL GROUP BY error ORDER BY n DESC, MAX(at) DESC LIMIT 3",
-  )
-    .bind(since)
-    .all<{ error: string; n: number }>();
+  const common = await readCommonFlushErrors(ctx.env.DB, since, 3);
   const parts = [
     ...(breaker ? [`the Notion ${breaker}`] : []),
     `${errors} of ${flushes} flushes in the last ${minutes} min failed or are waiting for a retry (${pct(rate)}, threshold ${pct(threshold)})`,
-    ...(common.length > 0 ? [`errors: ${common.map((c) => `${c.error} (×${c.n})`).join("; ")}`] : []),
+    ...(common.length > 0 ? [`errors: ${common.map((c) => `${c.error} (×${c.count})`).join("; ")}`] : []),
   ];
   return { scope: "notion", firing: [{ key: "notion", text: `Notion writes failing: ${parts.join("; ")}. Work is kept and retried.` }] };
 }
 
 export async function checkCanvasLookups(ctx: CheckContext): Promise<CheckResult> {
   const threshold = ctx.config.ALERT_ERROR_RATE ?? DEFAULT_THRESHOLDS.canvas;
-  const row = await ctx.env.DB.prepare(
-    // `canvas.lookups_failed` sits outside `canvas.lookup.*` so the hit-ratio view counts answered lookups only.
-    `SELECT COALESCE(SUM(CASE WHEN name = 'canvas.lookups_failed' THEN value END), 0) AS failed, COALESCE(SUM(value), 0) AS lookups
-     FROM metrics WHERE bucket >= ?1 AND (name LIKE 'canvas.lookup.%' OR name = 'canvas.lookups_failed')`,
-  )
-    .bind(hourBucket(ctx.now - 60 * MINUTE))
-    .first<{ failed: number; lookups: number }>();
-  const failed = row?.failed ?? 0;
-  const rate = row && row.lookups > 0 ? failed / row.lookups : 0;
+  const { lookups, failed } = await readCanvasLookupCounts(ctx.env.DB, ctx.now - 60 * MINUTE);
+  const rate = lookups > 0 ? failed / lookups : 0;
   return {
     scope: "canvas-lookups",
     firing:
       rate > threshold && failed >= MIN_ERRORS
-        ? [{ key: "canvas-lookups", text: `Canvas lookups failing: ${failed} of ${row!.lookups} this hour and the last (${pct(rate)}, threshold ${pct(threshold)}); pages are written without their Canvas relation meanwhile.` }]
+        ? [{ key: "canvas-lookups", text: `Canvas lookups failing: ${failed} of ${lookups} this hour and the last (${pct(rate)}, threshold ${pct(threshold)}); pages are written without their Canvas relation meanwhile.` }]
         : [],
   };
 }
@@ -130,12 +116,7 @@ export async function checkCanvasLookups(ctx: CheckContext): Promise<CheckResult
 export async function checkQueueFailures(ctx: CheckContext): Promise<CheckResult> {
   const threshold = ctx.config.ALERT_ERROR_RATE ?? DEFAULT_THRESHOLDS.queue;
   const since = hourBucket(ctx.now - 60 * MINUTE);
-  const [letters, received] = await ctx.env.DB.batch<{ n: number }>([
-    ctx.env.DB.prepare("SELECT COUNT(*) AS n FROM dead_letters WHERE created_at >= ?1 AND queue != ?2").bind(since, DEAD_LETTER_QUEUE),
-    ctx.env.DB.prepare("SELECT COALESCE(SUM(value), 0) AS n FROM metrics WHERE bucket >= ?1 AND name = 'webhook.received'").bind(since),
-  ]);
-  const failed = letters?.results[0]?.n ?? 0;
-  const total = received?.results[0]?.n ?? 0;
+  const { deadLettered: failed, webhooksReceived: total } = await readQueueFailureCounts(ctx.env.DB, since, DEAD_LETTER_QUEUE);
   const rate = total > 0 ? failed / total : 0;
   return {
     scope: "queue-failures",
@@ -147,12 +128,7 @@ export async function checkQueueFailures(ctx: CheckContext): Promise<CheckResult
 }
 
 export async function checkDeadLetters(ctx: CheckContext): Promise<CheckResult> {
-  const [count, newest] = await ctx.env.DB.batch<{ n?: number; id?: number; queue?: string; resource_id?: string | null; reason?: string }>([
-    ctx.env.DB.prepare("SELECT COUNT(*) AS n FROM dead_letters WHERE replayed_at IS NULL"),
-    ctx.env.DB.prepare("SELECT id, queue, resource_id, reason FROM dead_letters WHERE replayed_at IS NULL ORDER BY id DESC LIMIT 1"),
-  ]);
-  const n = count?.results[0]?.n ?? 0;
-  const last = newest?.results[0];
+  const { open: n, newest: last } = await readOpenDeadLetterSummary(ctx.env.DB);
   return {
     scope: "dead-letters",
     firing:
@@ -160,7 +136,7 @@ export async function checkDeadLetters(ctx: CheckContext): Promise<CheckResult> 
         ? [
             {
               key: "dead-letters",
-              text: `${n} dead letter(s) waiting. Newest #${last.id}${last.resource_id ? ` (${last.resource_id})` : ""} from ${last.queue}: ${String(last.reason).replace(/\.$/, "")}. Fix the cause, then replay them from the dashboard or POST /admin/dead-letters/replay.`,
+              text: `${n} dead letter(s) waiting. Newest #${last.id}${last.resourceId ? ` (${last.resourceId})` : ""} from ${last.queue}: ${last.reason.replace(/\.$/, "")}. Fix the cause, then replay them from the dashboard or POST /admin/dead-letters/replay.`,
             },
           ]
         : [],

@@ -24,7 +24,7 @@ import {
 } from "./conditions";
 import { getFlags } from "../flags/flags";
 import { sendAlert } from "./send";
-import { applyIncidentChanges, claimEvaluation, listOpenIncidents, listUndelivered, recordDelivery, type IncidentChanges } from "./store";
+import { applyIncidentChanges, claimEvaluation, listOpenIncidents, listUndelivered, recordDelivery, type IncidentChanges } from "../db/alerts";
 
 export const CHECK_TIMEOUT_MS = 10_000;
 /** Incidents delivered per evaluation, so a backlog cannot hold one evaluation for long. */
@@ -44,7 +44,7 @@ export interface AlertEvaluation {
 }
 
 async function bounded<T>(name: string, work: () => Promise<T>): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: ReturnType<typeof setTimeout> | null = null;
   try {
     return await Promise.race([
       work(),

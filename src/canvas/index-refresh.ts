@@ -11,6 +11,7 @@
 import type { Client } from "@notionhq/client";
 import type { Config } from "../config";
 import {
+  dropExpiredNegativeStatement,
   dropPagesNotSeenSince,
   markSeenStatements,
   readCanvasState,
@@ -143,7 +144,7 @@ export async function refreshCanvasIndex(client: Client, db: D1Database, config:
     writeCanvasState(db, "last_refresh_at", String(summary.finishedAt)),
     writeCanvasState(db, "missing_properties", JSON.stringify(summary.missingProperties)),
     // Expired "unknown" entries are no longer read; keep the table to the live ones.
-    db.prepare("DELETE FROM canvas_negative WHERE expires_at <= ?1").bind(summary.finishedAt),
+    dropExpiredNegativeStatement(db, summary.finishedAt),
   ];
   if (watermark) stateWrites.push(writeCanvasState(db, "watermark", watermark));
   if (mode === "full") stateWrites.push(writeCanvasState(db, "full_built_at", String(startedAt)));

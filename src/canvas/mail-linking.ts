@@ -9,7 +9,8 @@
  */
 import { APIErrorCode, APIResponseError, type Client } from "@notionhq/client";
 import type { Config } from "../config";
-import { chunk, lookupIndex, readCanvasState, readIndexVersion, runBatched, writeCanvasState } from "../db/canvas-index";
+import { lookupIndex, readCanvasState, readIndexVersion, runBatched, writeCanvasState } from "../db/canvas-index";
+import { forgetUnmatchedMailStatement, readUnmatchedMail, rememberUnmatchedMailStatement } from "../db/canvas-links";
 import { isNotionRefusal } from "../notion/errors";
 import { indexKey } from "./normalize";
 import { readMailAddresses, type NotionPageLike } from "./notion-page";
@@ -94,11 +95,11 @@ async function handlePages(
 ): Promise<boolean> {
   if (pages.length === 0) return false;
   let stoppedEarly = false;
-  const remembered = await readUnmatched(db, pages.map((p) => p.id));
+  const remembered = await readUnmatchedMail(db, pages.map((p) => p.id));
   const writes: D1PreparedStatement[] = [];
   for (const page of pages) {
     const seen = remembered.get(page.id);
-    if (seen && seen.index_version === version && seen.last_edited_time === page.last_edited_time) {
+    if (seen && seen.indexVersion === version && seen.lastEditedTime === page.last_edited_time) {
       summary.remembered++;
       continue;
     }
@@ -114,15 +115,7 @@ async function handlePages(
     const canvasPages = [...new Set(keys.map((k) => found.get(k)).filter((id): id is string => id !== undefined))].slice(0, MAX_RELATION);
     if (canvasPages.length === 0) {
       summary.unmatched++;
-      writes.push(
-        db
-          .prepare(
-            `INSERT INTO mail_unmatched (page_id, last_edited_time, index_version, addresses, checked_at) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (page_id) DO UPDATE SET last_edited_time = excluded.last_edited_time, index_version = excluded.index_version,
-               addresses = excluded.addresses, checked_at = excluded.checked_at`,
-          )
-          .bind(page.id, page.last_edited_time ?? "", version, JSON.stringify(addresses), now()),
-      );
+      writes.push(rememberUnmatchedMailStatement(db, page.id, page.last_edited_time ?? "", version, addresses, now()));
       continue;
     }
     try {
@@ -133,35 +126,15 @@ async function handlePages(
       // Notion refuses this page (e.g. the relation points at another database): say so once per index version. A
       // conflict is set aside the same way; the page is tried again with the next index version or edit.
       if (isNotionRefusal(error) || (error instanceof APIResponseError && error.code === APIErrorCode.ConflictError)) {
-        writes.push(
-          db
-            .prepare(
-              `INSERT INTO mail_unmatched (page_id, last_edited_time, index_version, addresses, checked_at) VALUES (?1, ?2, ?3, ?4, ?5)
-               ON CONFLICT (page_id) DO UPDATE SET last_edited_time = excluded.last_edited_time, index_version = excluded.index_version,
-                 addresses = excluded.addresses, checked_at = excluded.checked_at`,
-            )
-            .bind(page.id, page.last_edited_time ?? "", version, JSON.stringify({ addresses, error: error.message }), now()),
-        );
+        writes.push(rememberUnmatchedMailStatement(db, page.id, page.last_edited_time ?? "", version, { addresses, error: error.message }, now()));
         continue;
       }
       await runBatched(db, writes);
       throw error;
     }
     summary.linked++;
-    writes.push(db.prepare("DELETE FROM mail_unmatched WHERE page_id = ?1").bind(page.id));
+    writes.push(forgetUnmatchedMailStatement(db, page.id));
   }
   await runBatched(db, writes);
   return stoppedEarly;
-}
-
-async function readUnmatched(db: D1Database, pageIds: string[]): Promise<Map<string, { index_version: number; last_edited_time: string }>> {
-  const rows = new Map<string, { index_version: number; last_edited_time: string }>();
-  for (const ids of chunk(pageIds, 90)) {
-    const { results } = await db
-      .prepare(`SELECT page_id, index_version, last_edited_time FROM mail_unmatched WHERE page_id IN (${ids.map((_, i) => `?${i + 1}`).join(", ")})`)
-      .bind(...ids)
-      .all<{ page_id: string; index_version: number; last_edited_time: string }>();
-    for (const row of results) rows.set(row.page_id, row);
-  }
-  return rows;
 }

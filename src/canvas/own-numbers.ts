@@ -5,6 +5,7 @@
  */
 import type { Config } from "../config";
 import { readCanvasState, writeCanvasState } from "../db/canvas-index";
+import { upsertLineStatement } from "../db/lines";
 import type { OpenPhoneClient } from "../openphone/client";
 import { normalizePhone } from "./normalize";
 
@@ -23,12 +24,7 @@ export async function refreshOwnNumbers(
   if (!options.force && state.own_numbers_at && now - Number(state.own_numbers_at) < OWN_NUMBERS_MAX_AGE_MS) return false;
   const { data } = await openphone.request("listPhoneNumbers_v1", {});
   const statements = data.map((line) =>
-    db
-      .prepare(
-        `INSERT INTO lines (phone_number_id, number, name, updated_at) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (phone_number_id) DO UPDATE SET number = excluded.number, name = excluded.name, updated_at = excluded.updated_at`,
-      )
-      .bind(line.id, normalizePhone(line.number, config.DEFAULT_REGION) ?? line.number, line.name ?? null, now),
+    upsertLineStatement(db, { id: line.id, number: normalizePhone(line.number, config.DEFAULT_REGION) ?? line.number, name: line.name ?? null }, now),
   );
   statements.push(writeCanvasState(db, "own_numbers_at", String(now)));
   await db.batch(statements);

@@ -14,6 +14,7 @@
 import type { Client } from "@notionhq/client";
 import type { Config } from "../config";
 import { runBatched } from "../db/canvas-index";
+import { linkResourceStatement, listRelinkCandidates, recordRelinkStatement } from "../db/canvas-links";
 import { isNotionRefusal } from "../notion/errors";
 
 /** Our name of the Calls/Messages relation to Canvas, before the user's NOTION_PROPERTY_MAP renames it. */
@@ -35,60 +36,40 @@ export interface RelinkSummary {
   notionRequests: number;
 }
 
-interface Candidate {
-  resource_id: string;
-  kind: "call" | "message";
-  notion_page_id: string;
-  canvas_page_id: string;
-}
-
 /** Links up to `limit` unlinked calls and messages whose participant now has a customer. */
 export async function relinkResources(client: Client, db: D1Database, config: Config, options: { limit?: number; now?: () => number } = {}): Promise<RelinkSummary> {
   const now = options.now ?? Date.now;
   const summary: RelinkSummary = { linked: 0, kept: 0, failed: 0, interrupted: false, notionRequests: 0 };
-  const { results } = await db
-    .prepare(
-      `SELECT r.resource_id, r.kind, r.notion_page_id, MIN(ci.page_id) AS canvas_page_id
-       FROM resources r
-       JOIN canvas_index ci ON ci.key = CASE WHEN instr(r.participant, '@') > 0 THEN 'email:' || lower(r.participant) ELSE 'phone:' || r.participant END
-       WHERE r.canvas_page_id IS NULL AND r.notion_page_id IS NOT NULL AND r.participant IS NOT NULL
-         AND r.participant NOT IN (SELECT number FROM lines WHERE number IS NOT NULL)
-         AND NOT EXISTS (SELECT 1 FROM canvas_relinks f WHERE f.resource_id = r.resource_id AND f.status = 'failed' AND f.canvas_page_id = ci.page_id)
-       GROUP BY r.resource_id
-       ORDER BY r.occurred_at
-       LIMIT ?1`,
-    )
-    .bind(options.limit ?? 100)
-    .all<Candidate>();
+  const candidates = await listRelinkCandidates(db, options.limit ?? 100);
 
   const writes: D1PreparedStatement[] = [];
-  for (const candidate of results) {
+  for (const candidate of candidates) {
     const property = canvasRelationProperty(config, candidate.kind);
-    let linkedTo = candidate.canvas_page_id;
+    let linkedTo = candidate.canvasPageId;
     try {
       summary.notionRequests++;
-      const existing = relationOf(await client.pages.retrieve({ page_id: candidate.notion_page_id }), property);
+      const existing = relationOf(await client.pages.retrieve({ page_id: candidate.notionPageId }), property);
       if (existing.length > 0) {
         linkedTo = existing[0]!;
         summary.kept++;
       } else {
         summary.notionRequests++;
-        await client.pages.update({ page_id: candidate.notion_page_id, properties: { [property]: { relation: [{ id: candidate.canvas_page_id }] } } });
+        await client.pages.update({ page_id: candidate.notionPageId, properties: { [property]: { relation: [{ id: candidate.canvasPageId }] } } });
         summary.linked++;
       }
     } catch (error) {
       // A refusal will come again: record it instead of retrying every pass.
       if (isNotionRefusal(error)) {
         summary.failed++;
-        writes.push(recordRelink(db, candidate, property, "failed", error instanceof Error ? error.message : String(error), now()));
+        writes.push(recordRelinkStatement(db, candidate, property, "failed", error instanceof Error ? error.message : String(error), now()));
         continue;
       }
       summary.interrupted = true;
       break;
     }
     writes.push(
-      db.prepare("UPDATE resources SET canvas_page_id = ?1, updated_at = ?2 WHERE resource_id = ?3 AND canvas_page_id IS NULL").bind(linkedTo, now(), candidate.resource_id),
-      recordRelink(db, { ...candidate, canvas_page_id: linkedTo }, property, "linked", null, now()),
+      linkResourceStatement(db, candidate.resourceId, linkedTo, now()),
+      recordRelinkStatement(db, { ...candidate, canvasPageId: linkedTo }, property, "linked", null, now()),
     );
   }
   await runBatched(db, writes);
@@ -99,32 +80,4 @@ export async function relinkResources(client: Client, db: D1Database, config: Co
 function relationOf(page: unknown, property: string): string[] {
   const value = (page as { properties?: Record<string, { type?: string; relation?: { id: string }[] }> }).properties?.[property];
   return value?.type === "relation" ? (value.relation ?? []).map((r) => r.id) : [];
-}
-
-function recordRelink(db: D1Database, c: Candidate, property: string, status: "linked" | "failed", error: string | null, at: number): D1PreparedStatement {
-  return db
-    .prepare(
-      `INSERT INTO canvas_relinks (resource_id, kind, notion_page_id, canvas_page_id, property, status, error, linked_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-       ON CONFLICT (resource_id) DO UPDATE SET notion_page_id = excluded.notion_page_id, canvas_page_id = excluded.canvas_page_id,
-         property = excluded.property, status = excluded.status, error = excluded.error, linked_at = excluded.linked_at`,
-    )
-    .bind(c.resource_id, c.kind, c.notion_page_id, c.canvas_page_id, property, status, error, at);
-}
-
-/**
- * The relations written outside the Line Durable Object for these resources: resource id → Canvas page id.
- * A flush treats them as already written.
- */
-export async function readRelinks(db: D1Database, resourceIds: string[]): Promise<Map<string, string>> {
-  const found = new Map<string, string>();
-  for (let i = 0; i < resourceIds.length; i += 90) {
-    const ids = resourceIds.slice(i, i + 90);
-    const { results } = await db
-      .prepare(`SELECT resource_id, canvas_page_id FROM canvas_relinks WHERE status = 'linked' AND resource_id IN (${ids.map((_, j) => `?${j + 1}`).join(", ")})`)
-      .bind(...ids)
-      .all<{ resource_id: string; canvas_page_id: string }>();
-    for (const row of results) found.set(row.resource_id, row.canvas_page_id);
-  }
-  return found;
 }

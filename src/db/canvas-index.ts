@@ -159,6 +159,11 @@ export async function lookupNegative(db: D1Database, keys: string[], now: number
   return unknown;
 }
 
+/** Drops the "unknown" entries expired by `now`: they are no longer read. */
+export function dropExpiredNegativeStatement(db: D1Database, now: number): D1PreparedStatement {
+  return db.prepare("DELETE FROM canvas_negative WHERE expires_at <= ?1").bind(now);
+}
+
 export async function rememberNegative(db: D1Database, keys: string[], now: number, ttlMs: number): Promise<void> {
   await runBatched(
     db,

@@ -156,3 +156,34 @@ export async function markDeadLettersReplayed(db: D1Database, ids: number[], at 
   if (ids.length === 0) return;
   await db.batch(ids.map((id) => db.prepare("UPDATE dead_letters SET replayed_at = ?1 WHERE id = ?2").bind(at, id)));
 }
+
+export interface OpenDeadLetterSummary {
+  open: number;
+  /** The newest open letter, null when there is none. */
+  newest: { id: number; queue: string; resourceId: string | null; reason: string } | null;
+}
+
+/** How many letters are open and which is the newest, in one round trip. */
+export async function readOpenDeadLetterSummary(db: D1Database): Promise<OpenDeadLetterSummary> {
+  const [count, newest] = await db.batch<{ n?: number; id?: number; queue?: string; resource_id?: string | null; reason?: string }>([
+    db.prepare("SELECT COUNT(*) AS n FROM dead_letters WHERE replayed_at IS NULL"),
+    db.prepare("SELECT id, queue, resource_id, reason FROM dead_letters WHERE replayed_at IS NULL ORDER BY id DESC LIMIT 1"),
+  ]);
+  const last = newest?.results[0];
+  return {
+    open: count?.results[0]?.n ?? 0,
+    newest: last ? { id: last.id!, queue: last.queue!, resourceId: last.resource_id ?? null, reason: String(last.reason) } : null,
+  };
+}
+
+/**
+ * Letters written since `since` by every queue but `exceptQueue`, and the webhooks received over the same hours
+ * (hourly `metrics`, so `since` should be the start of an hour), in one round trip.
+ */
+export async function readQueueFailureCounts(db: D1Database, since: number, exceptQueue: string): Promise<{ deadLettered: number; webhooksReceived: number }> {
+  const [letters, received] = await db.batch<{ n: number }>([
+    db.prepare("SELECT COUNT(*) AS n FROM dead_letters WHERE created_at >= ?1 AND queue != ?2").bind(since, exceptQueue),
+    db.prepare("SELECT COALESCE(SUM(value), 0) AS n FROM metrics WHERE bucket >= ?1 AND name = 'webhook.received'").bind(since),
+  ]);
+  return { deadLettered: letters?.results[0]?.n ?? 0, webhooksReceived: received?.results[0]?.n ?? 0 };
+}

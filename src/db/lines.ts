@@ -39,3 +39,13 @@ export async function listLineObjects(db: D1Database): Promise<{ object: string;
   const { results } = await db.prepare("SELECT o.name AS object, l.name AS name FROM line_objects o LEFT JOIN lines l ON l.phone_number_id = o.name ORDER BY o.name").all<{ object: string; name: string | null }>();
   return results;
 }
+
+/** A line as OpenPhone lists it (number normalised to E.164 where it could be), replacing what was known of it. */
+export function upsertLineStatement(db: D1Database, line: KnownLine, now: number): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO lines (phone_number_id, number, name, updated_at) VALUES (?1, ?2, ?3, ?4)
+       ON CONFLICT (phone_number_id) DO UPDATE SET number = excluded.number, name = excluded.name, updated_at = excluded.updated_at`,
+    )
+    .bind(line.id, line.number, line.name, now);
+}

@@ -49,3 +49,29 @@ export async function countRequests(db: D1Database, name: string, n: number, log
   if (n === 0) return;
   await incrementMetrics(db, { [name]: n }).catch((error) => createLogger(logLevel).warn("could not count API requests", { name, n, error }));
 }
+
+/** Canvas lookups counted since the hour of `since`, and how many of them failed. */
+export async function readCanvasLookupCounts(db: D1Database, since: number): Promise<{ lookups: number; failed: number }> {
+  const row = await db
+    .prepare(
+      // `canvas.lookups_failed` sits outside `canvas.lookup.*` so the hit-ratio view counts answered lookups only.
+      `SELECT COALESCE(SUM(CASE WHEN name = 'canvas.lookups_failed' THEN value END), 0) AS failed, COALESCE(SUM(value), 0) AS lookups
+       FROM metrics WHERE bucket >= ?1 AND (name LIKE 'canvas.lookup.%' OR name = 'canvas.lookups_failed')`,
+    )
+    .bind(hourBucket(since))
+    .first<{ failed: number; lookups: number }>();
+  return { lookups: row?.lookups ?? 0, failed: row?.failed ?? 0 };
+}
+
+/** The `canvas_hit_ratio` view, as the dashboard shows it: where Canvas lookups found their answer. */
+export interface CanvasHitRatioRow {
+  memory_hits: number;
+  d1_hits: number;
+  notion_lookups: number;
+  misses: number;
+  hit_ratio: number | null;
+}
+
+export async function readCanvasHitRatio(db: D1Database): Promise<CanvasHitRatioRow | null> {
+  return db.prepare("SELECT * FROM canvas_hit_ratio").first<CanvasHitRatioRow>();
+}

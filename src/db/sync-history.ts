@@ -143,6 +143,12 @@ export async function lineOfResource(db: D1Database, resourceId: string): Promis
   return row ? row.phone_number_id : null;
 }
 
+/** Whether a call or text has been written, and which it is, from the `resources` mirror (null before it was). */
+export async function kindOfResource(db: D1Database, resourceId: string): Promise<"call" | "message" | null> {
+  const row = await db.prepare("SELECT kind FROM resources WHERE resource_id = ?1").bind(resourceId).first<{ kind: "call" | "message" }>();
+  return row?.kind ?? null;
+}
+
 /** The line (Line Durable Object name) of each call or text that has been written, from the `resources` mirror. */
 export async function linesOfResources(db: D1Database, resourceIds: string[]): Promise<{ resourceId: string; lineId: string }[]> {
   if (resourceIds.length === 0) return [];
@@ -152,4 +158,45 @@ export async function linesOfResources(db: D1Database, resourceIds: string[]): P
     .bind(...resourceIds)
     .all<{ resource_id: string; phone_number_id: string }>();
   return results.map((r) => ({ resourceId: r.resource_id, lineId: r.phone_number_id }));
+}
+
+export interface FlushErrors {
+  flushes: number;
+  /** Flushes that failed or were put back for a retry. */
+  errors: number;
+  latestErrorAt: number | null;
+}
+
+/** Flushes since `since` and how many of them recorded an error. */
+export async function readFlushErrors(db: D1Database, since: number): Promise<FlushErrors> {
+  const row = await db
+    .prepare("SELECT COUNT(*) AS flushes, COUNT(error) AS errors, MAX(CASE WHEN error IS NOT NULL THEN at END) AS latest_at FROM sync_history WHERE at >= ?1")
+    .bind(since)
+    .first<{ flushes: number; errors: number; latest_at: number | null }>();
+  return { flushes: row?.flushes ?? 0, errors: row?.errors ?? 0, latestErrorAt: row?.latest_at ?? null };
+}
+
+/** The commonest flush errors since `since`, most frequent (then most recent) first. */
+export async function readCommonFlushErrors(db: D1Database, since: number, limit = 3): Promise<{ error: string; count: number }[]> {
+  const { results } = await db
+    .prepare("SELECT error, COUNT(*) AS n FROM sync_history WHERE at >= ?1 AND error IS NOT NULL GROUP BY error ORDER BY n DESC, MAX(at) DESC LIMIT ?2")
+    .bind(since, limit)
+    .all<{ error: string; n: number }>();
+  return results.map((r) => ({ error: r.error, count: r.n }));
+}
+
+/** A row of the `sync_stats_today` view, as the dashboard shows it: today's flushes by kind and outcome. */
+export interface SyncStatsRow {
+  kind: string;
+  outcome: string;
+  syncs: number;
+  notion_requests: number | null;
+  openphone_requests: number | null;
+  avg_latency_ms: number | null;
+  max_latency_ms: number | null;
+}
+
+export async function readSyncStatsToday(db: D1Database): Promise<SyncStatsRow[]> {
+  const { results } = await db.prepare("SELECT * FROM sync_stats_today ORDER BY kind, outcome").all<SyncStatsRow>();
+  return results;
 }

@@ -35,7 +35,7 @@ class DeadlineError extends Error {}
 function beforeDeadline<T>(deadline: number, fn: () => Promise<T>): Promise<T> {
   const remaining = deadline - Date.now();
   if (remaining <= 0) return Promise.reject(new DeadlineError());
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: ReturnType<typeof setTimeout> | null = null;
   return Promise.race([
     fn(),
     new Promise<never>((_, reject) => {

@@ -20,10 +20,12 @@ export interface RequestCounter {
   notion: number;
   openphone: number;
   rateLimited: number;
+  /** Time spent waiting for the gates' permits (their pace, a 429's pause), in ms: not work of our own. */
+  waitedMs?: number;
 }
 
 export function newRequestCounter(): RequestCounter {
-  return { notion: 0, openphone: 0, rateLimited: 0 };
+  return { notion: 0, openphone: 0, rateLimited: 0, waitedMs: 0 };
 }
 
 /**
@@ -109,9 +111,11 @@ export function createGatedFetch(options: GatedFetchOptions): typeof fetch {
     if (options.flags && !(await getFlags(options.flags)).GATES_ENABLED) return ungated(input, init);
     for (let attempt = 0; ; attempt++) {
       // The gate is a Durable Object: its answer is awaited no longer than the wait the caller allows, plus a margin.
+      const asked = Date.now();
       const permit = await withTimeout<Awaited<ReturnType<typeof gate.acquire>>>(gate.acquire(1, maxWaitMs, settings), maxWaitMs + GATE_RPC_MARGIN_MS, `the ${api} gate's permit`);
       if (!permit.ok) throw new GateClosedError(api, permit.retryAfterMs, permit.reason);
       if (permit.waitMs > 0) await sleep(permit.waitMs);
+      if (counter) counter.waitedMs = (counter.waitedMs ?? 0) + (Date.now() - asked);
       if (counter) counter[api]++;
       let response: Response;
       try {

@@ -11,6 +11,7 @@ import { z } from "zod";
 import { callEvent, messageEvent } from "../backfill/envelope";
 import { getConfig } from "../config";
 import { countRequests } from "../db/metrics";
+import { kindOfResource } from "../db/sync-history";
 import { newRequestCounter } from "../gates/gated-fetch";
 import { classifyOpenPhoneError, createOpenPhoneClient, isRetryableOpenPhoneFailure, type Call, type Message } from "../openphone/client";
 import type { WebhookMessage } from "../queue/messages";
@@ -24,13 +25,13 @@ export const resyncAdmin = new Hono<{ Bindings: Env }>().post("/", async (c) => 
   if (!parsed.success) throw new HTTPException(400, { message: 'The body must be {"id": "AC…"} with an OpenPhone call or message id' });
   const { id } = parsed.data;
   const { config } = getConfig(c.env);
-  const known = await c.env.DB.prepare("SELECT kind FROM resources WHERE resource_id = ?1").bind(id).first<{ kind: "call" | "message" }>();
+  const known = await kindOfResource(c.env.DB, id);
   const counter = newRequestCounter();
   const client = createOpenPhoneClient(c.env, config, counter);
 
   let found: Found | undefined;
   try {
-    for (const kind of known ? [known.kind] : (["call", "message"] as const)) {
+    for (const kind of known ? [known] : (["call", "message"] as const)) {
       try {
         found =
           kind === "call"

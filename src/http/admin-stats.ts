@@ -1,12 +1,13 @@
 /**
  * `GET /admin/stats`: what the dashboard shows. Today's syncs and Canvas hit ratio (D1 views), the Canvas index's
- * size and unmatched participants, every counter of the last 24 hours, the open dead letters and the state of the
+ * size and unmatched participants, every counter of the last 24 hours and the timings among them (processing time per
+ * call or text, D1 write p95, R2 upload speed: observability/timings.ts), the open dead letters and the state of the
  * Notion and OpenPhone gates. Then how far behind the sync is: each line's pending items and oldest pending age (asked
  * of its Line Durable Object), webhook → page percentiles, items written per minute, and five-minute series of
  * throughput and lag over the last 24 hours for the dashboard's charts.
  */
 import { Hono } from "hono";
-import { listOpenIncidents, listRecentIncidents } from "../alerts/store";
+import { listOpenIncidents, listRecentIncidents } from "../db/alerts";
 import { getConfig } from "../config";
 import { getFlags } from "../flags/flags";
 import { latestAudit } from "../db/audit-runs";
@@ -15,7 +16,9 @@ import { readContactSyncCounts } from "../db/contact-sync";
 import { readContactStoreStats } from "../db/openphone-contacts";
 import { countOpenDeadLetters } from "../db/dead-letters";
 import { readLagSeries, readSyncedToday, readThroughputSeries, readWorkspaceLag, LAG_BUCKET_MS } from "../db/lag";
-import { apiRequestTotals, readMetrics } from "../db/metrics";
+import { apiRequestTotals, readCanvasHitRatio, readMetrics } from "../db/metrics";
+import { readSyncStatsToday } from "../db/sync-history";
+import { timingFigures } from "../observability/timings";
 import type { GateStats } from "../gates/gate-durable-object";
 import { gateSettings, type GatedApi } from "../gates/gated-fetch";
 import { readLineLag } from "./line-lag";
@@ -23,28 +26,10 @@ import { readLineLag } from "./line-lag";
 const DAY_MS = 86_400_000;
 const GATES: GatedApi[] = ["notion", "openphone"];
 
-export interface SyncStatsRow {
-  kind: string;
-  outcome: string;
-  syncs: number;
-  notion_requests: number | null;
-  openphone_requests: number | null;
-  avg_latency_ms: number | null;
-  max_latency_ms: number | null;
-}
-
-export interface CanvasHitRatioRow {
-  memory_hits: number;
-  d1_hits: number;
-  notion_lookups: number;
-  misses: number;
-  hit_ratio: number | null;
-}
-
 export async function collectStats(env: Env, now = Date.now()) {
   const [today, canvas, metrics, openDeadLetters, gates, canvasIndex, audit, lines, syncedToday, workspace, throughput, contactStore, contactSync] = await Promise.all([
-    env.DB.prepare("SELECT * FROM sync_stats_today ORDER BY kind, outcome").all<SyncStatsRow>(),
-    env.DB.prepare("SELECT * FROM canvas_hit_ratio").first<CanvasHitRatioRow>(),
+    readSyncStatsToday(env.DB),
+    readCanvasHitRatio(env.DB),
     readMetrics(env.DB, now - DAY_MS),
     countOpenDeadLetters(env.DB),
     Promise.all(GATES.map((api) => gateStats(env, api))),
@@ -62,7 +47,7 @@ export async function collectStats(env: Env, now = Date.now()) {
   const [openAlerts, recentAlerts] = await Promise.all([listOpenIncidents(env.DB), listRecentIncidents(env.DB)]);
   return {
     generatedAt: new Date(now).toISOString(),
-    today: today.results,
+    today,
     syncedToday,
     lines,
     alertLagSeconds: getConfig(env).config.ALERT_LAG_SECONDS,
@@ -75,6 +60,8 @@ export async function collectStats(env: Env, now = Date.now()) {
     metrics24h: metrics,
     /** Every request spent in the last 24 hours (flushes, media, backfill listings, routing, Canvas, admin calls). */
     requests24h: apiRequestTotals(metrics),
+    /** The Worker's own timings over the last 24 hours: processing per call or text, D1 write p95, R2 upload speed. */
+    timings24h: timingFigures(metrics),
     deadLetters: { open: openDeadLetters },
     gates: Object.fromEntries(GATES.map((api, i) => [api, gates[i]])),
     audit: audit && { lastRunAt: new Date(audit.endedAt).toISOString(), checked: audit.checked, missing: audit.missing, duplicated: audit.duplicated, stale: audit.stale, complete: audit.complete },

@@ -6,6 +6,7 @@
  */
 import { Hono } from "hono";
 import { getConfig } from "../config";
+import { migrationsApplied } from "../db/migrations";
 import { listSchemaProblems } from "../db/sync-history";
 import { deepHealth, isDeepHealthRequest } from "../doctor/deep-health";
 import { laggingLines, lineLabel } from "./line-lag";
@@ -30,8 +31,7 @@ export async function healthReport(env: Env) {
   const components: Record<string, ComponentStatus> = {
     config: problems.length === 0 ? { ok: true } : { ok: false, detail: `${problems.length} problem(s)` },
     d1: await checkComponent(async () => {
-      const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'resources'").first<{ n: number }>();
-      if (!row || row.n !== 1) throw new Error("migrations not applied (run `wrangler d1 migrations apply DB`)");
+      if (!(await migrationsApplied(env.DB))) throw new Error("migrations not applied (run `wrangler d1 migrations apply DB`)");
       return undefined;
     }),
     r2: await checkComponent(async () => {

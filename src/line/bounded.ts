@@ -21,7 +21,7 @@ export class TimeoutError extends Error {
  * callers make it harmless to run twice (the flush's create claim, idempotent writes).
  */
 export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: ReturnType<typeof setTimeout> | null = null;
   const expired = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => reject(new TimeoutError(what, ms)), ms);
   });

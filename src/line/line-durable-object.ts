@@ -33,6 +33,7 @@ import { createNotionClient } from "../notion/client";
 import { resolvePropertyNames } from "../notion/schema";
 import { createOpenPhoneClient, type OpenPhoneClient } from "../openphone/client";
 import { createLogger } from "../observability/logger";
+import { d1WriteBucket } from "../observability/timings";
 import type { MessageOutcome, SyncMessage } from "../queue/messages";
 import { lineAtOpenPhone } from "../queue/routing";
 import { backoffMs } from "../retry/backoff";
@@ -98,6 +99,8 @@ export class LineDurableObject extends DurableObject<Env> {
   private readonly store: LineStorage;
   private readonly canvasCounter = newRequestCounter();
   private matcher?: CanvasMatcher;
+  /** D1 write times not yet counted in D1 (`d1.batch_ms.le_…` buckets): they go with the next flush's or media copy's write. */
+  private d1WriteTimings: Record<string, number> = {};
   private readonly lookups: LineLookups;
   private flushing: Promise<void> = Promise.resolve();
   private mediaRun?: Promise<void>;
@@ -286,7 +289,7 @@ export class LineDurableObject extends DurableObject<Env> {
       const wait = waitBeforeNextFlush(this.store.nextDueAt(), Date.now());
       if (wait === null) await copied;
       else if (wait > 0) {
-        let timer: ReturnType<typeof setTimeout> | undefined;
+        let timer: ReturnType<typeof setTimeout> | null = null;
         await Promise.race([copied, new Promise((resolve) => (timer = setTimeout(resolve, wait)))]);
         clearTimeout(timer);
       }
@@ -376,7 +379,7 @@ export class LineDurableObject extends DurableObject<Env> {
       try {
         const copied = await copyRequestedMedia(deps);
         this.mediaCopyNotBefore = 0;
-        Object.assign(metrics, { "media.stored": copied.stored, "media.unavailable": copied.unavailable, "media.bytes": copied.bytes });
+        Object.assign(metrics, { "media.stored": copied.stored, "media.unavailable": copied.unavailable, "media.bytes": copied.bytes, "media.upload_ms": copied.uploadMs });
       } catch (error) {
         log.error("media copy failed; trying again shortly", { error });
         this.noteError(error);
@@ -391,7 +394,14 @@ export class LineDurableObject extends DurableObject<Env> {
       this.noteError(error);
     }
     Object.assign(metrics, { "media.notion_requests": counter.notion, "notion.requests": counter.notion, "openphone.requests": counter.openphone, "notion.rate_limited": counter.rateLimited });
-    await withTimeout(incrementMetrics(this.env.DB, metrics), this.bounds.d1Ms, "counting media copies in D1").catch((error) => log.warn("could not count media copies", { error }));
+    // The flushes' D1 write times waiting for a write go with this one too.
+    const timed = this.d1WriteTimings;
+    this.d1WriteTimings = {};
+    for (const [name, n] of Object.entries(timed)) metrics[name] = (metrics[name] ?? 0) + n;
+    await withTimeout(incrementMetrics(this.env.DB, metrics), this.bounds.d1Ms, "counting media copies in D1").catch((error) => {
+      log.warn("could not count media copies", { error });
+      for (const [name, n] of Object.entries(timed)) this.d1WriteTimings[name] = (this.d1WriteTimings[name] ?? 0) + n;
+    });
     await withTimeout(this.armAlarm(), this.bounds.rpcMs, "setting the alarm");
   }
 
@@ -545,6 +555,7 @@ export class LineDurableObject extends DurableObject<Env> {
     const notion = createNotionClient(this.env, config, counter);
     const openphone = createOpenPhoneClient(this.env, config, counter);
     if (await this.handOff(record, openphone)) return;
+    const startedAt = Date.now();
     const pendingSince = this.store.pendingSince(record.resourceId);
     const participant = this.participant(record.state);
     const canvasPageIds = [...new Set(participantsOf(record.state, this.lookups.cachedLineNumber(record.state.lineId)).map((p) => canvas.get(p)).filter((id): id is string => Boolean(id)))];
@@ -571,7 +582,13 @@ export class LineDurableObject extends DurableObject<Env> {
     });
     if (run.abandoned) return;
     settleFlush(this.store, record, result, { canvasPageId, pendingSince, counter, participantOf: (state) => this.participant(state) }, report);
-    if (result.outcome === "created" || result.outcome === "updated" || result.outcome === "unchanged") this.store.noteHealth("write", Date.now());
+    if (result.outcome === "created" || result.outcome === "updated" || result.outcome === "unchanged") {
+      this.store.noteHealth("write", Date.now());
+      // The work of this flush, without its waits for the gates' permits (src/observability/timings.ts).
+      const m = report.metrics;
+      m["flush.processing_ms"] = (m["flush.processing_ms"] ?? 0) + Math.max(0, Date.now() - startedAt - (counter.waitedMs ?? 0));
+      m["flush.processed"] = (m["flush.processed"] ?? 0) + 1;
+    }
     else this.noteError(new Error(`${record.resourceId}: ${"message" in result ? result.message : result.outcome}`));
     if (record.source === "backfill") spend.add(backfillRunOf(this.store.eventMessages(record.resourceId)), counter, result.outcome, record.pageId !== null);
   }
@@ -581,11 +598,23 @@ export class LineDurableObject extends DurableObject<Env> {
     const m = report.metrics;
     m["notion.requests"] = (m["notion.requests"] ?? 0) + this.canvasCounter.notion;
     this.canvasCounter.notion = 0;
+    // The times of earlier writes ride along with this one: timing a write cannot add a round trip of its own.
+    const timed = this.d1WriteTimings;
+    for (const [name, n] of Object.entries(timed)) m[name] = (m[name] ?? 0) + n;
+    this.d1WriteTimings = {};
     try {
       const statements = flushReportStatements(this.env.DB, report, Date.now());
       const { D1_BATCHING_ENABLED } = await getFlags(this.env);
-      await withTimeout(runStatements(this.env.DB, statements, D1_BATCHING_ENABLED), this.bounds.d1Ms, "recording the flush in D1");
+      const startedAt = Date.now();
+      const roundTrips = await withTimeout(runStatements(this.env.DB, statements, D1_BATCHING_ENABLED), this.bounds.d1Ms, "recording the flush in D1");
+      if (roundTrips > 0) {
+        const bucket = d1WriteBucket(Date.now() - startedAt);
+        this.d1WriteTimings[bucket] = (this.d1WriteTimings[bucket] ?? 0) + 1;
+        this.d1WriteTimings["d1.flush_round_trips"] = (this.d1WriteTimings["d1.flush_round_trips"] ?? 0) + roundTrips;
+      }
     } catch (error) {
+      // Not recorded: counted again with the next write.
+      for (const [name, n] of Object.entries(timed)) this.d1WriteTimings[name] = (this.d1WriteTimings[name] ?? 0) + n;
       log.error("could not record the flush in D1", { error });
       for (const resourceId of new Set(report.deadLetters.map((d) => d.resourceId))) {
         const current = this.store.get(resourceId);

@@ -21,7 +21,8 @@ import { putBuffered, putStream, type StoredStream } from "./r2-stream";
 import { refreshSourceUrl, type SourceUrlCache } from "./refresh";
 
 export type MediaCopyResult =
-  | { item: MediaItem; status: "stored"; size: number; via: StoredStream["via"] }
+  /** `ms`: from the request for the source to its last byte in R2. */
+  | { item: MediaItem; status: "stored"; size: number; via: StoredStream["via"]; ms: number }
   | { item: MediaItem; status: "already_stored"; size: number }
   /** `transient`: the source or the network failed in a way that usually passes (5xx, 429, a timeout, a reset). */
   | { item: MediaItem; status: "unavailable"; reason: string; transient: boolean };
@@ -85,6 +86,7 @@ export async function copyMediaItems(
     let current = item;
     let refreshedOnce = false;
     try {
+      let startedAt = Date.now();
       let { response, abort } = await openSource(download, current.sourceUrl);
       if (EXPIRED_OR_MISSING.has(response.status) && current.kind !== "mms") {
         await response.body?.cancel();
@@ -92,6 +94,7 @@ export async function copyMediaItems(
         if (!refreshed.url) return { item: current, status: "unavailable", reason: `source answered ${describe(response)}; ${refreshed.reason}`, transient: false };
         current = { ...current, sourceUrl: refreshed.url };
         refreshedOnce = true;
+        startedAt = Date.now();
         ({ response, abort } = await openSource(download, current.sourceUrl));
       }
       if (!response.ok || !response.body) {
@@ -104,7 +107,7 @@ export async function copyMediaItems(
       const length = knownLength(response);
       const stallMs = options.stallMs ?? SOURCE_STALL_MS;
       const deadlineMs = length === null ? null : stallMs + (length / (options.minBytesPerSecond ?? SOURCE_MIN_BYTES_PER_SECOND)) * 1000;
-      const deadline = deadlineMs === null ? undefined : setTimeout(() => abort(new Error(`the download did not finish within ${Math.round(deadlineMs / 1000)} s`)), deadlineMs);
+      const deadline = deadlineMs === null ? null : setTimeout(() => abort(new Error(`the download did not finish within ${Math.round(deadlineMs / 1000)} s`)), deadlineMs);
       let stored;
       try {
         const putOptions: R2PutOptions = {
@@ -117,7 +120,7 @@ export async function copyMediaItems(
       } finally {
         clearTimeout(deadline);
       }
-      return { item: current, status: "stored", size: stored.size, via: stored.via };
+      return { item: current, status: "stored", size: stored.size, via: stored.via, ms: Date.now() - startedAt };
     } catch (error) {
       return { item: current, status: "unavailable", reason: `copy failed: ${error instanceof Error ? error.message : String(error)}`, transient: true };
     }

@@ -53,12 +53,14 @@ export interface MediaCopyFigures {
   alreadyStored: number;
   unavailable: number;
   bytes: number;
+  /** Summed over the files stored: from the request for each source to its last byte in R2. */
+  uploadMs: number;
 }
 
 /** Copies one batch of the pending media; files that could not be copied get their page's note due. */
 export async function copyRequestedMedia(deps: MediaWorkDeps): Promise<MediaCopyFigures> {
   const { store, config } = deps;
-  const figures: MediaCopyFigures = { stored: 0, alreadyStored: 0, unavailable: 0, bytes: 0 };
+  const figures: MediaCopyFigures = { stored: 0, alreadyStored: 0, unavailable: 0, bytes: 0, uploadMs: 0 };
   const items = store.media.pendingCopies(MEDIA_COPY_BATCH);
   if (items.length === 0) return figures;
   const results = await copyMediaItems(deps.env, config, items, { counter: deps.counter, now: deps.now });
@@ -72,7 +74,10 @@ export async function copyRequestedMedia(deps: MediaWorkDeps): Promise<MediaCopy
       deps.log.warn(result.transient ? "media copy failed; the cron retries, and the page says so if that fails too" : "media unavailable; the page says so and the cron retries", { key: result.item.key, reason: result.reason });
     } else {
       figures[result.status === "stored" ? "stored" : "alreadyStored"]++;
-      if (result.status === "stored") figures.bytes += result.size;
+      if (result.status === "stored") {
+        figures.bytes += result.size;
+        figures.uploadMs += result.ms;
+      }
       // A page that shows a note already may now show less of one.
       if (store.media.notice(result.item.resourceId)) due(result.item.resourceId, now);
     }

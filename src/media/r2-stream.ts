@@ -148,7 +148,7 @@ class PartReader {
   private async guarded<T>(read: Promise<T>): Promise<T> {
     const stall = this.stall;
     if (!stall) return read;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: ReturnType<typeof setTimeout> | null = null;
     const stalled = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         const reason = new Error(`the download moved no bytes for ${Math.round(stall.ms / 1000)} s`);

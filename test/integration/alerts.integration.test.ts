@@ -1,27 +1,31 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { evaluateAlerts, evaluateAlertsIfDue } from "../../src/alerts/evaluate";
-import { listRecentIncidents } from "../../src/alerts/store";
+import { listRecentIncidents } from "../../src/db/alerts";
 import { loadConfig } from "../../src/config";
 import { recordDeadLetters } from "../../src/db/dead-letters";
 import { gateSettings } from "../../src/gates/gated-fetch";
 import { collectStats } from "../../src/http/admin-stats";
 import type { WebhookMessage } from "../../src/queue/messages";
-import { FAKE_APIS_URL, fakeApis, TEST_SETTINGS } from "./fake-apis";
-import { flush, lineWithSettings } from "./line-harness";
+import { notion, openphone, plain } from "./emulators";
+import { flush, line } from "./line-harness";
 
 const MINUTE = 60_000;
-/** The Worker's settings with the alert receiver of the fake APIs as ALERT_WEBHOOK_URL. */
-const alertEnv = { ...env, ...TEST_SETTINGS, ALERT_WEBHOOK_URL: `${FAKE_APIS_URL}/alerts/hook` } as unknown as Env;
+const MEDIA_SOURCE = env.MEDIA_SOURCE_BASE;
+/** This test's alert receiver on the test media source (test/media-source-server.ts). */
+let receiver: string;
+/** The Worker's settings with this test's alert receiver as ALERT_WEBHOOK_URL. */
+let alertEnv: Env;
 
 interface Received {
   text: string;
 }
 
+/** Every alert POSTed to this test's receiver, oldest first. */
 async function received(): Promise<Received[]> {
-  const state = await fakeApis.state();
-  return state.requests.filter((r) => r.path === "alerts:/hook" && r.method === "POST").map((r) => r.body as Received);
+  const response = await fetch(`${MEDIA_SOURCE}/control/alerts/${receiver}`);
+  return ((await response.json()) as { received: Received[] }).received;
 }
 
 function completedCall(callId: string, lineId: string): WebhookMessage {
@@ -44,18 +48,24 @@ function completedCall(callId: string, lineId: string): WebhookMessage {
 }
 
 beforeEach(async () => {
-  await fakeApis.reset();
+  receiver = crypto.randomUUID();
+  alertEnv = { ...env, ALERT_WEBHOOK_URL: `${MEDIA_SOURCE}/alerts/${receiver}` } as Env;
   await env.DB.batch(["alerts", "alert_evaluations", "sync_history", "dead_letters"].map((t) => env.DB.prepare(`DELETE FROM ${t}`)));
 });
 
+afterEach(() => notion.clearScript());
+
+const callPages = async (ids: string[]) => (await notion.pages()).filter((p) => ids.includes(plain(p.properties["Call ID"])));
+
 describe("alerts", () => {
   it("sends one alert while Notion fails, none for the repeats, a resolved when it recovers, and loses nothing", async () => {
-    const stub = await lineWithSettings("PNalert1");
+    const lineId = (await openphone.line(26)).id;
+    const stub = line(lineId);
     const calls = ["AC9001", "AC9002", "AC9003"];
-    await fakeApis.configure({ createFaults: calls.map(() => ({ status: 503, code: "service_unavailable", message: "Notion is unavailable" })) });
-    await stub.ingest(calls.map((id) => completedCall(id, "PNalert1")));
+    await notion.script(...calls.map(() => ({ operation: "pages.create", status: 503 })));
+    await stub.ingest(calls.map((id) => completedCall(id, lineId)));
     await flush(stub);
-    expect((await fakeApis.state()).pages).toHaveLength(0);
+    expect(await callPages(calls)).toHaveLength(0);
 
     const start = Date.now();
     const first = await evaluateAlerts(alertEnv, start);
@@ -63,7 +73,8 @@ describe("alerts", () => {
     let alerts = await received();
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.text).toContain("Notion writes failing");
-    expect(alerts[0]!.text).toContain("Notion is unavailable");
+    // With what Notion answered.
+    expect(alerts[0]!.text).toContain("Public API service is temporarily unavailable");
 
     // Still failing a minute later: the incident stays open and nothing more is sent.
     const repeat = await evaluateAlerts(alertEnv, start + MINUTE);
@@ -73,7 +84,7 @@ describe("alerts", () => {
     // Notion answers again: the retries write every page.
     await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("UPDATE resources SET due_at = 0, claimed_at = 0, claim_unknown_at = 0"));
     await flush(stub);
-    expect((await fakeApis.state()).pages).toHaveLength(3);
+    expect(await callPages(calls)).toHaveLength(3);
     expect(await stub.pendingEvents()).toBe(0);
 
     const later = await evaluateAlerts(alertEnv, Date.now() + 3 * MINUTE);
@@ -90,7 +101,7 @@ describe("alerts", () => {
 
   it("records a failed send and sends it at the next evaluation", async () => {
     await recordDeadLetters(env.DB, [{ messageId: "m1", queue: "sync-events", resourceId: "AC9100", body: { type: "webhook" }, reason: "Notion 400: Duration is not a property that exists.", attempts: 1 }]);
-    await fakeApis.configure({ alertFaults: 1 });
+    await fetch(`${MEDIA_SOURCE}/control/alerts/${receiver}`, { method: "POST", body: JSON.stringify({ failNext: 1 }) });
     const now = Date.now();
 
     const failed = await evaluateAlerts(alertEnv, now);
@@ -119,8 +130,7 @@ describe("alerts", () => {
 
   it("keeps the incident without a receiver, marked as not sent", async () => {
     await recordDeadLetters(env.DB, [{ queue: "sync-events", body: {}, reason: "bad", attempts: 1 }]);
-    const plain = { ...env, ...TEST_SETTINGS } as unknown as Env;
-    expect((await evaluateAlerts(plain)).opened).toEqual(["dead-letters"]);
+    expect((await evaluateAlerts(env)).opened).toEqual(["dead-letters"]);
     expect(await listRecentIncidents(env.DB)).toMatchObject([{ key: "dead-letters", openStatus: "unconfigured", lastSendError: "ALERT_WEBHOOK_URL is not set" }]);
     expect(await received()).toHaveLength(0);
   });

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { CanvasMatcher } from "../../src/canvas/matcher";
-import { readRelinks } from "../../src/canvas/relink";
+import { readRelinks } from "../../src/db/canvas-links";
 import { loadConfig } from "../../src/config";
 
 const ADMIN_TOKEN = "admin-token-for-canvas-tests-VALUE-0001";

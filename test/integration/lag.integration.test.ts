@@ -6,13 +6,14 @@ import { callEvent } from "../../src/backfill/envelope";
 import type { LineDurableObject } from "../../src/line/line-durable-object";
 import type { LineLivenessReport } from "../../src/line/liveness";
 import type { Call } from "../../src/openphone/client";
-import { fakeApis, TEST_SECRETS, TEST_SETTINGS } from "./fake-apis";
+import { notion, openphone, plain } from "./emulators";
+import { endCoalescing } from "./line-harness";
 
 const MINUTE = 60_000;
 
 async function call(testEnv: Env, path: string) {
   const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`http://worker${path}`, { headers: { Authorization: `Bearer ${TEST_SECRETS.ADMIN_TOKEN}` } }), testEnv, ctx);
+  const response = await worker.fetch(new Request(`http://worker${path}`, { headers: { Authorization: `Bearer ${env.ADMIN_TOKEN}` } }), testEnv, ctx);
   await waitOnExecutionContext(ctx);
   return { status: response.status, body: (await response.json()) as Record<string, any> };
 }
@@ -50,7 +51,6 @@ const completedCall = (id: string, lineId: string): Call =>
   }) as unknown as Call;
 
 beforeEach(async () => {
-  await fakeApis.reset();
   await env.DB.batch(["line_objects", "lag_samples", "sync_history", "backfill_runs"].map((t) => env.DB.prepare(`DELETE FROM ${t}`)));
 });
 
@@ -62,7 +62,6 @@ describe("lag in /admin/stats and /health", () => {
     await knownLine("PNlagGone", "Support");
     const testEnv = {
       ...env,
-      ...TEST_SECRETS,
       ALERT_LAG_SECONDS: "300",
       LINE: linesReporting({
         PNlagSales: { pending: 47, oldestDueAt: now - 8 * MINUTE, alarmAt: now - 8 * MINUTE, lastWriteAt: now - 10 * MINUTE, lastError: { at: now - 9 * MINUTE, message: "Notion timed out after 30 s" } },
@@ -97,26 +96,24 @@ describe("lag in /admin/stats and /health", () => {
   it("is 200 again once no line is behind", async () => {
     const now = Date.now();
     await knownLine("PNlagSales", "Sales");
-    const testEnv = { ...env, ...TEST_SECRETS, LINE: linesReporting({ PNlagSales: { pending: 0, oldestDueAt: null, alarmAt: null, lastWriteAt: now, lastError: null } }) } as Env;
+    const testEnv = { ...env, LINE: linesReporting({ PNlagSales: { pending: 0, oldestDueAt: null, alarmAt: null, lastWriteAt: now, lastError: null } }) } as Env;
     const health = await call(testEnv, "/health");
     expect(health.body.components.lines).toMatchObject({ ok: true });
     expect(health.body.components["line:PNlagSales"]).toBeUndefined();
   });
 
   it("names a real line whose item is overdue with no alarm set (the stall) in /health and /admin/stats", async () => {
-    const lineId = "PNlagStall";
+    const lineId = (await openphone.line(24)).id;
     await knownLine(lineId, "Sales");
+    // Its coalescing window is a minute: the call waits, and its alarm does not fire while the test runs.
     const stub = env.LINE.get(env.LINE.idFromName(lineId));
-    await runInDurableObject(stub, (instance) => {
-      (instance as unknown as { env: Env }).env = { ...env, ...TEST_SETTINGS, COALESCE_MS: "600000" } as unknown as Env;
-    });
     expect(await stub.ingest([callEvent(lineId, "webhook", completedCall("AClag1", lineId), Date.now())])).toMatchObject({ accepted: 1 });
     // What the stalled lines held: a dirty item due ten minutes ago, and no alarm that will ever write it.
     await runInDurableObject(stub, async (_i, state) => {
       await state.storage.deleteAlarm();
       state.storage.sql.exec("UPDATE resources SET due_at = ? WHERE dirty = 1", Date.now() - 10 * MINUTE);
     });
-    const testEnv = { ...env, ...TEST_SECRETS } as Env;
+    const testEnv = env;
     const health = await call(testEnv, "/health");
     expect(health.status).toBe(503);
     expect(health.body.status).toBe("degraded");
@@ -144,7 +141,7 @@ describe("workspace figures", () => {
         env.DB.prepare("INSERT INTO sync_history (resource_id, kind, source, outcome, latency_ms, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)").bind(id, kind, source, outcome, latency, now - i * 1000),
       ),
     );
-    const stats = await call({ ...env, ...TEST_SECRETS } as Env, "/admin/stats");
+    const stats = await call(env, "/admin/stats");
     expect(stats.body.syncedToday).toEqual({ calls: 2, texts: 2, newPages: 4 });
     expect(stats.body.workspace).toEqual({ latencyP50Ms: 2000, latencyP95Ms: 9000, latencySamples: 4, itemsPerMinute: Math.round((4 / 60) * 100) / 100 });
     const throughput = stats.body.series24h.throughput as { at: number; items: number }[];
@@ -152,21 +149,19 @@ describe("workspace figures", () => {
   });
 
   it("credits a backfill run with an item only once its line has written it to Notion", async () => {
-    const lineId = "PNsync1";
+    const lineId = (await openphone.line(25)).id;
     const runId = "run-lag-1";
     await env.DB.prepare("INSERT INTO backfill_runs (id, status, trigger, handed, started_at) VALUES (?1, 'completed', 'admin', 1, ?2)").bind(runId, Date.now()).run();
     const stub = env.LINE.get(env.LINE.idFromName(lineId));
-    await runInDurableObject(stub, (instance) => {
-      (instance as unknown as { env: Env }).env = { ...env, ...TEST_SETTINGS } as unknown as Env;
-    });
     await stub.ingest([callEvent(lineId, runId, completedCall("AClagBackfill", lineId), Date.now())]);
     const written = async () => (await env.DB.prepare("SELECT written FROM backfill_runs WHERE id = ?1").bind(runId).first<{ written: number }>())!.written;
     for (let i = 0; i < 100 && (await written()) === 0; i++) {
+      await endCoalescing(stub as DurableObjectStub<LineDurableObject>);
       await runDurableObjectAlarm(stub as DurableObjectStub<LineDurableObject>);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(await written()).toBe(1);
-    expect((await fakeApis.state()).pages.filter((p) => JSON.stringify(p.properties).includes("AClagBackfill"))).toHaveLength(1);
+    expect((await notion.pages()).filter((p) => plain(p.properties["Call ID"]) === "AClagBackfill")).toHaveLength(1);
     // A later flush of the same call (its page exists) does not count it again.
     await runDurableObjectAlarm(stub as DurableObjectStub<LineDurableObject>);
     expect(await written()).toBe(1);

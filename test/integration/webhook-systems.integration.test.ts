@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import type { SyncMessage, WebhookMessage } from "../../src/queue/messages";
 import { signOpenPhoneWebhook, signQuoWebhook } from "../../src/webhooks/signatures";
-import { lineWithSettings } from "./line-harness";
+import { line as lineObject } from "./line-harness";
 
 const SIGNING_KEY = btoa("systems-test-signing-key-000001");
 const QUO_SECRET = `whsec_${btoa("systems-test-quo-secret-00001")}`;
@@ -68,7 +68,7 @@ describe("two webhook systems, one event model", () => {
     expect((await postQuo(quoCompleted("ACsys0001"))).status).toBe(202);
     expect(queued).toHaveLength(1);
     expect(queued[0]).toMatchObject({ lineId: line, eventId: "EVqACsys0001", eventType: "call.completed" });
-    const stub = await lineWithSettings(line);
+    const stub = lineObject(line);
     const result = await stub.ingest(queued);
     expect(result).toMatchObject({ accepted: 1, duplicates: 0, outcomes: [{ status: "done" }] });
     expect(await stub.resource("ACsys0001")).toMatchObject({ kind: "call", dirty: true, failedReason: null });
@@ -81,7 +81,7 @@ describe("two webhook systems, one event model", () => {
     await postLegacy(legacyCompleted("ACsys0003"));
     await postQuo(quoCompleted("ACsys0003"));
     expect(queued).toHaveLength(4);
-    const stub = await lineWithSettings(line);
+    const stub = lineObject(line);
     const result = await stub.ingest(queued);
     expect(result).toMatchObject({ accepted: 2, duplicates: 2 });
     // A redelivery of the second system's copy is still the duplicate it was.
@@ -93,7 +93,7 @@ describe("two webhook systems, one event model", () => {
     await postQuo(quoCompleted("ACsys0004", null));
     await postLegacy(legacyCompleted("ACsys0005", null));
     expect(queued.map((m) => (m as WebhookMessage).eventId)).toEqual([expect.stringMatching(/^sha256:/), expect.stringMatching(/^sha256:/)]);
-    const stub = await lineWithSettings(line);
+    const stub = lineObject(line);
     expect(await stub.ingest(queued)).toMatchObject({ accepted: 2, outcomes: [{ status: "done" }, { status: "done" }] });
   });
 
@@ -105,7 +105,7 @@ describe("two webhook systems, one event model", () => {
     expect(await response.json()).toMatchObject({ accepted: true, deadLettered: expect.stringContaining("2031-01-01") });
     expect(queued).toEqual([]);
     expect(await deadLetter("EVunknownversion01")).toMatchObject({ queue: "webhooks", reason: expect.stringContaining("apiVersion 2031-01-01") });
-    const stub = await lineWithSettings(line);
+    const stub = lineObject(line);
     const message: WebhookMessage = { type: "webhook", lineId: line, eventId: "EVunknownversion01", eventType: "call.completed", receivedAt: Date.now(), envelope };
     expect((await stub.ingest([message])).outcomes).toEqual([{ status: "failed", reason: expect.stringContaining("2031-01-01") }]);
   });

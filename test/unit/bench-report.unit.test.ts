@@ -27,6 +27,10 @@ describe("meetsTarget", () => {
     expect(meetsTarget(49.9, ">= 50")).toBe(false);
     expect(meetsTarget(0, "0")).toBe(true);
     expect(meetsTarget(1, "0")).toBe(false);
+    expect(meetsTarget(0.99, "< 1")).toBe(true);
+    expect(meetsTarget(1, "< 1")).toBe(false);
+    expect(meetsTarget(1.01, "> 1")).toBe(true);
+    expect(meetsTarget(1, "> 1")).toBe(false);
   });
 
   it("lets a comparison row pass, fails a figure that is not a number, and refuses a target it cannot read", () => {

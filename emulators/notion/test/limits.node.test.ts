@@ -117,20 +117,69 @@ describe("faults", () => {
   });
 });
 
-describe("latency and query lag", () => {
-  it("delays responses by the configured distribution", async () => {
-    await control(emulator, "PUT", "config", { latencyMs: { p50: 80, p95: 200 } });
-    const durations: number[] = [];
-    for (let i = 0; i < 20; i++) {
-      const started = performance.now();
-      await notion.users.me({});
-      durations.push(performance.now() - started);
+describe("scripted faults", () => {
+  const create = (name: string) => notion.pages.create({ parent: { data_source_id: dataSourceId }, properties: { Name: { title: text(name) } } });
+
+  it("answers the next matching request with each fault in turn, once, before or after the write", async () => {
+    await control(emulator, "PUT", "config", {
+      faults: {
+        script: [
+          { operation: "pages.create", status: 503, bodyContains: "Scripted B" },
+          { operation: "pages.create", status: 504, afterWrite: true, bodyContains: "Scripted B" },
+          { operation: "pages.create", status: 429 },
+        ],
+      },
+    });
+    // A query is not the operation scripted; a create of another page takes the unscoped 429 only.
+    expect(await namesIn()).toBeInstanceOf(Array);
+    const limited = await rawCall(emulator, "POST", "/v1/pages", { body: JSON.stringify({ parent: { data_source_id: dataSourceId }, properties: { Name: { title: text("Scripted A") } } }) });
+    expect(limited.status).toBe(429);
+    expect(limited.json).toMatchObject({ object: "error", status: 429, code: "rate_limited" });
+    expect(limited.headers.get("retry-after")).toBe("1");
+    await expect(create("Scripted B")).rejects.toMatchObject({ status: 503, code: "service_unavailable" });
+    await expect(create("Scripted B")).rejects.toMatchObject({ status: 504, code: "gateway_timeout" });
+    await create("Scripted A");
+    expect((await control(emulator, "GET", "config")).faults.script).toEqual([]);
+    expect((await namesIn({ property: "Name", title: { starts_with: "Scripted" } })).sort()).toEqual(["Scripted A", "Scripted B"]);
+    const stats = await control(emulator, "GET", "stats");
+    expect(stats.faults).toEqual({ injected: 3, afterWrite: 1 });
+  });
+
+  it("holds a hanging answer for hangMs and writes nothing", async () => {
+    await control(emulator, "PUT", "config", { faults: { script: [{ operation: "pages.create", status: 503, hangMs: 300 }] } });
+    await expect(create("Hung")).rejects.toMatchObject({ status: 503 });
+    expect(await namesIn({ property: "Name", title: { equals: "Hung" } })).toEqual([]);
+  });
+
+  it("refuses a fault that cannot happen", async () => {
+    for (const fault of [{ operation: "pages.create", status: 418 }, { operation: "pages.create", status: 409, afterWrite: true }, { operation: "pages.create", status: 503, afterWrite: true, hangMs: 10 }, { operation: "pages.create", status: 503, times: 2 }]) {
+      const response = await fetch(`${emulator.url}/_emulator/config`, { method: "PUT", body: JSON.stringify({ faults: { script: [fault] } }) });
+      expect(response.status).toBe(400);
+      expect(await response.text()).toContain("faults.script.0");
     }
-    durations.sort((a, b) => a - b);
-    const p50 = durations[10]!;
-    const p95 = durations[18]!;
-    console.log(`latency configured p50 80 ms / p95 200 ms, measured p50 ${p50.toFixed(0)} ms / p95 ${p95.toFixed(0)} ms over 20 calls`);
-    expect(p50).toBeGreaterThanOrEqual(40);
+  });
+});
+
+describe("request journal", () => {
+  it("lists each API request with its operation, status and a write's body, and empties with the counters", async () => {
+    const page = await notion.pages.create({ parent: { data_source_id: dataSourceId }, properties: { Name: { title: text("Journaled") } } });
+    await notion.pages.update({ page_id: page.id, properties: { Phone: { phone_number: "+14155550101" } } });
+    const { requests } = await control(emulator, "GET", "requests");
+    expect(requests.map((r: { operation: string; status: number }) => `${r.operation} ${r.status}`)).toEqual(["pages.create 200", "pages.update 200"]);
+    expect(requests[1]).toMatchObject({ method: "PATCH", path: `/v1/pages/${page.id}`, body: { properties: { Phone: { phone_number: "+14155550101" } } } });
+    await control(emulator, "DELETE", "stats");
+    expect((await control(emulator, "GET", "requests")).requests).toEqual([]);
+  });
+});
+
+describe("latency and query lag", () => {
+  // How long the delayed answers take is measured by `npm run bench` (scripts/lib/emulator-latency.ts), not here.
+  it("answers every request with latency configured", async () => {
+    await control(emulator, "PUT", "config", { latencyMs: { p50: 80, p95: 200 } });
+    for (let i = 0; i < 20; i++) expect((await notion.users.me({})).object).toBe("user");
+    const stats = await control(emulator, "GET", "stats");
+    expect(stats.requests.byOperation["users.me"]).toBe(20);
+    expect(stats.requests.byStatus["200"]).toBe(20);
   });
 
   it("hides new and changed pages from queries until the lag has passed", async () => {

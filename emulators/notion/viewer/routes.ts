@@ -3,7 +3,7 @@
  * under the root page, `/databases/{id}` shows each data source as a table, `/pages/{id}` a page's properties and
  * content (audio blocks playable).
  */
-import type http from "node:http";
+import { Hono, type Context } from "hono";
 import { normalizeId } from "../ids.ts";
 import type { PageRecord, RichTextItem } from "../model.ts";
 import { plainText } from "../rich-text.ts";
@@ -12,10 +12,9 @@ import type { Workspace } from "../workspace.ts";
 import { renderContent } from "./blocks-html.ts";
 import { html, type Html, joinHtml, layout, link, orElse, renderRichText, renderValue } from "./html.ts";
 
-function send(res: http.ServerResponse, status: number, page: Html): void {
+function send(c: Context, status: 200 | 404 | 405, page: Html): Response {
   const text = page.toString();
-  res.writeHead(status, { "content-type": "text/html; charset=utf-8", "content-length": String(Buffer.byteLength(text)) });
-  res.end(text);
+  return c.body(text, status, { "content-type": "text/html; charset=utf-8", "content-length": String(Buffer.byteLength(text)) });
 }
 
 export function pageTitle(ws: Workspace, page: PageRecord): string {
@@ -89,13 +88,22 @@ function pageView(ws: Workspace, id: string): Html | null {
   return layout(title || "Untitled", html`${where}<h1>${title || "Untitled"}</h1>${trashed}<dl class="props">${props}</dl><div class="content">${orElse(renderContent(ws, page.childIds), html`<p class="muted">No content</p>`)}</div>`);
 }
 
-export function handleViewer(state: EmulatorState, req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
-  if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, layout("Not allowed", html`<h1>Only GET</h1>`));
-  const ws = state.ws;
-  if (url.pathname === "/") return send(res, 200, indexPage(ws));
-  const match = /^\/(databases|pages)\/([^/]+)$/.exec(url.pathname);
-  const id = match ? normalizeId(decodeURIComponent(match[2]!)) : null;
-  const page = match && id ? (match[1] === "databases" ? databasePage(ws, id) : pageView(ws, id)) : null;
-  if (page === null) return send(res, 404, layout("Not found", html`<h1>Not found</h1><p>${url.pathname}</p>`));
-  send(res, 200, page);
+/** GET (and HEAD) only: any other method is 405 on every path. */
+export function viewerRoutes(state: EmulatorState): Hono {
+  const viewer = new Hono();
+  const notFound = (c: Context) => send(c, 404, layout("Not found", html`<h1>Not found</h1><p>${new URL(c.req.url).pathname}</p>`));
+  const found = (c: Context, page: Html | null) => (page === null ? notFound(c) : send(c, 200, page));
+  const id = (c: Context) => normalizeId(c.req.param("id") ?? "");
+  viewer.get("/", (c) => send(c, 200, indexPage(state.ws)));
+  viewer.get("/databases/:id", (c) => {
+    const databaseId = id(c);
+    return found(c, databaseId ? databasePage(state.ws, databaseId) : null);
+  });
+  viewer.get("/pages/:id", (c) => {
+    const pageId = id(c);
+    return found(c, pageId ? pageView(state.ws, pageId) : null);
+  });
+  viewer.get("*", notFound);
+  viewer.all("*", (c) => send(c, 405, layout("Not allowed", html`<h1>Only GET</h1>`)));
+  return viewer;
 }

@@ -10,13 +10,14 @@
  * (the previous `nextCursor`) and `nextCursor` (null on the last page).
  */
 import { randomBytes } from "node:crypto";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { Hono, type Context } from "hono";
 import type { OpenPhoneEmulator } from "../emulator.ts";
 import { ApiError } from "../error-envelope.ts";
-import { readJsonBody, sendJson } from "../http-io.ts";
+import { jsonBody, limitBody } from "../json-body.ts";
+import { json, type NodeBindings } from "../../shared/hono.ts";
 import { quoEnvelope } from "../webhooks/events.ts";
 import { callItem, messageItem, QUO_API_VERSION } from "./payloads.ts";
-import { MAX_QUO_WEBHOOKS, QUO_EVENT_TYPES, webhookView, type QuoDelivery, type QuoEventType } from "./registry.ts";
+import { MAX_QUO_WEBHOOKS, QUO_EVENT_TYPES, webhookView, type QuoDelivery, type QuoEventType, type QuoWebhook } from "./registry.ts";
 import { newWebhookSecret } from "./signature.ts";
 
 const TITLES: Record<number, string> = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 413: "Payload Too Large", 422: "Unprocessable Entity", 429: "Too Many Requests", 500: "Internal Server Error" };
@@ -42,150 +43,191 @@ export function quoErrorEnvelope(status: number, message: string, errors?: QuoFi
   return { title: TITLES[status] ?? "Error", message, docs: "https://quo.com/docs", trace: randomBytes(8).toString("hex"), ...(errors?.length ? { errors } : {}) };
 }
 
+const RESOURCES = ["webhooks", "users", "phone-numbers", "calls", "messages", "contacts", "conversations"];
+
+const QUO_PATH = new RegExp(`^/(${RESOURCES.join("|")})(/|$)`);
+
 /** Whether a path belongs to the 2026-03-30 surface. */
 export function isQuoPath(pathname: string): boolean {
-  return /^\/(webhooks|users|phone-numbers|calls|messages|contacts|conversations)(\/|$)/.test(pathname);
+  return QUO_PATH.test(pathname);
 }
 
 const EVENT_SET = new Set<string>(QUO_EVENT_TYPES);
 const WEBHOOK_ID = /^[0-9]+$/;
 
-export async function handleQuoRequest(emulator: OpenPhoneEmulator, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-  const method = req.method ?? "GET";
-  const route = `${method} ${url.pathname}`;
-  const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-    emulator.stats.countRequest(`quo:${method} ${url.pathname.replace(/\/[^/]*[0-9][^/]*(?=\/|$)/g, "/{id}")}`, status);
-    sendJson(res, status, body, headers);
-  };
-  const fail = (status: number, message: string, errors?: QuoFieldError[], headers?: Record<string, string>) => answer(status, quoErrorEnvelope(status, message, errors), headers);
+type QuoEnv = NodeBindings & { Variables: { body: unknown; webhook: QuoWebhook; delivery: QuoDelivery } };
+type QuoContext = Context<QuoEnv>;
 
-  const key = req.headers.authorization?.trim();
-  if (!key || key !== emulator.key) return fail(401, "Missing or invalid API key in the Authorization header");
-  const retryAfter = emulator.rateLimiter.take(key, emulator.config.rateLimitPerSecond);
-  if (retryAfter !== undefined) return fail(429, "API rate limit exceeded", undefined, { "retry-after": String(retryAfter) });
-  const version = req.headers["quo-api-version"];
-  if (version !== QUO_API_VERSION) {
-    const message = version === undefined ? "The Quo-Api-Version header is required" : `Unsupported Quo-Api-Version ${JSON.stringify(version)}`;
-    return fail(400, message, [{ path: "/header/Quo-Api-Version", message: "must be equal to one of the allowed values", value: version ?? null, schema: { type: "string", pattern: `^${QUO_API_VERSION}$` } }]);
-  }
-  try {
-    const body = method === "POST" || method === "PATCH" ? await readJsonBody(req) : undefined;
-    const result = route_(emulator, method, url, body);
-    answer(result.status, result.body);
-  } catch (error) {
-    if (error instanceof QuoError) return fail(error.status, error.message, error.errors);
-    if (error instanceof ApiError) return fail(error.status, error.message);
-    console.error(`openphone emulator: ${route} failed`, error);
-    return fail(500, "Internal error in the emulator");
-  }
+/** The path's segments (the server drops empty ones on this surface: `/webhooks/` is `/webhooks`). */
+const partsOf = (c: Context) => c.req.path.split("/").filter(Boolean);
+const queryOf = (c: Context) => new URL(c.req.url).searchParams;
+const noRoute = (c: Context) => new QuoError(404, `No route for ${c.req.method} ${new URL(c.req.url).pathname}`);
+
+/** The webhook `/webhooks/{id}/...` names: 400 when the id is not numeric (or missing), 404 when there is none. */
+function webhookOf(emulator: OpenPhoneEmulator, c: Context): QuoWebhook {
+  const id = partsOf(c)[1];
+  if (id === undefined || !WEBHOOK_ID.test(id)) throw new QuoError(400, "webhookId must be numeric", [{ path: "/webhookId", message: "must match pattern", value: id, schema: { type: "string", pattern: "^[0-9]+$" } }]);
+  const webhook = emulator.quoWebhooks.webhooks.get(id);
+  if (!webhook) throw new QuoError(404, `Webhook ${id} not found`);
+  return webhook;
 }
 
-type Result = { status: number; body?: unknown };
+/** The delivery `/webhooks/{id}/events/{deliveryId}/...` names, 404 when that webhook has no such delivery. */
+function deliveryOf(emulator: OpenPhoneEmulator, c: Context, webhook: QuoWebhook): QuoDelivery {
+  const deliveryId = partsOf(c)[3];
+  const delivery = deliveryId ? emulator.quoWebhooks.deliveries.get(deliveryId) : undefined;
+  if (!delivery || delivery.webhookId !== webhook.id) throw new QuoError(404, `Delivery ${deliveryId} not found for webhook ${webhook.id}`);
+  return delivery;
+}
 
-function route_(emulator: OpenPhoneEmulator, method: string, url: URL, body: unknown): Result {
-  const parts = url.pathname.split("/").filter(Boolean);
+/**
+ * The 2026-03-30 routes. In the gateway's order on every path of this surface: the key (401), the rate limit (429),
+ * the version header (400), the JSON body of a POST or PATCH (413, 400); then, under `/webhooks/{id}`, the webhook
+ * (400, 404) and under `/webhooks/{id}/events/...` the delivery (404), whatever the method; then the route, or 404.
+ * Every answer is counted, ids in the path shown as `{id}`.
+ */
+export function quoRoutes(emulator: OpenPhoneEmulator): Hono<QuoEnv> {
+  const quo = new Hono<QuoEnv>();
   const registry = emulator.quoWebhooks;
-  const now = new Date();
-  if (parts[0] === "webhooks") {
-    if (parts.length === 1 && method === "GET") return { status: 200, body: { data: [...registry.webhooks.values()].map(webhookView) } };
-    if (parts.length === 1 && method === "POST") {
-      const input = webhookInput(body, true);
-      if (registry.webhooks.size >= MAX_QUO_WEBHOOKS) throw new QuoError(422, `A workspace can have at most ${MAX_QUO_WEBHOOKS} webhooks`);
-      const webhook = registry.create({ url: input.url!, events: input.events!, label: input.label, resourceIds: input.resourceIds, status: input.status }, now);
-      emulator.onChange();
-      return { status: 201, body: { data: { ...webhookView(webhook), key: webhook.key } } };
-    }
-    const id = parts[1]!;
-    if (!WEBHOOK_ID.test(id)) throw new QuoError(400, "webhookId must be numeric", [{ path: "/webhookId", message: "must match pattern", value: id, schema: { type: "string", pattern: "^[0-9]+$" } }]);
-    const webhook = registry.webhooks.get(id);
-    if (!webhook) throw new QuoError(404, `Webhook ${id} not found`);
-    if (parts.length === 2) {
-      if (method === "GET") return { status: 200, body: { data: webhookView(webhook) } };
-      if (method === "DELETE") {
-        registry.webhooks.delete(id);
-        emulator.onChange();
-        return { status: 204 };
-      }
-      if (method === "PATCH") {
-        const input = webhookInput(body, false);
-        if (input.url !== undefined) webhook.url = input.url;
-        if (input.events !== undefined) webhook.events = [...new Set(input.events)];
-        if (input.resourceIds !== undefined) webhook.resourceIds = input.resourceIds;
-        if (input.status !== undefined) webhook.status = input.status;
-        if (input.label !== undefined) webhook.label = input.label;
-        webhook.updatedAt = now.toISOString();
-        emulator.onChange();
-        return { status: 200, body: { data: webhookView(webhook) } };
-      }
-    }
-    if (parts.length === 3 && parts[2] === "rotate" && method === "POST") {
-      webhook.key = newWebhookSecret();
-      webhook.updatedAt = now.toISOString();
-      emulator.onChange();
-      return { status: 200, body: { data: { key: webhook.key } } };
-    }
-    if (parts[2] === "events") {
-      if (parts.length === 4 && parts[3] === "test" && method === "POST") {
-        const eventType = (body as { eventType?: unknown } | undefined)?.eventType;
-        if (typeof eventType !== "string" || !EVENT_SET.has(eventType)) {
-          throw new QuoError(400, "eventType must be one of the webhook event types", [{ path: "/body/eventType", message: "must be equal to one of the allowed values", value: eventType ?? null, schema: { type: "string" } }]);
-        }
-        const envelope = { ...quoEnvelope(eventType, sampleOf(eventType)), id: "EV00000000000000000000test" };
-        const delivery = emulator.dispatcher.deliverQuoTest(webhook, envelope);
-        return { status: 200, body: { data: { deliveryId: delivery?.id ?? null, payload: envelope } } };
-      }
-      if (parts.length === 3 && method === "GET") return { status: 200, body: deliveryPage(registry.deliveries, id, url.searchParams) };
-      const delivery = parts[3] ? registry.deliveries.get(parts[3]) : undefined;
-      if (!delivery || delivery.webhookId !== id) throw new QuoError(404, `Delivery ${parts[3]} not found for webhook ${id}`);
-      if (parts.length === 4 && method === "GET") return { status: 200, body: { data: deliveryDetail(delivery) } };
-      if (parts.length === 5 && parts[4] === "retry" && method === "POST") {
-        emulator.dispatcher.retryQuo(delivery);
-        return { status: 202, body: {} };
-      }
-    }
-    throw new QuoError(404, `No route for ${method} ${url.pathname}`);
-  }
-  if (method !== "GET") throw new QuoError(404, `No route for ${method} ${url.pathname}`);
   const store = emulator.store;
-  const baseUrl = emulator.baseUrl;
-  const one = (item: unknown, what: string) => {
-    if (!item) throw new QuoError(404, `${what} ${parts[1]} not found`);
-    return { status: 200, body: { data: item } };
+  const onEvery = (handle: (c: QuoContext, next: () => Promise<void>) => Promise<Response | void>, methods?: string[]) => {
+    for (const resource of RESOURCES) {
+      if (methods) quo.on(methods, `/${resource}/*`, handle);
+      else quo.use(`/${resource}/*`, handle);
+    }
   };
-  if (parts[0] === "users") {
-    const users = store.workspace.users.map((u) => ({ id: u.id, email: u.email, firstName: u.firstName, lastName: u.lastName, pictureUrl: u.pictureUrl ?? null, role: u.role, createdAt: u.createdAt, updatedAt: u.updatedAt }));
-    if (parts.length === 1) return page(users, url.searchParams);
-    if (parts.length === 3 && parts[2] === "phone-numbers") {
-      if (!users.some((u) => u.id === parts[1])) throw new QuoError(404, `User ${parts[1]} not found`);
-      return page(store.workspace.phoneNumbers.filter((p) => p.users.some((u) => u.id === parts[1])).map(phoneNumberItem), url.searchParams);
+  const fail = (c: Context, status: number, message: string, errors?: QuoFieldError[], headers?: Record<string, string>) => json(c, status, quoErrorEnvelope(status, message, errors), headers);
+
+  onEvery(async (c, next) => {
+    const answer = async (): Promise<Response> => {
+      const key = c.req.header("authorization")?.trim();
+      if (!key || key !== emulator.key) return fail(c, 401, "Missing or invalid API key in the Authorization header");
+      const retryAfter = emulator.rateLimiter.take(key, emulator.config.rateLimitPerSecond);
+      if (retryAfter !== undefined) return fail(c, 429, "API rate limit exceeded", undefined, { "retry-after": String(retryAfter) });
+      const version = c.req.header("quo-api-version");
+      if (version !== QUO_API_VERSION) {
+        const message = version === undefined ? "The Quo-Api-Version header is required" : `Unsupported Quo-Api-Version ${JSON.stringify(version)}`;
+        return fail(c, 400, message, [{ path: "/header/Quo-Api-Version", message: "must be equal to one of the allowed values", value: version ?? null, schema: { type: "string", pattern: `^${QUO_API_VERSION}$` } }]);
+      }
+      await next();
+      return c.res;
+    };
+    const res = await answer();
+    emulator.stats.countRequest(`quo:${c.req.method} ${new URL(c.req.url).pathname.replace(/\/[^/]*[0-9][^/]*(?=\/|$)/g, "/{id}")}`, res.status);
+    return res;
+  });
+  onEvery(limitBody, ["POST", "PATCH"]);
+  onEvery(async (c, next) => {
+    c.set("body", await jsonBody(c));
+    await next();
+  }, ["POST", "PATCH"]);
+  // Hono would answer a HEAD with the GET route; this surface has none, so a HEAD finds only the webhook checks.
+  onEvery(async (c, next) => {
+    if (c.req.method !== "HEAD") return next();
+    const parts = partsOf(c);
+    if (parts[0] === "webhooks") {
+      const webhook = webhookOf(emulator, c);
+      if (parts[2] === "events") deliveryOf(emulator, c, webhook);
     }
-    if (parts.length === 2) return one(users.find((u) => u.id === parts[1]), "User");
-  }
-  if (parts[0] === "phone-numbers") {
+    throw noRoute(c);
+  });
+
+  quo.get("/webhooks", (c) => json(c, 200, { data: [...registry.webhooks.values()].map(webhookView) }));
+  quo.post("/webhooks", (c) => {
+    const input = webhookInput(c.get("body"), true);
+    if (registry.webhooks.size >= MAX_QUO_WEBHOOKS) throw new QuoError(422, `A workspace can have at most ${MAX_QUO_WEBHOOKS} webhooks`);
+    const webhook = registry.create({ url: input.url!, events: input.events!, label: input.label, resourceIds: input.resourceIds, status: input.status }, new Date());
+    emulator.onChange();
+    return json(c, 201, { data: { ...webhookView(webhook), key: webhook.key } });
+  });
+  // Any other path under /webhooks names a webhook (a PUT /webhooks included: its id is missing).
+  quo.use("/webhooks/*", async (c, next) => {
+    c.set("webhook", webhookOf(emulator, c));
+    await next();
+  });
+  quo.get("/webhooks/:id", (c) => json(c, 200, { data: webhookView(c.get("webhook")) }));
+  quo.delete("/webhooks/:id", (c) => {
+    registry.webhooks.delete(c.get("webhook").id);
+    emulator.onChange();
+    return json(c, 204, undefined);
+  });
+  quo.patch("/webhooks/:id", (c) => {
+    const webhook = c.get("webhook");
+    const input = webhookInput(c.get("body"), false);
+    if (input.url !== undefined) webhook.url = input.url;
+    if (input.events !== undefined) webhook.events = [...new Set(input.events)];
+    if (input.resourceIds !== undefined) webhook.resourceIds = input.resourceIds;
+    if (input.status !== undefined) webhook.status = input.status;
+    if (input.label !== undefined) webhook.label = input.label;
+    webhook.updatedAt = new Date().toISOString();
+    emulator.onChange();
+    return json(c, 200, { data: webhookView(webhook) });
+  });
+  quo.post("/webhooks/:id/rotate", (c) => {
+    const webhook = c.get("webhook");
+    webhook.key = newWebhookSecret();
+    webhook.updatedAt = new Date().toISOString();
+    emulator.onChange();
+    return json(c, 200, { data: { key: webhook.key } });
+  });
+  quo.post("/webhooks/:id/events/test", (c) => {
+    const eventType = (c.get("body") as { eventType?: unknown } | undefined)?.eventType;
+    if (typeof eventType !== "string" || !EVENT_SET.has(eventType)) {
+      throw new QuoError(400, "eventType must be one of the webhook event types", [{ path: "/body/eventType", message: "must be equal to one of the allowed values", value: eventType ?? null, schema: { type: "string" } }]);
+    }
+    const envelope = { ...quoEnvelope(eventType, sampleOf(eventType)), id: "EV00000000000000000000test" };
+    const delivery = emulator.dispatcher.deliverQuoTest(c.get("webhook"), envelope);
+    return json(c, 200, { data: { deliveryId: delivery?.id ?? null, payload: envelope } });
+  });
+  quo.get("/webhooks/:id/events", (c) => json(c, 200, deliveryPage(registry.deliveries, c.get("webhook").id, queryOf(c))));
+  // Any other path under /events names a delivery.
+  quo.use("/webhooks/:id/events/*", async (c, next) => {
+    c.set("delivery", deliveryOf(emulator, c, c.get("webhook")));
+    await next();
+  });
+  quo.get("/webhooks/:id/events/:deliveryId", (c) => json(c, 200, { data: deliveryDetail(c.get("delivery")) }));
+  quo.post("/webhooks/:id/events/:deliveryId/retry", (c) => {
+    emulator.dispatcher.retryQuo(c.get("delivery"));
+    return json(c, 202, {});
+  });
+
+  const users = () => store.workspace.users.map((u) => ({ id: u.id, email: u.email, firstName: u.firstName, lastName: u.lastName, pictureUrl: u.pictureUrl ?? null, role: u.role, createdAt: u.createdAt, updatedAt: u.updatedAt }));
+  const one = (c: Context, item: unknown, what: string) => {
+    if (!item) throw new QuoError(404, `${what} ${c.req.param("id")} not found`);
+    return json(c, 200, { data: item });
+  };
+  const answer = (c: Context, result: Result) => json(c, result.status, result.body);
+  quo.get("/users", (c) => answer(c, page(users(), queryOf(c))));
+  quo.get("/users/:id/phone-numbers", (c) => {
+    const id = c.req.param("id");
+    if (!users().some((u) => u.id === id)) throw new QuoError(404, `User ${id} not found`);
+    return answer(c, page(store.workspace.phoneNumbers.filter((p) => p.users.some((u) => u.id === id)).map(phoneNumberItem), queryOf(c)));
+  });
+  quo.get("/users/:id", (c) => one(c, users().find((u) => u.id === c.req.param("id")), "User"));
+  quo.get("/phone-numbers", (c) => {
     const numbers = store.workspace.phoneNumbers.map(phoneNumberItem);
-    if (parts.length === 1) {
-      const number = url.searchParams.get("phoneNumber");
-      return page(number ? numbers.filter((n) => n.number === number) : numbers, url.searchParams, ["phoneNumber"]);
-    }
-    if (parts.length === 2) return one(numbers.find((n) => n.id === parts[1]), "Phone number");
-  }
-  if (parts[0] === "calls" && parts.length === 1) {
-    const line = url.searchParams.get("phoneNumberId");
+    const number = queryOf(c).get("phoneNumber");
+    return answer(c, page(number ? numbers.filter((n) => n.number === number) : numbers, queryOf(c), ["phoneNumber"]));
+  });
+  quo.get("/phone-numbers/:id", (c) => one(c, store.workspace.phoneNumbers.map(phoneNumberItem).find((n) => n.id === c.req.param("id")), "Phone number"));
+  quo.get("/calls", (c) => {
+    const line = queryOf(c).get("phoneNumberId");
     const calls = [...store.calls.values()].filter((r) => !line || r.call.phoneNumberId === line).sort((a, b) => b.call.createdAt.localeCompare(a.call.createdAt));
-    return page(calls.map((r) => callItem(r, Date.now())), url.searchParams, ["phoneNumberId"]);
-  }
-  if (parts[0] === "messages") {
-    if (parts.length === 2) return one(store.messages.get(parts[1]!) && messageItem(baseUrl, store.messages.get(parts[1]!)!), "Message");
-    if (parts.length === 1) {
-      const q = url.searchParams;
-      const messages = [...store.messages.values()]
-        .filter((r) => (!q.get("phoneNumberId") || r.message.phoneNumberId === q.get("phoneNumberId")) && (!q.get("direction") || r.message.direction === q.get("direction")) && (!q.get("status") || r.message.status === q.get("status")) && (!q.get("from") || r.message.from === q.get("from")) && (!q.get("userId") || r.message.userId === q.get("userId")))
-        .sort((a, b) => b.message.createdAt.localeCompare(a.message.createdAt));
-      return page(messages.map((r) => messageItem(baseUrl, r)), q, ["phoneNumberId", "direction", "status", "from", "userId"]);
-    }
-  }
-  if (parts[0] === "contacts") {
-    const contacts = store.workspace.contacts.map((c) => ({
+    return answer(c, page(calls.map((r) => callItem(r, Date.now())), queryOf(c), ["phoneNumberId"]));
+  });
+  quo.get("/messages/:id", (c) => {
+    const record = store.messages.get(c.req.param("id"));
+    return one(c, record && messageItem(emulator.baseUrl, record), "Message");
+  });
+  quo.get("/messages", (c) => {
+    const q = queryOf(c);
+    const messages = [...store.messages.values()]
+      .filter((r) => (!q.get("phoneNumberId") || r.message.phoneNumberId === q.get("phoneNumberId")) && (!q.get("direction") || r.message.direction === q.get("direction")) && (!q.get("status") || r.message.status === q.get("status")) && (!q.get("from") || r.message.from === q.get("from")) && (!q.get("userId") || r.message.userId === q.get("userId")))
+      .sort((a, b) => b.message.createdAt.localeCompare(a.message.createdAt));
+    return answer(c, page(messages.map((r) => messageItem(emulator.baseUrl, r)), q, ["phoneNumberId", "direction", "status", "from", "userId"]));
+  });
+  const contacts = () =>
+    store.workspace.contacts.map((c) => ({
       id: c.id,
       createdAt: c.createdAt,
       updatedAt: c.updatedAt,
@@ -198,11 +240,22 @@ function route_(emulator: OpenPhoneEmulator, method: string, url: URL, body: unk
       company: c.defaultFields.company,
       role: c.defaultFields.role,
     }));
-    if (parts.length === 1) return page(contacts, url.searchParams);
-    if (parts.length === 2) return one(contacts.find((c) => c.id === parts[1]), "Contact");
-  }
-  throw new QuoError(404, `No route for ${method} ${url.pathname}`);
+  quo.get("/contacts", (c) => answer(c, page(contacts(), queryOf(c))));
+  quo.get("/contacts/:id", (c) => one(c, contacts().find((contact) => contact.id === c.req.param("id")), "Contact"));
+  onEvery(async (c) => {
+    throw noRoute(c);
+  });
+
+  quo.onError((error, c) => {
+    if (error instanceof QuoError) return fail(c, error.status, error.message, error.errors);
+    if (error instanceof ApiError) return fail(c, error.status, error.message);
+    console.error(`openphone emulator: ${c.req.method} ${new URL(c.req.url).pathname} failed`, error);
+    return fail(c, 500, "Internal error in the emulator");
+  });
+  return quo;
 }
+
+type Result = { status: number; body?: unknown };
 
 function phoneNumberItem(p: OpenPhoneEmulator["store"]["workspace"]["phoneNumbers"][number]) {
   return { id: p.id, number: p.number, formattedNumber: p.formattedNumber, name: p.name, users: p.users.map((u) => ({ id: u.id })), createdAt: p.createdAt, updatedAt: p.updatedAt };

@@ -163,14 +163,51 @@ describe("OpenPhone emulator API", () => {
   it("injects latency and server errors when configured", async () => {
     await harness.control("PUT", "/_emulator/config", { latencyMs: 150, errorRate: 1 });
     try {
-      const started = Date.now();
+      // How long the delayed answer takes is measured by `npm run bench` (scripts/lib/emulator-latency.ts), not here.
       const response = await harness.api("/v1/phone-numbers");
-      expect(Date.now() - started).toBeGreaterThanOrEqual(140);
       expect(response.status).toBe(500);
       expect(await response.json()).toMatchObject({ status: 500, code: "0401500", title: "Unknown" });
     } finally {
       await harness.control("PUT", "/_emulator/config", { latencyMs: 0, errorRate: 0 });
     }
+  });
+
+  it("lists a recording as processing while OpenPhone holds it back, and with its URL once the call is made ready", async () => {
+    await harness.control("PUT", "/_emulator/config", { eventGapsMs: { recording: 3_600_000 } });
+    try {
+      const { callId } = await harness.control<{ callId: string }>("POST", "/_emulator/calls", { status: "completed", durationSeconds: 60, recording: { segments: 1 } });
+      const before = (await (await harness.api(`/v1/call-recordings/${callId}`)).json()) as { data: { status: string; url: string | null }[] };
+      expect(before.data).toEqual([expect.objectContaining({ status: "processing", url: null })]);
+      expect(await harness.control("POST", `/_emulator/calls/${callId}/ready`)).toMatchObject({ callId });
+      const after = (await (await harness.api(`/v1/call-recordings/${callId}`)).json()) as { data: { status: string; url: string | null }[] };
+      expect(after.data).toEqual([expect.objectContaining({ status: "completed", url: expect.stringContaining("/media/") })]);
+      await expect(harness.control("POST", "/_emulator/calls/ACnosuchcall/ready")).rejects.toThrow(/404/);
+    } finally {
+      await harness.control("PUT", "/_emulator/config", { eventGapsMs: { recording: 5_000 } });
+    }
+  });
+
+  it("makes a fresh workspace from another seed on reset, and adds past calls and texts as history without webhooks", async () => {
+    const startUp = harness.running.emulator.store.workspace.phoneNumbers.map((p) => p.id);
+    await harness.control("POST", "/_emulator/reset", { seed: 7, lines: 2 });
+    try {
+      const lines = (await (await harness.api("/v1/phone-numbers")).json()) as { data: { id: string; number: string }[] };
+      expect(lines.data).toHaveLength(2);
+      expect(startUp).not.toContain(lines.data[0]!.id);
+      const at = "2026-01-05T10:00:00.000Z";
+      const call = await harness.control<{ callId: string; events: unknown[] }>("POST", "/_emulator/calls", { phoneNumberId: lines.data[0]!.id, participant: "+14155550111", status: "completed", durationSeconds: 30, at });
+      expect(call.events).toEqual([]);
+      const { data } = (await (await harness.api(`/v1/calls/${call.callId}`)).json()) as { data: { completedAt: string } };
+      expect(data.completedAt).toBe(at);
+      const text = await harness.control<{ messageId: string; events: unknown[] }>("POST", "/_emulator/messages", { phoneNumberId: lines.data[0]!.id, participant: "+14155550111", direction: "outgoing", status: "sent", at });
+      expect(text.events).toEqual([]);
+      const conversations = (await (await harness.api(`/v1/conversations${query({ phoneNumbers: [lines.data[0]!.id], maxResults: 10 })}`)).json()) as { data: { participants: string[]; lastActivityAt: string }[] };
+      expect(conversations.data).toEqual([expect.objectContaining({ participants: ["+14155550111"], lastActivityAt: at })]);
+      await expect(harness.control("POST", "/_emulator/reset", { seed: "seven" })).rejects.toThrow(/400/);
+    } finally {
+      await harness.control("POST", "/_emulator/reset");
+    }
+    expect(harness.running.emulator.store.workspace.phoneNumbers.map((p) => p.id)).toEqual(startUp);
   });
 
   it("generates live traffic for the requested duration, then stops", async () => {

@@ -58,6 +58,12 @@ export async function listOpenIncidents(db: D1Database): Promise<Incident[]> {
   return results.map(toIncident);
 }
 
+/** When the last incident of `key` was resolved; null when none has been. */
+export async function lastResolvedAt(db: D1Database, key: string): Promise<number | null> {
+  const row = await db.prepare("SELECT MAX(resolved_at) AS at FROM alerts WHERE key = ?1").bind(key).first<{ at: number | null }>();
+  return row?.at ?? null;
+}
+
 export async function listRecentIncidents(db: D1Database, limit = 20): Promise<Incident[]> {
   const { results } = await db.prepare("SELECT * FROM alerts ORDER BY id DESC LIMIT ?1").bind(limit).all<IncidentRow>();
   return results.map(toIncident);
