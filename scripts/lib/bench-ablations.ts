@@ -13,7 +13,8 @@
  * scenarios then run in one sandbox at a time, the same in both:
  *
  *   1. a burst of calls (all created at once, recording, transcript and summary within the window): Notion requests
- *      per call, Canvas data-source queries per call, Notion 429s;
+ *      per call, Canvas data-source queries per call, Notion 429s, and the D1 round trips of a line's write (the
+ *      Worker's own `d1.flush_round_trips` counter on /admin/stats, over its D1 writes);
  *   2. one call with a large recording: time from the call to its copy answering on the page's media link, and the
  *      growth of the Worker's resident memory (workerd, sampled) while it is copied.
  *
@@ -22,6 +23,7 @@
  */
 import fs from "node:fs";
 import { startE2ESandbox, type DumpedPage, type E2ESandbox, plainText } from "../../test/e2e/harness.ts";
+import { metricsDelta, timingFigures } from "../../src/observability/timings.ts";
 import { ablationRow, type BenchRow, round } from "./bench-report.ts";
 import { BenchScenarios, type ScenarioResult } from "./bench-scenarios.ts";
 
@@ -42,6 +44,7 @@ export interface AblationOptions {
 interface Measured {
   burst: ScenarioResult;
   rateLimited: number;
+  d1RoundTripsPerWrite: number | null;
   recordingSeconds: number;
   peakRssGrowthMb: number;
 }
@@ -84,7 +87,9 @@ export async function runAblations(options: AblationOptions, rows: BenchRow[], n
       ablationRow(`ablation, media streaming (MEDIA_STREAMING_ENABLED) — Worker memory growth storing a ${mb} MB recording`, a.peakRssGrowthMb, b.peakRssGrowthMb, "MB"),
       ablationRow(`ablation, media streaming (MEDIA_STREAMING_ENABLED) — call → ${mb} MB recording served`, a.recordingSeconds, b.recordingSeconds, "s"),
     );
-    notMeasured.push("ablation of D1 batching (D1_BATCHING_ENABLED is off in the second sandbox, but no D1 statement count is exposed to measure it by)");
+    const d1Name = `ablation, D1 batching (D1_BATCHING_ENABLED) — D1 round trips per line write, burst of ${options.burstCalls} calls`;
+    if (a.d1RoundTripsPerWrite !== null && b.d1RoundTripsPerWrite !== null) rows.push(ablationRow(d1Name, a.d1RoundTripsPerWrite, b.d1RoundTripsPerWrite, "round trips"));
+    else notMeasured.push(`${d1Name} (a sandbox's /admin/stats counted no D1 write during the burst)`);
   } catch (error) {
     notMeasured.push(`the ablations (${(error instanceof Error ? error.message : String(error)).split("\n")[0]})`);
   } finally {
@@ -94,14 +99,17 @@ export async function runAblations(options: AblationOptions, rows: BenchRow[], n
 
 async function measure(sandbox: E2ESandbox, scenarios: BenchScenarios, options: AblationOptions, label: string): Promise<Measured> {
   const before = scenarios.rateLimitedTotal;
+  const metricsBefore = await scenarios.workerMetrics();
   options.log(`  ${label}: a burst of ${options.burstCalls} calls…`);
   const burst = await scenarios.realtimeCalls(options.burstCalls, 0);
   const rateLimited = scenarios.rateLimitedTotal - before;
-  options.log(`    ${burst.notionRequests} Notion requests, ${rateLimited} 429s, ${JSON.stringify(burst.byOperation)}`);
+  const { d1RoundTripsPerWrite, d1Writes } = timingFigures(metricsDelta(metricsBefore, await scenarios.workerMetrics()));
+  const roundTrips = d1RoundTripsPerWrite === null ? null : round(d1RoundTripsPerWrite, 1);
+  options.log(`    ${burst.notionRequests} Notion requests, ${rateLimited} 429s, ${JSON.stringify(burst.byOperation)}; ${d1Writes} D1 writes, ${roundTrips ?? "no"} round trips each`);
   options.log(`  ${label}: a call with a ${Math.round(options.recordingBytes / 1024 / 1024)} MB recording…`);
   const recording = await largeRecording(sandbox, options.recordingBytes);
   options.log(`    served after ${recording.seconds.toFixed(1)} s; Worker memory grew by at most ${recording.peakRssGrowthMb} MB`);
-  return { burst, rateLimited, recordingSeconds: round(recording.seconds, 1), peakRssGrowthMb: recording.peakRssGrowthMb };
+  return { burst, rateLimited, d1RoundTripsPerWrite: roundTrips, recordingSeconds: round(recording.seconds, 1), peakRssGrowthMb: recording.peakRssGrowthMb };
 }
 
 /** Creates a call with one recording of `bytes`, and waits until the page's media link serves the whole copy. */
