@@ -20,7 +20,9 @@
  *      (scripts/lib/worker-memory.ts), and the emulators' configured latency (scripts/lib/emulator-latency.ts);
  *   9. scenario 1 again with `COALESCE_MS` = 0 (a runtime flag), for comparison with 1;
  *  10. a burst of signed webhooks: accepted per second, and accepted and merged into their lines per second;
- *  11. the Notion 429s of the whole run.
+ *  11. the Notion 429s of the whole run;
+ *  12. the ablations (scripts/lib/bench-ablations.ts): each optimisation on and off, side by side in two more
+ *      sandboxes.
  *
  * Prints a table, and writes `{rows, notMeasured}` to FILE with `--json`. What a run cannot measure (a scenario that
  * failed or timed out) is left out of the rows and listed under "not measured", with the reason.
@@ -32,6 +34,7 @@ import { startE2ESandbox, type E2ESandbox } from "../test/e2e/harness.ts";
 import { type BenchReport, type BenchRow, benchExitCode, benchRow, formatBenchTable, latencyP50Target, percentile, round } from "./lib/bench-report.ts";
 import { BenchScenarios, PAGE_POLL_MS, type ScenarioResult } from "./lib/bench-scenarios.ts";
 import { parseFlags } from "./lib/command-line.ts";
+import { runAblations } from "./lib/bench-ablations.ts";
 import { measureEmulatorLatency, NOTION_LATENCY, OPENPHONE_LATENCY } from "./lib/emulator-latency.ts";
 import { MB, type StoredRecording, startMemoryWorker } from "./lib/worker-memory.ts";
 import { metricsDelta, timingFigures } from "../src/observability/timings.ts";
@@ -274,6 +277,14 @@ if (runUsable) {
 notMeasured.push("soak lag, duplicates under faults (not in this bench; see npm test and npm run soak)");
 
 await sandbox.close();
+
+// ── Ablations: each optimisation on and off, side by side (scripts/lib/bench-ablations.ts) ──────────────────────
+if (runUsable) {
+  const ablation = flags.quick ? { burstCalls: 12, recordingBytes: 64 * 1024 * 1024 } : { burstCalls: 30, recordingBytes: 200 * 1024 * 1024 };
+  await runAblations({ coalesceMs: COALESCE_MS, ...ablation, log }, rows, notMeasured);
+}
+// ── end of the ablations ────────────────────────────────────────────────────────────────────────────────────────
+
 const report: BenchReport = { rows, notMeasured };
 console.log(`\n${formatBenchTable(report)}`);
 if (flags.json) fs.writeFileSync(flags.json, `${JSON.stringify(report, null, 2)}\n`);

@@ -11,6 +11,11 @@ export interface BenchRow {
   /** "≤ 1.2", "≥ 50", "< 1", "> 1", "0" (exactly), or "—" for a row shown for comparison only. */
   target: string;
   pass: boolean;
+  /**
+   * An ablation row: the same figure measured in the same run with the optimisation turned off. `figure` is the
+   * product as configured (on), and only it is held to the target.
+   */
+  off?: number;
 }
 
 export interface BenchReport {
@@ -58,6 +63,11 @@ export function benchRow(name: string, figure: number, unit: string, target: str
   return { name, figure, unit, target, pass: meetsTarget(figure, target) };
 }
 
+/** An ablation row: `on` is the figure with the optimisation on (held to `target`), `off` the same figure with it off. */
+export function ablationRow(name: string, on: number, off: number, unit: string, target = "—"): BenchRow {
+  return { ...benchRow(name, on, unit, target), off };
+}
+
 /** The p50 latency target of the spec: the coalescing window plus 1.5 s. */
 export function latencyP50Target(coalesceMs: number): string {
   return `≤ ${round(coalesceMs / 1000 + 1.5)}`;
@@ -75,10 +85,13 @@ export function round(value: number, digits = 2): number {
 
 /** The report as a plain-text table, then the "not measured" line. */
 export function formatBenchTable(report: BenchReport): string {
-  const cells = report.rows.map((row) => [row.name, String(row.figure), row.unit, row.target, row.pass ? "pass" : "FAIL"]);
-  const header = ["measure", "figure", "unit", "target", "result"];
+  // The "off" column (an ablation's figure with the optimisation off) appears only when some row has one.
+  const withOff = report.rows.some((row) => row.off !== undefined);
+  const cells = report.rows.map((row) => [row.name, String(row.figure), ...(withOff ? [row.off === undefined ? "" : String(row.off)] : []), row.unit, row.target, row.pass ? "pass" : "FAIL"]);
+  const header = ["measure", withOff ? "figure (on)" : "figure", ...(withOff ? ["off"] : []), "unit", "target", "result"];
+  const numeric = new Set(withOff ? [1, 2] : [1]);
   const widths = header.map((title, i) => Math.max(title.length, ...cells.map((c) => c[i]!.length)));
-  const line = (values: string[]) => values.map((v, i) => (i === 1 ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join("  ").trimEnd();
+  const line = (values: string[]) => values.map((v, i) => (numeric.has(i) ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join("  ").trimEnd();
   const lines = [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...cells.map(line)];
   lines.push("", `not measured: ${report.notMeasured.length > 0 ? report.notMeasured.join("; ") : "none"}`);
   return lines.join("\n");

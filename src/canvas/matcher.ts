@@ -6,6 +6,9 @@
  * → the index again → remembered as unknown for CANVAS_NEGATIVE_TTL_SECONDS. A Line Durable Object keeps one
  * matcher for its lifetime, so its memory serves repeated participants without any I/O.
  *
+ * With CANVAS_INDEX_LOOKUP_ENABLED off (rollback) every lookup is one Notion query per participant instead
+ * (./query-lookup.ts), with nothing remembered.
+ *
  * The workspace's own numbers never match. Counters `canvas.lookup.memory|d1|notion|miss` feed the dashboard's hit
  * ratio: memory and d1 are answers that cost Notion nothing; notion and miss needed a refresh.
  */
@@ -15,7 +18,9 @@ import { incrementMetrics } from "../db/metrics";
 import { getFlags } from "../flags/flags";
 import type { RequestCounter } from "../gates/gated-fetch";
 import { createLogger } from "../observability/logger";
+import { createNotionClient } from "../notion/client";
 import { indexKey, normalizeParticipant } from "./normalize";
+import { CanvasQueryLookup } from "./query-lookup";
 
 /** A participant key: `+15551234567` or `ann@example.com` (normalised here again if it is not quite). */
 export type ParticipantKey = string;
@@ -58,6 +63,7 @@ export class CanvasMatcher {
   private readonly memory = new Map<string, Remembered>();
   private ownNumbers: { numbers: Set<string>; expiresAt: number } | null = null;
   private ownNumbersRequested = false;
+  private queryLookup: CanvasQueryLookup | undefined;
   private lastMissRefreshAt = Number.NEGATIVE_INFINITY;
   private readonly memoryTtlMs: number;
   private readonly negativeMemoryTtlMs: number;
@@ -94,6 +100,22 @@ export class CanvasMatcher {
     const answer = (ik: string, pageId: string | null) => {
       for (const key of byIndexKey.get(ik) ?? []) result.set(key, pageId);
     };
+
+    if (!(await getFlags(this.env)).CANVAS_INDEX_LOOKUP_ENABLED) {
+      // The rollback to a plain client: no memory, no index, one Notion query per participant.
+      this.queryLookup ??= new CanvasQueryLookup(createNotionClient(this.env, this.config, this.counter), this.env.DB, this.config);
+      for (const ik of byIndexKey.keys()) {
+        const pageId = await this.queryLookup.find(ik).catch((error: unknown) => {
+          createLogger(this.config.LOG_LEVEL).warn("could not look a participant up in the Canvas", { error });
+          return null;
+        });
+        if (pageId === null) counts.miss++;
+        else counts.notion++;
+        answer(ik, pageId);
+      }
+      await incrementMetrics(this.env.DB, { "canvas.lookup.notion": counts.notion, "canvas.lookup.miss": counts.miss, "canvas.own_number": counts.own });
+      return result;
+    }
 
     const now = this.now();
     let pending: string[] = [];

@@ -22,6 +22,10 @@ export const FLAG_REGISTRY = {
   ALERTS_ENABLED: switchFlag(true, "Evaluate alerts and send them to ALERT_WEBHOOK_URL."),
   SYNC_LINES: linesFlag("Sync only these lines (ids or numbers, comma-separated); empty syncs every line."),
   SKIP_LINES: linesFlag("Never sync these lines (ids or numbers, comma-separated); wins over SYNC_LINES."),
+  CANVAS_INDEX_LOOKUP_ENABLED: switchFlag(true, "Answer Canvas lookups from the Canvas index (off, for rollback: one Notion query per participant, nothing remembered)."),
+  GATES_ENABLED: switchFlag(true, "Spend the Notion and OpenPhone budgets through the shared gates (off, for rollback: each client paces nothing and retries its own 429s with backoff)."),
+  MEDIA_STREAMING_ENABLED: switchFlag(true, "Stream recordings and media into R2 (off, for rollback: each file is read whole into memory, then written with one put)."),
+  D1_BATCHING_ENABLED: switchFlag(true, "Record each flush in D1 with one batch (off, for rollback: one statement per round trip)."),
 } as const;
 
 export type FlagName = keyof typeof FLAG_REGISTRY;

@@ -7,6 +7,7 @@
  * failures go back to the caller, who knows whether its request is safe to repeat (a page create is not).
  */
 import type { Config } from "../config";
+import { getFlags, type FlagsEnv } from "../flags/flags";
 import { withTimeout } from "../line/bounded";
 import { backoffMs, type BackoffPolicy } from "../retry/backoff";
 import { retryAfterMs } from "../retry/retry-after";
@@ -63,6 +64,12 @@ export interface GatedFetchOptions {
   maxRateLimitRetries?: number;
   /** Timeout of one request. */
   timeoutMs?: number;
+  /**
+   * Where the `GATES_ENABLED` flag is read. Off: no permit is asked and nothing is reported, the request goes straight
+   * out and its 429s are retried here with the same Retry-After or backoff (the rollback to a plain client). Without
+   * it the gate is always used.
+   */
+  flags?: FlagsEnv;
 }
 
 /**
@@ -86,7 +93,22 @@ export function createGatedFetch(options: GatedFetchOptions): typeof fetch {
   // A gate that does not take an outcome in time fails the request, as a gate that is down does.
   const report = (outcome: Parameters<typeof gate.report>[0]) => withTimeout(gate.report(outcome), GATE_RPC_MARGIN_MS, `the ${api} gate's report`);
 
+  const ungated = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    for (let attempt = 0; ; attempt++) {
+      if (counter) counter[api]++;
+      const signal = init?.signal ?? AbortSignal.timeout(timeoutMs);
+      const response = await fetch(input instanceof Request ? input.clone() : input, { ...init, signal });
+      if (response.status !== 429) return response;
+      if (counter) counter.rateLimited++;
+      const wait = retryAfterMs(response.headers.get("Retry-After")) ?? backoffMs(RATE_LIMIT_BACKOFF, attempt + 1);
+      if (attempt >= maxRetries || wait > maxWaitMs) return response;
+      await response.body?.cancel();
+      await sleep(wait);
+    }
+  };
+
   return async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    if (options.flags && !(await getFlags(options.flags)).GATES_ENABLED) return ungated(input, init);
     for (let attempt = 0; ; attempt++) {
       // The gate is a Durable Object: its answer is awaited no longer than the wait the caller allows, plus a margin.
       const asked = Date.now();

@@ -26,6 +26,7 @@ import { readContactsByPhones } from "../db/openphone-contacts";
 import { claimLineOfResource } from "../db/webhook-routes";
 import { getFlags } from "../flags/flags";
 import { incrementMetrics } from "../db/metrics";
+import { runStatements } from "../db/statements";
 import { emptyReport, flushReportStatements, type FlushReport } from "../db/sync-history";
 import { newRequestCounter } from "../gates/gated-fetch";
 import { createNotionClient } from "../notion/client";
@@ -594,7 +595,7 @@ export class LineDurableObject extends DurableObject<Env> {
     if (record.source === "backfill") spend.add(backfillRunOf(this.store.eventMessages(record.resourceId)), counter, result.outcome, record.pageId !== null);
   }
 
-  /** One D1 round trip per alarm. Dead letters must land: if D1 fails, the failed resources are retried instead. */
+  /** One D1 round trip per alarm (one per statement with D1_BATCHING_ENABLED off). Dead letters must land: if D1 fails, the failed resources are retried instead. */
   private async writeReport(report: FlushReport, log: ReturnType<typeof createLogger>): Promise<void> {
     const m = report.metrics;
     m["notion.requests"] = (m["notion.requests"] ?? 0) + this.canvasCounter.notion;
@@ -605,11 +606,13 @@ export class LineDurableObject extends DurableObject<Env> {
     this.d1WriteTimings = {};
     try {
       const statements = flushReportStatements(this.env.DB, report, Date.now());
-      if (statements.length > 0) {
-        const startedAt = Date.now();
-        await withTimeout(this.env.DB.batch(statements), this.bounds.d1Ms, "recording the flush in D1");
+      const { D1_BATCHING_ENABLED } = await getFlags(this.env);
+      const startedAt = Date.now();
+      const roundTrips = await withTimeout(runStatements(this.env.DB, statements, D1_BATCHING_ENABLED), this.bounds.d1Ms, "recording the flush in D1");
+      if (roundTrips > 0) {
         const bucket = d1WriteBucket(Date.now() - startedAt);
         this.d1WriteTimings[bucket] = (this.d1WriteTimings[bucket] ?? 0) + 1;
+        this.d1WriteTimings["d1.flush_round_trips"] = (this.d1WriteTimings["d1.flush_round_trips"] ?? 0) + roundTrips;
       }
     } catch (error) {
       // Not recorded: counted again with the next write.

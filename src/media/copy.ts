@@ -11,12 +11,13 @@
  *   fresh URL. If that fails too, the item is "unavailable" with the reason, and never holds back the call's page.
  */
 import type { Config } from "../config";
+import { getFlags } from "../flags/flags";
 import { recordMediaOutcomes, type MediaOutcome } from "../db/media-items";
 import type { RequestCounter } from "../gates/gated-fetch";
 import { createGatedFetch } from "../gates/gated-fetch";
 import { createOpenPhoneClient, type OpenPhoneClient } from "../openphone/client";
 import { mediaMetadata, type MediaItem } from "./plan";
-import { putStream, type StoredStream } from "./r2-stream";
+import { putBuffered, putStream, type StoredStream } from "./r2-stream";
 import { refreshSourceUrl, type SourceUrlCache } from "./refresh";
 
 export type MediaCopyResult =
@@ -39,7 +40,7 @@ export interface CopyMediaOptions {
   minBytesPerSecond?: number;
 }
 
-export type MediaEnv = Pick<Env, "MEDIA" | "DB" | "GATE">;
+export type MediaEnv = Pick<Env, "MEDIA" | "DB" | "GATE"> & Partial<Pick<Env, "FLAGS">>;
 
 /** How long to wait for a source to start answering. The body itself may take much longer to stream. */
 const SOURCE_HEADERS_TIMEOUT_MS = 30_000;
@@ -61,7 +62,10 @@ export async function copyMediaItems(
   options: CopyMediaOptions = {},
 ): Promise<MediaCopyResult[]> {
   const client = options.client ?? createOpenPhoneClient(env, config, options.counter);
-  const apiFetch = createGatedFetch({ api: "openphone", gate: env.GATE, config, counter: options.counter, timeoutMs: SOURCE_HEADERS_TIMEOUT_MS });
+  const flagsEnv = env.FLAGS ? (env as { FLAGS: KVNamespace }) : undefined;
+  const apiFetch = createGatedFetch({ api: "openphone", gate: env.GATE, config, counter: options.counter, timeoutMs: SOURCE_HEADERS_TIMEOUT_MS, ...(flagsEnv ? { flags: flagsEnv } : {}) });
+  // MEDIA_STREAMING_ENABLED off (rollback): each body is read whole into memory and written with one put.
+  const streaming = flagsEnv ? (await getFlags(flagsEnv)).MEDIA_STREAMING_ENABLED : true;
   const apiBase = config.OPENPHONE_API_BASE ?? "https://api.openphone.com";
   const apiOrigin = new URL(apiBase).origin;
   const fresh: SourceUrlCache = new Map();
@@ -106,10 +110,13 @@ export async function copyMediaItems(
       const deadline = deadlineMs === null ? null : setTimeout(() => abort(new Error(`the download did not finish within ${Math.round(deadlineMs / 1000)} s`)), deadlineMs);
       let stored;
       try {
-        stored = await putStream(env.MEDIA, current.key, response.body, length, {
+        const putOptions: R2PutOptions = {
           httpMetadata: { contentType: pickContentType(current, response), cacheControl: "private, max-age=31536000, immutable" },
           customMetadata: mediaMetadata(current),
-        }, options.partBytes, { ms: stallMs, onStall: abort });
+        };
+        stored = streaming
+          ? await putStream(env.MEDIA, current.key, response.body, length, putOptions, options.partBytes, { ms: stallMs, onStall: abort })
+          : await putBuffered(env.MEDIA, current.key, response, length, putOptions);
       } finally {
         clearTimeout(deadline);
       }

@@ -17,7 +17,7 @@ export const MULTIPART_PART_BYTES = 5 * 1024 * 1024;
 export interface StoredStream {
   size: number;
   /** How the bytes were written, for logs and tests. */
-  via: "put" | "multipart";
+  via: "put" | "multipart" | "buffered";
   parts: number;
 }
 
@@ -36,6 +36,18 @@ export async function putStream(
     return { size: object.size, via: "put", parts: 1 };
   }
   return putChunked(bucket, key, body, options, partBytes, stall);
+}
+
+/**
+ * The rollback to streaming (`MEDIA_STREAMING_ENABLED` off): the whole body is read into memory, then written with
+ * one put. A body shorter or longer than its Content-Length fails, as the streamed put does.
+ */
+export async function putBuffered(bucket: R2Bucket, key: string, response: Response, length: number | null, options: R2PutOptions): Promise<StoredStream> {
+  const bytes = await response.arrayBuffer();
+  if (length !== null && bytes.byteLength !== length) throw new Error(`the download sent ${bytes.byteLength} bytes, not the ${length} it announced`);
+  const object = await bucket.put(key, bytes, options);
+  if (!object) throw new Error(`R2 refused to write ${key}`);
+  return { size: object.size, via: "buffered", parts: 1 };
 }
 
 async function putChunked(

@@ -7,12 +7,12 @@ import { Client, LogLevel } from "@notionhq/client";
 import type { Config } from "../config";
 import { createGatedFetch, type RequestCounter } from "../gates/gated-fetch";
 
-export function createNotionClient(env: Pick<Env, "GATE">, config: Config, counter?: RequestCounter): Client {
+export function createNotionClient(env: Pick<Env, "GATE"> & Partial<Pick<Env, "FLAGS">>, config: Config, counter?: RequestCounter): Client {
   return new Client({
     auth: config.NOTION_TOKEN,
     baseUrl: config.NOTION_API_BASE,
     notionVersion: config.NOTION_VERSION,
-    fetch: createGatedFetch({ api: "notion", gate: env.GATE, config, counter }),
+    fetch: createGatedFetch({ api: "notion", gate: env.GATE, config, counter, ...(env.FLAGS ? { flags: env as { FLAGS: KVNamespace } } : {}) }),
     retry: false,
     logLevel: LogLevel.ERROR,
     timeoutMs: 30_000,

@@ -4,7 +4,9 @@
  * - `flush.processing_ms` / `flush.processed`: the time a line spends on one call or text in a flush (enrichment,
  *   mapping, the Notion writes themselves), leaving out the waits for a permit of the Notion or OpenPhone gate and the
  *   coalescing window before it (the flush starts when the window has ended);
- * - `d1.batch_ms.le_<bound>`: the D1 round trip that records a flush, counted in the first bucket its time fits;
+ * - `d1.batch_ms.le_<bound>`: the D1 write that records a flush, counted in the first bucket its time fits, and
+ *   `d1.flush_round_trips` beside it: the round trips those writes took (one each while `D1_BATCHING_ENABLED` is on,
+ *   one per statement while it is off);
  * - `media.upload_ms` beside `media.bytes`: the time of each recording, voicemail or MMS file from the request for its
  *   source to its last byte in R2.
  *
@@ -49,6 +51,8 @@ export interface TimingFigures {
   /** Upper bound of the bucket holding the 95th percentile of D1 flush writes (ms). */
   d1WriteP95Ms: number | null;
   d1Writes: number;
+  /** Mean D1 round trips per flush write; null when no write was counted. */
+  d1RoundTripsPerWrite: number | null;
   /** Bytes stored in R2 per second of upload, in MB (2^20 bytes) per second; null when nothing was stored. */
   r2UploadMBps: number | null;
   mediaBytes: number;
@@ -64,6 +68,7 @@ export function timingFigures(metrics: Record<string, number>): TimingFigures {
     itemsProcessed: items,
     d1WriteP95Ms: bucketPercentile(metrics, 95),
     d1Writes,
+    d1RoundTripsPerWrite: d1Writes > 0 ? (metrics["d1.flush_round_trips"] ?? 0) / d1Writes : null,
     r2UploadMBps: bytes > 0 && uploadMs > 0 ? bytes / (1024 * 1024) / (uploadMs / 1000) : null,
     mediaBytes: bytes,
   };

@@ -146,7 +146,7 @@ export class OpenPhoneClient {
  * real-time work is queued at the gate it stops (GateClosedError) and comes back later.
  */
 export function createOpenPhoneClient(
-  env: Pick<Env, "GATE">,
+  env: Pick<Env, "GATE"> & Partial<Pick<Env, "FLAGS">>,
   config: import("../config").Config,
   counter?: import("../gates/gated-fetch").RequestCounter,
   options: { maxWaitMs?: number } = {},
@@ -154,6 +154,6 @@ export function createOpenPhoneClient(
   return new OpenPhoneClient({
     apiKey: config.OPENPHONE_API_KEY ?? "",
     baseUrl: config.OPENPHONE_API_BASE,
-    fetch: createGatedFetch({ api: "openphone", gate: env.GATE, config, counter, ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}) }),
+    fetch: createGatedFetch({ api: "openphone", gate: env.GATE, config, counter, ...(env.FLAGS ? { flags: env as { FLAGS: KVNamespace } } : {}), ...(options.maxWaitMs !== undefined ? { maxWaitMs: options.maxWaitMs } : {}) }),
   });
 }

@@ -48,6 +48,8 @@ export const notion = {
     return (await control<{ requests: JournalEntry[] }>(NOTION.url, "GET", "requests")).requests;
   },
   resetCounters: () => control(NOTION.url, "DELETE", "stats"),
+  /** The workspace's root page, where a test's own databases go. */
+  workspace: () => control<{ rootPageId: string }>(NOTION.url, "GET", "workspace"),
   /** Faults for the next matching requests, after any still waiting. */
   async script(...faults: ScriptedFault[]): Promise<void> {
     const { faults: current } = await control<{ faults: { script: ScriptedFault[] } }>(NOTION.url, "GET", "config");

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { readMetrics } from "../../src/db/metrics";
 import { timingFigures } from "../../src/observability/timings";
+import { FLAGS_KV_KEY, forgetCachedFlags } from "../../src/flags/flags";
 import type { WebhookMessage } from "../../src/queue/messages";
 import type { MediaItem } from "../../src/media/plan";
 import type { LineStorage } from "../../src/line/storage";
@@ -349,5 +350,54 @@ describe("Line Durable Object → Notion", () => {
       const holder = owner === lineA.id ? first : second;
       expect((await holder.resource("ACtwin2"))?.pageId).toBe(pages[0]!.id);
     });
+  });
+});
+
+describe("D1_BATCHING_ENABLED", () => {
+  /** Sets the runtime flag in KV and has the line's object read it now (it rereads the flags once a minute). */
+  async function setBatching(stub: ReturnType<typeof lineObject>, enabled: boolean) {
+    if (enabled) await env.FLAGS.delete(FLAGS_KV_KEY);
+    else await env.FLAGS.put(FLAGS_KV_KEY, JSON.stringify({ D1_BATCHING_ENABLED: "false" }));
+    await runInDurableObject(stub, (instance) => forgetCachedFlags((instance as unknown as { env: Env }).env));
+  }
+  const rowsOf = async (callId: string) => ({
+    history: (await env.DB.prepare("SELECT kind, source, outcome FROM sync_history WHERE resource_id = ?1").bind(callId).all()).results,
+    resource: await env.DB.prepare("SELECT kind, participant, status, notion_page_id IS NOT NULL AS has_page FROM resources WHERE resource_id = ?1").bind(callId).first(),
+  });
+  /** The flush writes and their D1 round trips, counted by the line itself (observability/timings.ts). */
+  const d1Counts = async () => {
+    const metrics = await readMetrics(env.DB, 0);
+    return { writes: timingFigures(metrics).d1Writes, roundTrips: metrics["d1.flush_round_trips"] ?? 0 };
+  };
+  afterEach(() => env.FLAGS.delete(FLAGS_KV_KEY));
+
+  it("off: a flush records the same rows in D1, one statement per round trip instead of one batch", async () => {
+    const first = await emulatedCall(0);
+    const second = await emulatedCall(0);
+    const stub = lineObject(first.call.phoneNumberId);
+    await setBatching(stub, true);
+    const start = await d1Counts();
+    await stub.ingest(callEvents(first));
+    await flush(stub);
+    await setBatching(stub, false);
+    await stub.ingest(callEvents(second));
+    await flush(stub);
+    // Timings ride along with the next write: one more flush (nothing new to write costs no D1 write) reports them.
+    await setBatching(stub, true);
+    await stub.ingest([callEvents(second)[4]!]);
+    await flush(stub);
+    const third = await emulatedCall(0);
+    await stub.ingest(callEvents(third));
+    await flush(stub);
+    const end = await d1Counts();
+
+    const [a, b] = [await rowsOf(first.call.id), await rowsOf(second.call.id)];
+    expect(a.history).toEqual([{ kind: "call", source: "webhook", outcome: "created" }]);
+    expect(b).toEqual(a);
+    // Batched, a write is one round trip; the write with batching off took one per statement.
+    const writes = end.writes - start.writes;
+    const roundTrips = end.roundTrips - start.roundTrips;
+    expect(writes).toBeGreaterThanOrEqual(2);
+    expect(roundTrips).toBeGreaterThan(writes);
   });
 });

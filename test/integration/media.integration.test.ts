@@ -123,6 +123,23 @@ describe("copying a call's media into R2", () => {
     expect(await sliceOf(object!, "chunked.mp3", 0)).toEqual({ length: size, mismatch: -1 });
   }, 60_000);
 
+  it("with MEDIA_STREAMING_ENABLED off reads each file whole, then stores it with one put: the same bytes", async () => {
+    const rollback = { ...env, MEDIA_STREAMING_ENABLED: "false" } as Env;
+    const items: MediaItem[] = [
+      { kind: "recording", key: "recordings/2026/03/08/ACbuffered01/CRbuf1.mp3", sourceUrl: fileUrl("buf1.mp3", 6 * 1024 * 1024), contentType: "audio/mpeg", resourceId: "ACbuffered01", mediaId: "CRbuf1", durationSeconds: 300 },
+      { kind: "recording", key: "recordings/2026/03/08/ACbuffered01/CRbuf2.mp3", sourceUrl: fileUrl("buf2.mp3", 6 * 1024 * 1024, "&chunked=1"), contentType: "audio/mpeg", resourceId: "ACbuffered01", mediaId: "CRbuf2", durationSeconds: 300 },
+    ];
+    const results = await copyMediaItems(rollback, config, items);
+    expect(results.map((r) => [r.status, "via" in r ? r.via : undefined])).toEqual([["stored", "buffered"], ["stored", "buffered"]]);
+    for (const [item, name] of [[items[0]!, "buf1.mp3"], [items[1]!, "buf2.mp3"]] as const) {
+      const object = await env.MEDIA.get(item.key);
+      expect(await sliceOf(object!, name, 0)).toEqual({ length: 6 * 1024 * 1024, mismatch: -1 });
+    }
+    // On (the default), the chunked one goes through a multipart upload.
+    await env.MEDIA.delete(items[1]!.key);
+    expect((await copyMediaItems(env, config, [items[1]!]))[0]).toMatchObject({ status: "stored", via: "multipart" });
+  }, 60_000);
+
   it("gives up a download that stops sending in the middle, stores nothing, and says why", async () => {
     const size = 3 * 1024 * 1024;
     const stalled = (name: string, extra: string): MediaItem => ({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { benchExitCode, benchRow, formatBenchTable, latencyP50Target, meetsTarget, percentile } from "../../scripts/lib/bench-report";
+import { ablationRow, benchExitCode, benchRow, formatBenchTable, latencyP50Target, meetsTarget, percentile } from "../../scripts/lib/bench-report";
 
 describe("percentile", () => {
   it("takes the nearest rank of the sorted samples", () => {
@@ -59,5 +59,17 @@ describe("rows and exit code", () => {
     const table = formatBenchTable({ rows: [benchRow("429s", 2, "responses", "0")], notMeasured: ["intake (timed out)"] });
     expect(table).toMatch(/429s\s+2\s+responses\s+0\s+FAIL/);
     expect(table).toContain("not measured: intake (timed out)");
+  });
+
+  it("shows an ablation's figure with the optimisation off beside the figure with it on, in one run", () => {
+    const ablation = ablationRow("Canvas index — Notion queries per call", 0, 1.17, "queries/call");
+    expect(ablation).toEqual({ name: "Canvas index — Notion queries per call", figure: 0, off: 1.17, unit: "queries/call", target: "—", pass: true });
+    const table = formatBenchTable({ rows: [benchRow("429s", 0, "responses", "0"), ablation], notMeasured: [] });
+    const [header, , plain, row] = table.split("\n");
+    expect(header).toMatch(/^measure\s+figure \(on\)\s+off\s+unit\s+target\s+result$/);
+    expect(plain).toMatch(/^429s\s+0\s+responses\s+0\s+pass$/);
+    expect(row).toMatch(/^Canvas index — Notion queries per call\s+0\s+1\.17\s+queries\/call\s+—\s+pass$/);
+    // Without ablation rows the table keeps its columns.
+    expect(formatBenchTable({ rows: [benchRow("429s", 0, "responses", "0")], notMeasured: [] })).not.toContain("off");
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig, SETTING_NAMES } from "../../src/config";
+import { FLAG_NAMES, FLAG_REGISTRY } from "../../src/flags/registry";
 import readme from "../../README.md?raw";
 
 const complete = {
@@ -69,5 +70,21 @@ describe("the README", () => {
     const documented = new Set(rows.flatMap((row) => row[1]!.split(" / ").map((name) => name.slice(1, -1))));
     expect(SETTING_NAMES.length).toBeGreaterThan(40);
     expect(SETTING_NAMES.filter((name) => !documented.has(name))).toEqual([]);
+  });
+
+  it("has a table row for every runtime flag, the rollback switches among them", () => {
+    const documented = new Set([...readme.matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((row) => row[1]!));
+    expect(FLAG_NAMES.filter((name) => !documented.has(name))).toEqual([]);
+  });
+});
+
+describe("the rollback switches", () => {
+  it("default to on (today's behaviour) and refuse a value that is not on or off, saying what is expected", () => {
+    for (const name of ["CANVAS_INDEX_LOOKUP_ENABLED", "GATES_ENABLED", "MEDIA_STREAMING_ENABLED", "D1_BATCHING_ENABLED"] as const) {
+      const spec = FLAG_REGISTRY[name];
+      expect(spec.default).toBe(true);
+      expect(spec.parse(" OFF ")).toEqual({ ok: true, value: false });
+      expect(spec.parse("perhaps")).toEqual({ ok: false, error: "expected on or off (true/false, yes/no, 1/0)" });
+    }
   });
 });

@@ -20,10 +20,10 @@ describe("the Worker's timings", () => {
     expect(bucketPercentile({}, 95)).toBeNull();
   });
 
-  it("turns the counters into mean processing time, D1 write p95 and R2 upload speed", () => {
-    const figures = timingFigures({ "flush.processing_ms": 1200, "flush.processed": 4, "d1.batch_ms.le_25": 3, "media.bytes": 4 * 1024 * 1024, "media.upload_ms": 2000 });
-    expect(figures).toEqual({ processingMsPerItem: 300, itemsProcessed: 4, d1WriteP95Ms: 25, d1Writes: 3, r2UploadMBps: 2, mediaBytes: 4 * 1024 * 1024 });
-    expect(timingFigures({})).toMatchObject({ processingMsPerItem: null, d1WriteP95Ms: null, r2UploadMBps: null });
+  it("turns the counters into mean processing time, D1 write p95, D1 round trips per write and R2 upload speed", () => {
+    const figures = timingFigures({ "flush.processing_ms": 1200, "flush.processed": 4, "d1.batch_ms.le_25": 3, "d1.flush_round_trips": 6, "media.bytes": 4 * 1024 * 1024, "media.upload_ms": 2000 });
+    expect(figures).toEqual({ processingMsPerItem: 300, itemsProcessed: 4, d1WriteP95Ms: 25, d1Writes: 3, d1RoundTripsPerWrite: 2, r2UploadMBps: 2, mediaBytes: 4 * 1024 * 1024 });
+    expect(timingFigures({})).toMatchObject({ processingMsPerItem: null, d1WriteP95Ms: null, d1RoundTripsPerWrite: null, r2UploadMBps: null });
   });
 
   it("takes what each counter grew by between two readings", () => {
