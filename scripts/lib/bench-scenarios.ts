@@ -13,6 +13,7 @@ import { openPhoneSignature } from "../../emulators/openphone/webhooks/signature
 import { generateRoster, SANDBOX_ROSTER_SIZE, SANDBOX_SEED } from "../../emulators/shared/roster.ts";
 import { type DumpedPage, E2E_ADMIN_TOKEN, type E2ESandbox, plainText, waitFor } from "../../test/e2e/harness.ts";
 import { createdPages, ninetyOneDaysAgo, type NotionStats as BackfillNotionStats, openphoneDelta, openphoneStats, seedHistory, startRun, runProgress } from "../../test/e2e/backfill-sandbox.ts";
+import type { CanvasHitRatioRow } from "../../src/db/metrics.ts";
 import { readLineFigures } from "./sandbox-control.ts";
 
 /** How often the Notion emulator is dumped to see pages appear: latencies are at most this much (plus a dump) high. */
@@ -256,6 +257,11 @@ export class BenchScenarios {
       writingSeconds: ((lastAt - (firstAt ?? lastAt)) / 1000),
       failed,
     };
+  }
+
+  /** The dashboard's Canvas hit ratio (`GET /admin/stats`, `canvas`): every lookup since the Worker's database began. */
+  async canvasHitRatio(): Promise<CanvasHitRatioRow | null> {
+    return (await this.sandbox.admin<{ canvas: CanvasHitRatioRow | null }>("/admin/stats")).canvas;
   }
 
   /** Every counter of the Worker's last 24 hours (`GET /admin/stats`, `metrics24h`). */
