@@ -60,11 +60,15 @@ export class EmulatorStore {
     for (const file of saved.media) this.media.set(file.id, file);
   }
 
-  /** Empty history and registrations, fresh workspace from the same seed. */
+  /**
+   * Empty history and registrations, fresh workspace from the same seed. The id generator goes on where it stood:
+   * a reset workspace has the same lines and users, but no call, text or conversation id it gave out before comes
+   * again (OpenPhone never reuses one, and a sync that wrote the old ones still holds them). Seeded history
+   * (history.ts) replays its own ids.
+   */
   reset(options: Partial<WorkspaceOptions> = {}): void {
     Object.assign(this.options, options);
     this.workspace = generateWorkspace(this.options, new Date());
-    this.random = createRandom(this.options.seed);
     this.calls.clear();
     this.messages.clear();
     this.conversations.clear();

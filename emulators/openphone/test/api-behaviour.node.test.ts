@@ -210,6 +210,22 @@ describe("OpenPhone emulator API", () => {
     expect(harness.running.emulator.store.workspace.phoneNumbers.map((p) => p.id)).toEqual(startUp);
   });
 
+  it("gives out no call id twice, even after a reset to the start-up workspace", async () => {
+    const call = async () => {
+      const [line] = ((await (await harness.api("/v1/phone-numbers")).json()) as { data: { id: string }[] }).data;
+      return (await harness.control<{ callId: string }>("POST", "/_emulator/calls", { phoneNumberId: line!.id, participant: "+14155550111", status: "completed", durationSeconds: 30 })).callId;
+    };
+    await harness.control("POST", "/_emulator/reset");
+    const lines = harness.running.emulator.store.workspace.phoneNumbers.map((p) => p.id);
+    const before = await call();
+    await harness.control("POST", "/_emulator/reset");
+    const after = await call();
+    expect(harness.running.emulator.store.workspace.phoneNumbers.map((p) => p.id)).toEqual(lines);
+    expect(after).not.toBe(before);
+    expect((await harness.api(`/v1/calls/${before}`)).status).toBe(404);
+    expect((await harness.api(`/v1/calls/${after}`)).status).toBe(200);
+  });
+
   it("generates live traffic for the requested duration, then stops", async () => {
     await harness.control("POST", "/_emulator/reset");
     const started = await harness.control<{ until: string }>("POST", "/_emulator/traffic", { callsPerMinute: 600, messagesPerMinute: 600, durationSeconds: 1 });
