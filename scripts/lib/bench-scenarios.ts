@@ -13,6 +13,7 @@ import { openPhoneSignature } from "../../emulators/openphone/webhooks/signature
 import { generateRoster, SANDBOX_ROSTER_SIZE, SANDBOX_SEED } from "../../emulators/shared/roster.ts";
 import { type DumpedPage, E2E_ADMIN_TOKEN, type E2ESandbox, plainText, waitFor } from "../../test/e2e/harness.ts";
 import { createdPages, ninetyOneDaysAgo, type NotionStats as BackfillNotionStats, openphoneDelta, openphoneStats, seedHistory, startRun, runProgress } from "../../test/e2e/backfill-sandbox.ts";
+import type { CanvasHitRatioRow } from "../../src/canvas/hit-ratio-types.ts";
 import { readLineFigures } from "./sandbox-control.ts";
 
 /** How often the Notion emulator is dumped to see pages appear: latencies are at most this much (plus a dump) high. */
@@ -29,15 +30,6 @@ const HELD_TIMEOUT_MS = 60_000;
 /** How long the webhooks of a burst may take to reach their lines, and how often the lines are asked. */
 const MERGE_TIMEOUT_MS = 120_000;
 const MERGE_POLL_MS = 500;
-/** The Canvas lookups `GET /admin/stats` reports in `canvas` (the D1 view `canvas_hit_ratio`). */
-export interface CanvasLookups {
-  memory_hits: number;
-  d1_hits: number;
-  notion_lookups: number;
-  misses: number;
-  hit_ratio: number | null;
-}
-
 /** The longest a backfill scenario may take (the full bench's is about 5 minutes of writes). */
 const BACKFILL_TIMEOUT_MS = 600_000;
 
@@ -268,8 +260,8 @@ export class BenchScenarios {
   }
 
   /** The dashboard's Canvas hit ratio (`GET /admin/stats`, `canvas`): every lookup since the Worker's database began. */
-  async canvasHitRatio(): Promise<CanvasLookups | null> {
-    return (await this.sandbox.admin<{ canvas: CanvasLookups | null }>("/admin/stats")).canvas;
+  async canvasHitRatio(): Promise<CanvasHitRatioRow | null> {
+    return (await this.sandbox.admin<{ canvas: CanvasHitRatioRow | null }>("/admin/stats")).canvas;
   }
 
   /** Every counter of the Worker's last 24 hours (`GET /admin/stats`, `metrics24h`). */

@@ -4,6 +4,7 @@
  * `<api>.requests.<source>` (backfill listings, routing, Canvas, admin calls): the names are disjoint, so a total is
  * their sum (`apiRequestTotals`).
  */
+import type { CanvasHitRatioRow } from "../canvas/hit-ratio-types";
 import { createLogger, type LogLevel } from "../observability/logger";
 
 const HOUR = 3_600_000;
@@ -61,15 +62,6 @@ export async function readCanvasLookupCounts(db: D1Database, since: number): Pro
     .bind(hourBucket(since))
     .first<{ failed: number; lookups: number }>();
   return { lookups: row?.lookups ?? 0, failed: row?.failed ?? 0 };
-}
-
-/** The `canvas_hit_ratio` view, as the dashboard shows it: where Canvas lookups found their answer. */
-export interface CanvasHitRatioRow {
-  memory_hits: number;
-  d1_hits: number;
-  notion_lookups: number;
-  misses: number;
-  hit_ratio: number | null;
 }
 
 export async function readCanvasHitRatio(db: D1Database): Promise<CanvasHitRatioRow | null> {
