@@ -522,9 +522,8 @@ export class LineDurableObject extends DurableObject<Env> {
     const liveRecords = records.filter((r) => r.source !== "backfill");
     const live = keysOf(liveRecords);
     const past = keysOf(records.filter((r) => r.source === "backfill"));
-    const seenAt = Math.max(...liveRecords.map((r) => r.firstEventAt));
     const [liveMatches, pastMatches] = await Promise.all([
-      live.length > 0 ? matcher.match(live, { seenAt }) : new Map<string, string | null>(),
+      live.length > 0 ? matcher.match(live, { seenAt: Math.max(...liveRecords.map((r) => r.firstEventAt)) }) : new Map<string, string | null>(),
       past.length > 0 ? matcher.match(past, { acceptRefreshWithinMs: BACKFILL_CANVAS_REFRESH_MS }) : new Map<string, string | null>(),
     ]);
     return new Map([...pastMatches, ...liveMatches]);
