@@ -18,7 +18,12 @@ async function answeredCall(lineIndex: number, participant: string) {
   return { call, event: message(`EV${call.id}`, "call.completed", { ...call, object: "call" }) };
 }
 
-const pageOf = async (callId: string) => (await notion.pages()).find((p) => plain(p.properties["Call ID"]) === callId)!;
+/** The call's one page (a second page with its Call ID fails the test). */
+async function pageOf(callId: string) {
+  const pages = (await notion.pages()).filter((p) => plain(p.properties["Call ID"]) === callId);
+  expect(pages).toHaveLength(1);
+  return pages[0]!;
+}
 
 beforeEach(() => notion.resetCounters());
 
