@@ -20,7 +20,7 @@ async function answeredCall(lineIndex: number, participant: string) {
 
 /** The call's one page (a second page with its Call ID fails the test). */
 async function pageOf(callId: string) {
-  const pages = (await notion.pages()).filter((p) => plain(p.properties["Call ID"]) === callId);
+  const pages = await notion.pagesWith("Call ID", callId);
   expect(pages).toHaveLength(1);
   return pages[0]!;
 }

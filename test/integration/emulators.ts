@@ -43,6 +43,10 @@ export const notion = {
     const ours = new Set([NOTION.callsDataSourceId, NOTION.messagesDataSourceId]);
     return dump.pages.filter((p) => ours.has(p.parent.data_source_id as string));
   },
+  /** The pages whose `property` (a rich text id property: "Call ID", "Message ID") reads `id`: one, unless duplicated. */
+  async pagesWith(property: "Call ID" | "Message ID", id: string): Promise<NotionPage[]> {
+    return (await notion.pages()).filter((p) => plain(p.properties[property]) === id);
+  },
   /** The API requests since the last `resetCounters()` (at most the latest 2,000). */
   async requests(): Promise<JournalEntry[]> {
     return (await control<{ requests: JournalEntry[] }>(NOTION.url, "GET", "requests")).requests;

@@ -6,7 +6,7 @@ import { callEvent } from "../../src/backfill/envelope";
 import type { LineDurableObject } from "../../src/line/line-durable-object";
 import type { LineLivenessReport } from "../../src/line/liveness";
 import type { Call } from "../../src/openphone/client";
-import { notion, openphone, plain } from "./emulators";
+import { notion, openphone } from "./emulators";
 import { endCoalescing } from "./line-harness";
 
 const MINUTE = 60_000;
@@ -161,7 +161,7 @@ describe("workspace figures", () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(await written()).toBe(1);
-    expect((await notion.pages()).filter((p) => plain(p.properties["Call ID"]) === "AClagBackfill")).toHaveLength(1);
+    expect(await notion.pagesWith("Call ID", "AClagBackfill")).toHaveLength(1);
     // A later flush of the same call (its page exists) does not count it again.
     await runDurableObjectAlarm(stub as DurableObjectStub<LineDurableObject>);
     expect(await written()).toBe(1);

@@ -6,7 +6,7 @@ import { readLinesLiveness } from "../../src/line/liveness";
 import type { LineStorage } from "../../src/line/storage";
 import type { WebhookMessage } from "../../src/queue/messages";
 import { FREQUENT_CRON } from "../../src/scheduled";
-import { notion, openphone, plain } from "./emulators";
+import { notion, openphone } from "./emulators";
 import { line, type Line } from "./line-harness";
 
 function completedCall(callId: string, lineId: string): WebhookMessage {
@@ -27,7 +27,6 @@ async function slowLine(index: number): Promise<{ stub: Line; lineId: string }> 
 /** Brings every waiting call forward to `at` (their coalescing window or backoff is over). */
 const dueAt = (stub: Line, at = 0) => runInDurableObject(stub, (_i, state) => void state.storage.sql.exec("UPDATE resources SET due_at = ? WHERE dirty = 1", at));
 
-const pagesFor = async (callId: string) => (await notion.pages()).filter((p) => plain(p.properties["Call ID"]) === callId);
 const alarmOf = (stub: Line) => runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
 
 beforeEach(() => notion.resetCounters());
@@ -55,7 +54,7 @@ describe("a line that cannot stall", () => {
     expect(armed).toBeGreaterThan(Date.now());
     await dueAt(stub);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    expect(await pagesFor("ACstale1")).toHaveLength(1);
+    expect(await notion.pagesWith("Call ID", "ACstale1")).toHaveLength(1);
   });
 
   it("keeps writing when bringing the media notes up to date fails, and says so in its liveness", async () => {
@@ -68,14 +67,14 @@ describe("a line that cannot stall", () => {
     await stub.ingest([completedCall("ACnote1", lineId)]);
     await dueAt(stub);
     await expect(runDurableObjectAlarm(stub)).resolves.toBe(true);
-    expect(await pagesFor("ACnote1")).toHaveLength(1);
+    expect(await notion.pagesWith("Call ID", "ACnote1")).toHaveLength(1);
 
     // A call that arrives after the failed alarm is armed and written as well.
     await stub.ingest([completedCall("ACnote2", lineId)]);
     expect(await alarmOf(stub)).toBeGreaterThan(Date.now());
     await dueAt(stub);
     await expect(runDurableObjectAlarm(stub)).resolves.toBe(true);
-    expect(await pagesFor("ACnote2")).toHaveLength(1);
+    expect(await notion.pagesWith("Call ID", "ACnote2")).toHaveLength(1);
 
     const report = await stub.liveness();
     expect(report).toMatchObject({ pending: 0, oldestDueAt: null, lastWriteAt: expect.any(Number), lastError: { at: expect.any(Number), message: "SQLITE_BUSY: database is locked" } });
@@ -92,7 +91,7 @@ describe("a line that cannot stall", () => {
     await stub.ingest([completedCall("AChang1", lineId), completedCall("AChang2", lineId)]);
     await dueAt(stub);
     await expect(runDurableObjectAlarm(stub)).resolves.toBe(true);
-    const written = (await pagesFor("AChang1")).length + (await pagesFor("AChang2")).length;
+    const written = (await notion.pagesWith("Call ID", "AChang1")).length + (await notion.pagesWith("Call ID", "AChang2")).length;
     expect(written).toBe(1);
     const report = await stub.liveness();
     expect(report.pending).toBe(1);
@@ -103,12 +102,12 @@ describe("a line that cannot stall", () => {
     // while; bring both forward.
     await runInDurableObject(stub, (_i, state) => void state.storage.sql.exec("UPDATE resources SET due_at = 0, claimed_at = 0 WHERE dirty = 1"));
     await expect(runDurableObjectAlarm(stub)).resolves.toBe(true);
-    expect(await pagesFor("AChang1")).toHaveLength(1);
-    expect(await pagesFor("AChang2")).toHaveLength(1);
+    expect(await notion.pagesWith("Call ID", "AChang1")).toHaveLength(1);
+    expect(await notion.pagesWith("Call ID", "AChang2")).toHaveLength(1);
     expect(await stub.liveness()).toMatchObject({ pending: 0, oldestDueAt: null });
     // The create Notion held is answered at last: a 503, with nothing written (one page per call still).
     await vi.waitFor(async () => expect((await notion.requests()).filter((r) => r.operation === "pages.create" && r.status === 503)).toHaveLength(1), { timeout: 30_000, interval: 200 });
-    expect((await pagesFor("AChang1")).length + (await pagesFor("AChang2")).length).toBe(2);
+    expect((await notion.pagesWith("Call ID", "AChang1")).length + (await notion.pagesWith("Call ID", "AChang2")).length).toBe(2);
   });
 });
 
@@ -129,11 +128,11 @@ describe("the watchdog", () => {
     // Without the sweep (OpenPhone lists no such call anyway): the watchdog alone must bring the line back.
     await worker.scheduled!(createScheduledController({ scheduledTime: new Date(), cron: FREQUENT_CRON }), { ...env, SWEEP_MINUTES: "0" } as unknown as Env, createExecutionContext());
     // The alarm it set fires on its own, or here.
-    for (let i = 0; i < 100 && (await pagesFor("ACwoken1")).length === 0; i++) {
+    for (let i = 0; i < 100 && (await notion.pagesWith("Call ID", "ACwoken1")).length === 0; i++) {
       await runDurableObjectAlarm(stub);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    expect(await pagesFor("ACwoken1")).toHaveLength(1);
+    expect(await notion.pagesWith("Call ID", "ACwoken1")).toHaveLength(1);
     const revived = await env.DB.prepare("SELECT SUM(value) AS n FROM metrics WHERE name = 'line.revived'").first<{ n: number }>();
     expect(revived?.n).toBeGreaterThanOrEqual(1);
     const after = (await readLinesLiveness(env)).find((l) => l.lineId === lineId);

@@ -45,7 +45,6 @@ function callEvents({ call, line }: EmulatedCall): WebhookMessage[] {
   ];
 }
 
-const pagesFor = async (property: "Call ID" | "Message ID", id: string) => (await notion.pages()).filter((p) => plain(p.properties[property]) === id);
 const recordingOf = (page: { properties: Record<string, Record<string, any>> }) => page.properties["Recording"]?.url as string | null | undefined;
 const lineLabel = (c: EmulatedCall) => `${c.line.name} (${c.line.number})`;
 
@@ -64,7 +63,7 @@ describe("Line Durable Object → Notion", () => {
     expect(first.outcomes.every((o) => o.status === "done")).toBe(true);
     await flush(stub);
 
-    const pages = await pagesFor("Call ID", call.id);
+    const pages = await notion.pagesWith("Call ID", call.id);
     expect(pages).toHaveLength(1);
     const page = pages[0]!;
     expect(page.parent).toMatchObject({ type: "data_source_id", data_source_id: NOTION.callsDataSourceId });
@@ -116,7 +115,7 @@ describe("Line Durable Object → Notion", () => {
     const writes = (await notion.requests()).filter((r) => r.method !== "GET");
     expect(writes.map((r) => r.method)).toEqual(["POST", "PATCH"]);
     expect(Object.keys((writes[1]!.body as { properties: object }).properties).sort()).toEqual(["Status", "Synced At"]);
-    const [page] = await pagesFor("Message ID", "ACsync200");
+    const [page] = await notion.pagesWith("Message ID", "ACsync200");
     expect(page!.properties["Status"]).toMatchObject({ select: { name: "delivered" } });
     expect(plain(page!.properties["To"])).toBe(CALLER);
   });
@@ -134,7 +133,7 @@ describe("Line Durable Object → Notion", () => {
     // The retry is due after a backoff; bring it forward.
     await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("UPDATE resources SET due_at = 0"));
     await flush(stub);
-    const pages = await pagesFor("Call ID", call.id);
+    const pages = await notion.pagesWith("Call ID", call.id);
     expect(pages).toHaveLength(1);
     expect((await stub.resource(call.id))?.pageId).toBe(pages[0]!.id);
     expect((await notion.requests()).filter((r) => r.operation === "pages.create")).toHaveLength(1);
@@ -150,7 +149,7 @@ describe("Line Durable Object → Notion", () => {
     try {
       await stub.ingest(callEvents(emulated));
       await flush(stub);
-      expect(await pagesFor("Call ID", call.id)).toHaveLength(0);
+      expect(await notion.pagesWith("Call ID", call.id)).toHaveLength(0);
     } finally {
       // The user restores the property.
       await rename("Transcript state", "Transcript Status");
@@ -168,7 +167,7 @@ describe("Line Durable Object → Notion", () => {
     const result = await stub.ingest(replayed);
     expect(result.duplicates).toBe(5);
     await flush(stub);
-    const pages = await pagesFor("Call ID", call.id);
+    const pages = await notion.pagesWith("Call ID", call.id);
     expect(pages).toHaveLength(1);
     expect(pages[0]!.properties["Transcript Status"]).toMatchObject({ select: { name: "completed" } });
     const healthAfter = await worker.fetch(new Request("http://worker/health"), env, createExecutionContext());
@@ -185,12 +184,12 @@ describe("Line Durable Object → Notion", () => {
     expect(await stub.pendingEvents()).toBe(5);
     const dead = await env.DB.prepare("SELECT COUNT(*) AS n FROM dead_letters WHERE resource_id = ?1").bind(call.id).first<{ n: number }>();
     expect(dead?.n).toBe(0);
-    for (let i = 0; i < 3 && (await pagesFor("Call ID", call.id)).length === 0; i++) {
+    for (let i = 0; i < 3 && (await notion.pagesWith("Call ID", call.id)).length === 0; i++) {
       // Time passes: the backoff is over, and the 503'd create ended long enough ago that its page would show in queries.
       await runInDurableObject(stub, (_i, state) => state.storage.sql.exec("UPDATE resources SET due_at = 0, claimed_at = 0, claim_unknown_at = 0"));
       await flush(stub);
     }
-    expect(await pagesFor("Call ID", call.id)).toHaveLength(1);
+    expect(await notion.pagesWith("Call ID", call.id)).toHaveLength(1);
     expect(await stub.pendingEvents()).toBe(0);
   });
 
@@ -206,7 +205,7 @@ describe("Line Durable Object → Notion", () => {
     expect(await parked.pendingEvents()).toBe(0);
     await line.ingest([ringing!, completed!, recording!, transcript!]);
     await flush(line);
-    const pages = await pagesFor("Call ID", call.id);
+    const pages = await notion.pagesWith("Call ID", call.id);
     expect(pages).toHaveLength(1);
     expect(plain(pages[0]!.properties["Summary"])).toBe("Ada asked for a quote.");
     expect(plain(pages[0]!.properties["Line"])).toBe(lineLabel(emulated));
@@ -274,7 +273,7 @@ describe("Line Durable Object → Notion", () => {
       const [ringing, completed, , transcript, summary] = callEvents(emulated);
       await line.ingest([ringing!, completed!, transcript!, summary!]);
       await flush(line);
-      const before = await pagesFor("Call ID", call.id);
+      const before = await notion.pagesWith("Call ID", call.id);
       expect(before).toHaveLength(1);
       expect(recordingOf(before[0]!) ?? null).toBeNull();
       // OpenPhone has finished the recording since; no event will say so.
@@ -293,7 +292,7 @@ describe("Line Durable Object → Notion", () => {
       expect(response.status).toBe(202);
       await flush(line);
       expect(((await openphone.requestsByOperation()).getCallRecordings_v1 ?? 0) - asked).toBe(1);
-      const pages = await pagesFor("Call ID", call.id);
+      const pages = await notion.pagesWith("Call ID", call.id);
       expect(pages).toHaveLength(1);
       expect(recordingOf(pages[0]!)).toContain("/media/");
       const update = (await notion.requests()).filter((r) => r.method === "PATCH" && r.path === `/v1/pages/${pages[0]!.id}`);
@@ -307,7 +306,7 @@ describe("Line Durable Object → Notion", () => {
       expect(response.status).toBe(200);
       expect(((await response.json()) as { page: { status: string } }).page.status).toBe("flush requested");
       await flush(line);
-      const pages = await pagesFor("Call ID", call.id);
+      const pages = await notion.pagesWith("Call ID", call.id);
       expect(pages).toHaveLength(1);
       expect(recordingOf(pages[0]!)).toContain("/media/");
     });
@@ -325,7 +324,7 @@ describe("Line Durable Object → Notion", () => {
       await second.ingest([message("EVtwin1b", "message.received", sms("ACtwin1", lineB), lineB.id)]);
       await flush(second);
       await flush(first);
-      const pages = await pagesFor("Message ID", "ACtwin1");
+      const pages = await notion.pagesWith("Message ID", "ACtwin1");
       expect(pages).toHaveLength(1);
       expect(await second.pendingEvents()).toBe(0);
       expect((await second.resource("ACtwin1"))?.pageId).toBeNull();
@@ -343,7 +342,7 @@ describe("Line Durable Object → Notion", () => {
       await second.ingest([message("EVtwin2b", "message.received", sms("ACtwin2", lineB), lineB.id)]);
       await Promise.all([flush(first), flush(second)]);
       await Promise.all([flush(first), flush(second)]);
-      const pages = await pagesFor("Message ID", "ACtwin2");
+      const pages = await notion.pagesWith("Message ID", "ACtwin2");
       expect(pages).toHaveLength(1);
       expect((await notion.requests()).filter((r) => r.operation === "pages.create")).toHaveLength(1);
       const owner = (await env.DB.prepare("SELECT phone_number_id FROM resources WHERE resource_id = 'ACtwin2'").first<{ phone_number_id: string }>())!.phone_number_id;
