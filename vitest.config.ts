@@ -75,6 +75,13 @@ function workerd(settings: (inject: Inject) => Record<string, string>) {
   }));
 }
 
+/**
+ * How long a workerd test or hook may take before it fails. Vitest's 5 s default is a few hundred RPCs to a Durable
+ * Object on a 2-core machine that another process keeps busy, which is the machine the suite must pass on. These are
+ * bounds on a hang, not claims about speed: timings belong to the bench and the soak run.
+ */
+const WORKERD_BOUNDS = { testTimeout: 30_000, hookTimeout: 60_000 };
+
 export default defineConfig({
   test: {
     reporters: ["default", "./test/plain-summary-reporter.ts"],
@@ -90,6 +97,7 @@ export default defineConfig({
           include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts"],
           exclude: [...LINE_TESTS, ...OWN_EMULATOR_TESTS],
           setupFiles: ["./test/apply-migrations.ts"],
+          ...WORKERD_BOUNDS,
           // The media source for the media tests; the Notion and OpenPhone emulators, whose URLs the bindings above
           // carry.
           globalSetup: ["./test/media-source-setup.ts", "./test/emulators-setup.ts"],
@@ -114,6 +122,7 @@ export default defineConfig({
           name: "workers-lines",
           include: [...LINE_TESTS, ...OWN_EMULATOR_TESTS],
           setupFiles: ["./test/apply-migrations.ts"],
+          ...WORKERD_BOUNDS,
           // Its own emulators, and one file at a time: each file owns them while it runs, so it counts the requests
           // its lines spend, scripts Notion's faults and renames a property without another file's lines seeing it.
           fileParallelism: false,

@@ -147,7 +147,7 @@ describe("POST /webhooks/openphone: accepted", () => {
     expect(response.status).toBe(202);
     expect(await response.json()).toMatchObject({ accepted: true, id: "EVunknown01", ignored: 'unknown event type "call.teleported"' });
     expect(queued).toEqual([]);
-    await vi.waitFor(async () => expect(await metric("webhook.unknown_type")).toBe(before + 1), { timeout: 5000, interval: 100 });
+    await vi.waitFor(async () => expect(await metric("webhook.unknown_type")).toBe(before + 1), { timeout: 20_000, interval: 100 });
   });
 
   it("queues a text whose createdAt is not a date, counting webhook.bad_date", async () => {
@@ -157,7 +157,7 @@ describe("POST /webhooks/openphone: accepted", () => {
     const response = await postSigned({ ...envelope, data: { object: { ...envelope.data.object, createdAt: "not-a-date" } } });
     expect(response.status).toBe(202);
     expect(queued).toHaveLength(1);
-    await vi.waitFor(async () => expect(await metric("webhook.bad_date")).toBe(before + 1), { timeout: 5000, interval: 100 });
+    await vi.waitFor(async () => expect(await metric("webhook.bad_date")).toBe(before + 1), { timeout: 20_000, interval: 100 });
   });
 
   it("dead-letters a known event that names neither a line nor a resource, and queues nothing", async () => {
@@ -190,7 +190,7 @@ describe("POST /webhooks/openphone: refused, nothing queued", () => {
       expect(body.message).toContain("deeper than 64 levels");
     }
     expect(queued).toEqual([]);
-    await vi.waitFor(async () => expect(await metric("webhook.too_deep")).toBe(before + 2), { timeout: 5000, interval: 100 });
+    await vi.waitFor(async () => expect(await metric("webhook.too_deep")).toBe(before + 2), { timeout: 20_000, interval: 100 });
   });
 
   it("accepts structure at the limit and brackets inside strings, which are text", async () => {
@@ -323,7 +323,7 @@ describe("intake counters", () => {
         expect(after["webhook.rejected"]! - before["webhook.rejected"]!).toBe(1);
         expect(after["webhook.rejected.bad_signature"]! - before["webhook.rejected.bad_signature"]!).toBe(1);
       },
-      { timeout: 5000, interval: 100 },
+      { timeout: 20_000, interval: 100 },
     );
   });
 });
