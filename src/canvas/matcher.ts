@@ -10,7 +10,9 @@
  * (./query-lookup.ts), with nothing remembered.
  *
  * The workspace's own numbers never match. Counters `canvas.lookup.memory|d1|notion|miss` feed the dashboard's hit
- * ratio: memory and d1 are answers that cost Notion nothing; notion and miss needed a refresh.
+ * ratio: memory and d1 are answers that cost Notion nothing (a customer, or none: the negative cache, or the index
+ * as of a refresh recent enough for history); notion and miss asked for a refresh, or could not, and found a
+ * customer or none.
  */
 import type { Config } from "../config";
 import { lookupIndex, lookupNegative, readOwnNumbers, rememberNegative } from "../db/canvas-index";
@@ -147,8 +149,9 @@ export class CanvasMatcher {
     }
 
     if (pending.length > 0 && options.acceptRefreshWithinMs !== undefined && now - this.lastMissRefreshAt < options.acceptRefreshWithinMs) {
-      // Unknown as of a recent refresh: answered null and kept in memory only (not a verified negative).
-      counts.miss += pending.length;
+      // Unknown as of a recent refresh: answered null by the index just read, kept in memory only (not a verified
+      // negative). An index answer that cost Notion nothing, so it counts as one (`canvas.lookup.d1`).
+      counts.d1 += pending.length;
       for (const ik of pending) this.remember(ik, null);
     } else if (pending.length > 0) await this.resolveMisses(pending, answer, counts, options.seenAt);
 

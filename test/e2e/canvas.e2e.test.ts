@@ -42,6 +42,13 @@ async function spent<T>(work: () => Promise<T>): Promise<{ result: T; requests: 
   return { result, requests: (await sandbox.notionRequests()) - before };
 }
 
+/** The Canvas lookup counters the dashboard's hit ratio reads (`canvas.lookup.*`), summed over every hour. */
+async function canvasLookups(): Promise<Record<"memory" | "d1" | "notion" | "miss", number>> {
+  const { results } = await sandbox.db.prepare("SELECT name, SUM(value) AS value FROM metrics WHERE name LIKE 'canvas.lookup.%' GROUP BY name").all<{ name: string; value: number }>();
+  const of = (name: string) => (results as { name: string; value: number }[]).find((r) => r.name === `canvas.lookup.${name}`)?.value ?? 0;
+  return { memory: of("memory"), d1: of("d1"), notion: of("notion"), miss: of("miss") };
+}
+
 function unknownNumbers(count: number): string[] {
   const known = new Set(roster.flatMap((p) => [p.phone, p.secondPhone].filter(Boolean)));
   const numbers: string[] = [];
@@ -165,6 +172,23 @@ describe("lookups", () => {
     const again = await spent(() => match(numbers.slice(0, 50), "PNlater"));
     console.log(`the same 50 unknown numbers again (negative cache): ${again.requests} Notion requests`);
     expect(again.requests).toBe(0);
+  });
+
+  it("answers history's unknown numbers from its recent refresh at no Notion request, and the dashboard counts them as hits", async () => {
+    const numbers = unknownNumbers(260).slice(210);
+    const history = (keys: string[]) => sandbox.call<Record<string, string | null>>("/match", { line: "PNhistory", keys, acceptRefreshWithinMs: 5 * 60_000 });
+    const first = await spent(() => history(numbers.slice(0, 25)));
+    expect(Object.values(first.result).every((id) => id === null)).toBe(true);
+    // Unknown to the index: a refresh (its incremental query, or the build when this test runs alone).
+    expect(first.requests).toBeGreaterThan(0);
+    const before = await canvasLookups();
+    const rest = await spent(() => history(numbers.slice(25)));
+    const after = await canvasLookups();
+    console.log(`25 more unknown numbers of history after a refresh: ${rest.requests} Notion requests`);
+    expect(Object.values(rest.result)).toEqual(Array(25).fill(null));
+    expect(rest.requests).toBe(0);
+    // Answered by the index, as the negative cache's answers are: hits, not misses that needed a refresh.
+    expect({ d1: after.d1 - before.d1, miss: after.miss - before.miss, notion: after.notion - before.notion }).toEqual({ d1: 25, miss: 0, notion: 0 });
   });
 
   it("matches a customer added to Canvas a moment before the call", async () => {
